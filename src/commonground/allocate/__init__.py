@@ -1,0 +1,56 @@
+"""Mechanisms: every one is ``mechanism(problem, policy, *, seed) -> Allocation``.
+
+* ``ballot`` — HDB's computer ballot, sequential selection under the caps;
+* ``ballot-unconstrained`` — the same queue without caps (baseline);
+* ``cbl`` — UK-style choice-based lettings (bands, waiting time, bids);
+* ``optimal`` / ``optimal-unconstrained`` — welfare-maximising assignment with / without the caps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from commonground.allocate.ballot import ballot, ballot_unconstrained
+from commonground.allocate.cbl import choice_based_lettings
+from commonground.allocate.result import Allocation
+from commonground.model.problem import Problem
+from commonground.policy.caps import Policy
+
+Mechanism = Callable[..., Allocation]
+
+
+def _optimal(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocation:
+    from commonground.allocate.optimal import optimal
+
+    return optimal(problem, policy, seed=seed)
+
+
+def _optimal_unconstrained(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocation:
+    from commonground.allocate.optimal import optimal_unconstrained
+
+    return optimal_unconstrained(problem, policy, seed=seed)
+
+
+MECHANISMS: dict[str, Mechanism] = {
+    "ballot": ballot,
+    "ballot-unconstrained": ballot_unconstrained,
+    "cbl": choice_based_lettings,
+    "optimal": _optimal,
+    "optimal-unconstrained": _optimal_unconstrained,
+}
+
+
+def get_mechanism(name: str) -> Mechanism:
+    try:
+        return MECHANISMS[name]
+    except KeyError:
+        raise ValueError(f"unknown mechanism '{name}' (choose from: {', '.join(MECHANISMS)})") from None
+
+
+def allocate(problem: Problem, policy: Policy, mechanism: str = "ballot", *, seed: int | None = 0) -> Allocation:
+    """Run the named mechanism."""
+    return get_mechanism(mechanism)(problem, policy, seed=seed)
+
+
+__all__ = ["MECHANISMS", "Allocation", "allocate", "ballot", "ballot_unconstrained", "choice_based_lettings",
+           "get_mechanism"]

@@ -1,0 +1,278 @@
+"""The one result type every mechanism returns: who got what, who was skipped and why, and what it did.
+
+Tables (pandas) are derived on demand from the arrays, so a result stays cheap to build in hot loops
+(simulations make thousands) and identical results compare equal array for array.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commonground import __version__
+from commonground.model.problem import Problem
+from commonground.policy.caps import LEVELS, Policy, max_count
+from commonground.policy.state import limit_codes
+
+ALLOCATED, SKIPPED = "allocated", "skipped"
+
+
+@dataclass(frozen=True, eq=False)
+class Allocation:
+    """Outcome of one mechanism on one problem under one policy.
+
+    ``flat_of[h]`` is the flat index household h got (-1: none); ``reason[h]`` says why a household was
+    skipped (``""`` if housed); ``queue_position[h]`` is its 1-based place in the ballot queue (-1 where
+    the mechanism has no queue). ``info`` holds mechanism extras (solver status, proven gap, …).
+    """
+
+    problem: Problem
+    policy: Policy
+    mechanism: str
+    seed: int | None
+    flat_of: np.ndarray
+    reason: np.ndarray
+    queue_position: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+    # -- basic views -------------------------------------------------------------------------------
+    @property
+    def allocated(self) -> np.ndarray:
+        return self.flat_of >= 0
+
+    @property
+    def n_allocated(self) -> int:
+        return int(self.allocated.sum())
+
+    @property
+    def status(self) -> np.ndarray:
+        return np.where(self.allocated, ALLOCATED, SKIPPED).astype(object)
+
+    def same_as(self, other: Allocation) -> bool:
+        """Identical outcome (same flats, reasons and queue), e.g. for same-seed reproducibility checks."""
+        return (np.array_equal(self.flat_of, other.flat_of) and np.array_equal(self.reason, other.reason)
+                and np.array_equal(self.queue_position, other.queue_position))
+
+    def household_utility(self) -> np.ndarray:
+        """Each household's utility from its flat (NaN if unhoused)."""
+        return self.problem.assignment_utility(self.flat_of)
+
+    # -- tables ------------------------------------------------------------------------------------
+    def households_frame(self) -> pd.DataFrame:
+        """One row per household: the ``allocation.csv`` table."""
+        dev, hh = self.problem.development, self.problem.households
+        f = self.flat_of
+        got = f >= 0
+        fi = np.where(got, f, 0)
+        df = pd.DataFrame({
+            "household_id": hh.ids,
+            "flat_id": np.where(got, dev.flat_ids[fi], None),
+            "block_id": np.where(got, dev.block_ids[dev.flat_block[fi]], None),
+            "neighbourhood_id": np.where(got, dev.neighbourhood_ids[dev.flat_neighbourhood[fi]], None),
+            "status": self.status,
+            "reason": self.reason,
+            "queue_position": np.where(self.queue_position > 0, self.queue_position, pd.NA),
+            "utility": self.household_utility(),
+            "priority": hh.priority,
+            "ballot_chances": hh.ballot_chances,
+        })
+        df["queue_position"] = df["queue_position"].astype("Int64")
+        for a, v in hh.attributes.items():
+            if a not in df.columns:
+                df[a] = v
+        return df
+
+    def counts(self, attribute: str, level: str = "block", when: str = "after") -> pd.DataFrame:
+        """Households per unit (rows: block or neighbourhood ids) and value of ``attribute`` (columns).
+
+        ``when="before"`` counts existing occupants only; ``"after"`` adds the allocated households.
+        This is what :mod:`commonground.measure` takes.
+        """
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+        if when not in ("before", "after"):
+            raise ValueError("when must be 'before' or 'after'")
+        dev, hh = self.problem.development, self.problem.households
+        if attribute not in hh.attributes and attribute not in dev.occupants:
+            raise KeyError(f"no attribute '{attribute}' (have: {', '.join(sorted(hh.attributes))})")
+        unit_of_flat = dev.unit_of_flat(level)
+        units, vals = [], []
+        occ = dev.occupants.get(attribute)
+        if occ is not None:
+            m = dev.occupied
+            units.append(unit_of_flat[m])
+            vals.append(occ[m].astype(str))
+        if when == "after" and attribute in hh.attributes:
+            got = np.flatnonzero(self.allocated)
+            units.append(unit_of_flat[self.flat_of[got]])
+            vals.append(hh.attributes[attribute][got].astype(str))
+        u = np.concatenate(units) if units else np.zeros(0, np.int64)
+        v = np.concatenate(vals) if vals else np.zeros(0, dtype=str)
+        groups = sorted(set(map(str, hh.attributes.get(attribute, []))) | set(v.tolist()))
+        codes = pd.Index(groups).get_indexer(v)
+        mat = np.zeros((len(dev.unit_ids(level)), len(groups)), dtype=np.int64)
+        np.add.at(mat, (u, codes), 1)
+        return pd.DataFrame(mat, index=pd.Index(dev.unit_ids(level), name=f"{level}_id"),
+                            columns=pd.Index(groups, name=attribute))
+
+    def composition(self) -> pd.DataFrame:
+        """``composition.csv``: level, unit_id, attribute, value, count (before/after), share, cap.
+
+        Shares are of the unit's dwelling units (the cap's denominator). ``cap`` is the share limit that
+        applies to the value at that level under the policy (the tightest, if several), blank if none.
+        """
+        dev = self.problem.development
+        attrs = list(dict.fromkeys([*self.problem.households.attributes, *dev.occupants]))
+        frames = []
+        for level in LEVELS:
+            units = dev.units_at(level)
+            for a in attrs:
+                before = self.counts(a, level, "before")
+                after = self.counts(a, level, "after").reindex(columns=before.columns.union(
+                    self.counts(a, level, "after").columns), fill_value=0)
+                before = before.reindex(columns=after.columns, fill_value=0)
+                caps = {v: self._cap_share(a, level, v) for v in after.columns}
+                n_u, n_v = after.shape
+                frames.append(pd.DataFrame({
+                    "level": level,
+                    "unit_id": np.repeat(after.index.to_numpy(dtype=object), n_v),
+                    "units": np.repeat(units, n_v),
+                    "attribute": a,
+                    "value": np.tile(after.columns.to_numpy(dtype=object), n_u),
+                    "count_before": before.to_numpy().ravel(),
+                    "count": after.to_numpy().ravel(),
+                    "share_before": (before.to_numpy() / np.maximum(units, 1)[:, None]).ravel(),
+                    "share": (after.to_numpy() / np.maximum(units, 1)[:, None]).ravel(),
+                    "cap": np.tile(np.array([caps[v] for v in after.columns], dtype=float), n_u),
+                }))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _cap_share(self, attribute: str, level: str, value: str) -> float:
+        shares = [lim.share for cap in self.policy.caps if cap.attribute == attribute and cap.level == level
+                  for lim in cap.limits if value in lim.values]
+        return min(shares) if shares else np.nan
+
+    def cap_utilisation(self) -> pd.DataFrame:
+        """Per cap limit and unit: count after allocation, the most allowed, and whether it binds."""
+        dev, hh = self.problem.development, self.problem.households
+        rows = []
+        for cap in self.policy.caps:
+            units = dev.units_at(cap.level)
+            unit_of_flat = dev.unit_of_flat(cap.level)
+            mat = np.zeros((len(units), len(cap.limits)), dtype=np.int64)
+            occ = dev.occupants.get(cap.attribute)
+            if occ is not None:
+                lc = limit_codes(cap, occ)
+                m = lc >= 0
+                np.add.at(mat, (unit_of_flat[m], lc[m]), 1)
+            got = np.flatnonzero(self.allocated)
+            lc = limit_codes(cap, hh.attributes[cap.attribute][got])
+            m = lc >= 0
+            np.add.at(mat, (unit_of_flat[self.flat_of[got][m]], lc[m]), 1)
+            for li, lim in enumerate(cap.limits):
+                mx = np.array([max_count(lim.share, n, self.policy.rule) for n in units])
+                rows.append(pd.DataFrame({
+                    "attribute": cap.attribute, "level": cap.level, "unit_id": dev.unit_ids(cap.level),
+                    "limit": lim.label, "share_limit": lim.share, "units": units, "count": mat[:, li],
+                    "max_count": mx, "utilisation": mat[:, li] / np.maximum(mx, 1),
+                    "binding": mat[:, li] >= mx,
+                }))
+        cols = ["attribute", "level", "unit_id", "limit", "share_limit", "units", "count", "max_count",
+                "utilisation", "binding"]
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+
+    def group_outcomes(self) -> pd.DataFrame:
+        """Per attribute value: applicants, allocated, skipped, share housed, welfare total and mean."""
+        hh = self.problem.households
+        util = self.household_utility()
+        rows = []
+        for a, v in hh.attributes.items():
+            for g in sorted(set(map(str, v))):
+                m = v.astype(str) == g
+                got = m & self.allocated
+                rows.append({"attribute": a, "value": g, "applicants": int(m.sum()), "allocated": int(got.sum()),
+                             "skipped": int((m & ~self.allocated).sum()),
+                             "share_housed": float(got.sum() / max(m.sum(), 1)),
+                             "welfare": float(np.nansum(util[got])),
+                             "mean_utility_housed": float(np.nanmean(util[got])) if got.any() else np.nan,
+                             "mean_utility_all": float(np.nansum(util[got]) / max(m.sum(), 1))})
+        return pd.DataFrame(rows, columns=["attribute", "value", "applicants", "allocated", "skipped",
+                                           "share_housed", "welfare", "mean_utility_housed", "mean_utility_all"])
+
+    def skip_reasons(self) -> pd.Series:
+        """How many households were skipped for each reason, most common first."""
+        r = pd.Series(self.reason[~self.allocated], dtype=object)
+        return r.value_counts()
+
+    def welfare(self) -> float:
+        """Total utility of the housed households (the paper's welfare)."""
+        return float(np.nansum(self.household_utility()))
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures, JSON-ready (``summary.json``)."""
+        dev = self.problem.development
+        caps = self.cap_utilisation()
+        return {
+            "mechanism": self.mechanism,
+            "policy": self.policy.name,
+            "rule": self.policy.rule,
+            "seed": self.seed,
+            "code_version": __version__,
+            "problem_fingerprint": self.problem.fingerprint(),
+            "households": int(self.problem.n_households),
+            "flats": int(dev.n_flats),
+            "vacant_flats": int((~dev.occupied).sum()),
+            "allocated": self.n_allocated,
+            "skipped": int((~self.allocated).sum()),
+            "flats_left_vacant": int((~dev.occupied).sum() - self.n_allocated),
+            "welfare": self.welfare(),
+            "skip_reasons": {str(k): int(v) for k, v in self.skip_reasons().head(20).items()},
+            "binding_caps": int(caps["binding"].sum()) if len(caps) else 0,
+            "groups": self.group_outcomes().to_dict(orient="records"),
+            "info": _jsonable(self.info),
+        }
+
+    # -- output ------------------------------------------------------------------------------------
+    def write(self, out_dir: str | Path, *, parquet: bool = True) -> Path:
+        """Write allocation.csv, composition.csv, caps.csv, summary.json (and Parquet twins) atomically.
+
+        Files are written to a temporary folder beside ``out_dir`` and moved in only when all succeeded,
+        so a failure leaves no partial output.
+        """
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            tables = {"allocation": self.households_frame(), "composition": self.composition(),
+                      "caps": self.cap_utilisation(), "groups": self.group_outcomes()}
+            for name, df in tables.items():
+                df.to_csv(tmp / f"{name}.csv", index=False)
+                if parquet:
+                    df.to_parquet(tmp / f"{name}.parquet", index=False)
+            (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=str) + "\n")
+            out.mkdir(parents=True, exist_ok=True)
+            for p in tmp.iterdir():
+                os.replace(p, out / p.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return x

@@ -1,0 +1,52 @@
+"""What every CLI command shares: consoles, one-line errors with exit code 2, progress bars."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from commonground.errors import CommongroundError
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+INPUT_ERROR_EXIT = 2
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a one-line error to stderr and return the exit (code 2) to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=INPUT_ERROR_EXIT)
+
+
+def guarded(fn: F) -> F:
+    """Turn the package's own errors (bad input, infeasible caps) into a one-line message and exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CommongroundError as e:
+            raise fail(str(e)) from None
+        except FileNotFoundError as e:
+            raise fail(f"{e.filename}: no such file") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def progress(transient: bool = True) -> Progress:
+    """A Rich progress bar for long work (hidden automatically when output is not a terminal)."""
+    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=transient)

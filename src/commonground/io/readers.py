@@ -1,0 +1,26 @@
+"""Read a development, households and preferences from files into a validated Problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from commonground.io.tables import read_table
+from commonground.model.development import FLAT_COLUMNS, Development
+from commonground.model.households import Households
+from commonground.model.problem import Problem
+
+
+def read_development(path: str | Path) -> Development:
+    return Development.from_frame(read_table(path, required=FLAT_COLUMNS), source=str(path))
+
+
+def read_households(path: str | Path) -> Households:
+    return Households.from_frame(read_table(path, required=("household_id",)), source=str(path))
+
+
+def read_problem(flats: str | Path, households: str | Path, preferences: str | Path | None = None) -> Problem:
+    """Everything a mechanism needs, validated once, with errors naming file, line and problem."""
+    dev = read_development(flats)
+    hh = read_households(households)
+    prefs = read_table(preferences, required=("household_id",)) if preferences else None
+    return Problem.build(dev, hh, prefs, source=str(preferences) if preferences else "preferences")

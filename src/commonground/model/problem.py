@@ -1,0 +1,88 @@
+"""A Problem is what every mechanism takes: a development, its applicants and their utilities."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from commonground.model.development import Development
+from commonground.model.households import Households
+from commonground.model.preferences import BlockUtilities, FlatUtilities, Utilities, resolve
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """Validated once when built; mechanisms trust it (the scikit-learn ``check_array`` habit)."""
+
+    development: Development
+    households: Households
+    utilities: Utilities
+
+    @classmethod
+    def build(cls, development: Development, households: Households,
+              preferences: pd.DataFrame | Utilities | None = None, *, source: str = "preferences") -> Problem:
+        if isinstance(preferences, BlockUtilities | FlatUtilities):
+            utils = preferences
+            _check_shapes(utils, development, households)
+        else:
+            utils = resolve(preferences, development, households, source=source)
+        return cls(development=development, households=households, utilities=utils)
+
+    @property
+    def n_households(self) -> int:
+        return self.households.n
+
+    def fingerprint(self) -> str:
+        """SHA-256 of everything that defines the problem, so a published result can be re-run and checked."""
+        dig = hashlib.sha256()
+        dev, hh, u = self.development, self.households, self.utilities
+        parts = [dev.flat_ids, dev.block_ids, dev.neighbourhood_ids, dev.flat_block, dev.block_neighbourhood,
+                 dev.flat_type, np.asarray(dev.flat_type_names, dtype=object), dev.flat_floor, dev.flat_value,
+                 dev.occupied, hh.ids, hh.priority, hh.ballot_chances, hh.waiting_days]
+        parts += [dev.occupants[k] for k in sorted(dev.occupants)]
+        parts += [hh.attributes[k] for k in sorted(hh.attributes)]
+        parts += ([u.block, u.flat_type] if isinstance(u, BlockUtilities) else [u.indptr, u.flat, u.value])
+        for key in [*sorted(dev.occupants), "|", *sorted(hh.attributes)]:
+            dig.update(key.encode())
+        for a in parts:
+            a = np.asarray(a)
+            if a.dtype == object:
+                dig.update("\x1f".join("" if x is None else str(x) for x in a.ravel()).encode())
+            else:
+                dig.update(str(a.shape).encode())
+                dig.update(np.ascontiguousarray(a).tobytes())
+        return dig.hexdigest()
+
+    def utility(self, h: np.ndarray, f: np.ndarray) -> np.ndarray:
+        """u(h, f) for parallel index arrays; ``-inf`` where household h does not accept flat f."""
+        h = np.asarray(h, dtype=np.int64)
+        f = np.asarray(f, dtype=np.int64)
+        dev, u = self.development, self.utilities
+        if isinstance(u, BlockUtilities):
+            return u.block[h, dev.flat_block[f]] + u.flat_type[h, dev.flat_type[f]] + dev.flat_value[f]
+        out = np.full(len(h), -np.inf)
+        for k, (hh, ff) in enumerate(zip(h, f, strict=True)):
+            lo, hi = u.indptr[hh], u.indptr[hh + 1]
+            hit = np.flatnonzero(u.flat[lo:hi] == ff)
+            if len(hit):
+                out[k] = u.value[lo + hit[0]]
+        return out
+
+    def assignment_utility(self, flat_of: np.ndarray) -> np.ndarray:
+        """Each household's utility from an assignment (``flat_of[h]`` = flat index or -1); NaN if unhoused."""
+        out = np.full(self.n_households, np.nan)
+        got = np.flatnonzero(flat_of >= 0)
+        if len(got):
+            out[got] = self.utility(got, flat_of[got])
+        return out
+
+
+def _check_shapes(u: Utilities, dev: Development, hh: Households) -> None:
+    if isinstance(u, BlockUtilities):
+        if u.block.shape != (hh.n, dev.n_blocks) or u.flat_type.shape != (hh.n, len(dev.flat_type_names)):
+            raise ValueError("block utilities must be (households × blocks) and (households × flat types)")
+    elif len(u.indptr) != hh.n + 1 or (len(u.flat) and (u.flat.min() < 0 or u.flat.max() >= dev.n_flats)):
+        raise ValueError("flat utilities must have one indptr entry per household + 1 and valid flat indices")

@@ -1,0 +1,140 @@
+"""Integration caps and policies: what share of a block or neighbourhood one group may hold.
+
+Semantics follow ../shared/reference/hdb_allocation.md: a cap's share is of the dwelling units of the
+unit (block or neighbourhood), existing occupants included, and a household may take a flat only if,
+after it does, every cap at the flat's block and neighbourhood still holds.
+
+Rounding rules (``Policy.rule``):
+
+* ``strict`` (default): the most households of a limited group a unit may hold is
+  ``floor(share × units)``; a household may enter if the count after entering is ≤ that.
+* ``literal``: HDB's wording "once the limit is reached": entry is allowed while the current share is
+  below the limit, so the last entrant may overshoot; the most a unit may hold is ``ceil(share × units)``.
+
+Both are computed with a 1e-9 tolerance so that e.g. 0.29 × 100 counts as 29, not 28.999….
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from commonground.errors import PolicyError
+
+Level = Literal["block", "neighbourhood"]
+LEVELS: tuple[Level, ...] = ("block", "neighbourhood")
+Rule = Literal["strict", "literal"]
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class CapLimit:
+    """One limit of a cap: households whose value is in ``values`` may hold at most ``share`` together.
+
+    Several values may share one limit, as HDB's "Indian and Others" do.
+    """
+
+    label: str
+    values: frozenset[str]
+    share: float
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= float(self.share) <= 1.0) or math.isnan(float(self.share)):
+            raise PolicyError(f"limit '{self.label}': share {self.share} is outside [0, 1]")
+        if not self.values:
+            raise PolicyError(f"limit '{self.label}' names no group")
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A cap on one categorical attribute at one level: its limits per group (other groups are free)."""
+
+    attribute: str
+    level: Level
+    limits: tuple[CapLimit, ...]
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise PolicyError(f"cap on '{self.attribute}': level must be 'block' or 'neighbourhood', "
+                              f"got '{self.level}'")
+        seen: set[str] = set()
+        for lim in self.limits:
+            clash = seen & lim.values
+            if clash:
+                raise PolicyError(f"cap on '{self.attribute}' at {self.level}: group '{sorted(clash)[0]}' "
+                                  "is in two limits")
+            seen |= lim.values
+
+    @classmethod
+    def of(cls, attribute: str, level: Level, limits: Mapping[str, float]) -> Cap:
+        """Shorthand: one limit per value, e.g. ``Cap.of("ethnicity", "block", {"Malay": 0.25})``."""
+        return cls(attribute, level, tuple(CapLimit(str(k), frozenset([str(k)]), float(v))
+                                           for k, v in limits.items()))
+
+    def limit_of(self, value: str) -> int:
+        """Index of the limit that applies to ``value``, or -1 if the value is not capped."""
+        for i, lim in enumerate(self.limits):
+            if value in lim.values:
+                return i
+        return -1
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A named set of caps, applied together, with a rounding rule and optional priority-scheme shares.
+
+    ``priority_shares`` maps a priority scheme (a household's ``priority``) to the share of the flats
+    set aside for it; its members are balloted first for that many queue places (HDB's priority
+    schemes). Order of ``priority_order`` ranks schemes as bands for choice-based lettings.
+    """
+
+    name: str
+    caps: tuple[Cap, ...] = ()
+    rule: Rule = "strict"
+    source: str = ""
+    priority_shares: Mapping[str, float] = field(default_factory=dict)
+    priority_order: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.rule not in ("strict", "literal"):
+            raise PolicyError(f"policy '{self.name}': rule must be 'strict' or 'literal', got '{self.rule}'")
+        for k, v in self.priority_shares.items():
+            if not 0.0 <= float(v) <= 1.0:
+                raise PolicyError(f"policy '{self.name}': priority share for '{k}' is {v}, outside [0, 1]")
+        if sum(float(v) for v in self.priority_shares.values()) > 1.0 + _EPS:
+            raise PolicyError(f"policy '{self.name}': priority shares add up to more than 1")
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.attribute for c in self.caps))
+
+    def without_caps(self) -> Policy:
+        """The same policy with no caps (the unconstrained baseline keeps priority schemes)."""
+        return Policy(name=f"{self.name} (no caps)" if self.caps else self.name, caps=(), rule=self.rule,
+                      source=self.source, priority_shares=self.priority_shares,
+                      priority_order=self.priority_order)
+
+    def validate_groups(self, known: Mapping[str, Iterable[str]]) -> None:
+        """Check every capped attribute exists and every named group occurs in the data.
+
+        ``known`` maps attribute → values seen among households and existing occupants.
+        """
+        for cap in self.caps:
+            if cap.attribute not in known:
+                raise PolicyError(f"policy '{self.name}': households have no attribute '{cap.attribute}' "
+                                  f"(they have: {', '.join(sorted(known)) or 'none'})")
+            values = set(known[cap.attribute])
+            for lim in cap.limits:
+                unknown = sorted(lim.values - values)
+                if unknown:
+                    raise PolicyError(
+                        f"policy '{self.name}': unknown group '{unknown[0]}' for '{cap.attribute}' in the "
+                        f"{cap.level} cap (groups in the data: {', '.join(sorted(values))})")
+
+
+def max_count(share: float, units: int | float, rule: Rule) -> int:
+    """Most households of a limited group a unit of ``units`` dwellings may hold under ``rule``."""
+    x = share * units
+    return int(math.floor(x + _EPS)) if rule == "strict" else int(math.ceil(x - _EPS))

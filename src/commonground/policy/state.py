@@ -1,0 +1,116 @@
+"""Caps compiled against one development and one set of households into arrays for the hot loops.
+
+For cap c: ``hh_limit[c, h]`` is the limit index that household h falls under (-1: not capped);
+``count[c, u, l]`` and ``maximum[c, u, l]`` are the current count and the most allowed of limit l in
+unit u (block or neighbourhood by ``level[c]``). Existing occupants are counted at construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from commonground.model.development import Development
+from commonground.model.households import Households
+from commonground.policy.caps import Policy, max_count
+
+LEVEL_CODE = {"block": 0, "neighbourhood": 1}
+
+
+@dataclass(eq=False)
+class CapState:
+    """Array form of a policy's caps over one development (mutable counts; copy before reuse)."""
+
+    policy: Policy
+    level: np.ndarray          # (C,) 0 = block, 1 = neighbourhood
+    hh_limit: np.ndarray       # (C, H) limit index per household, -1 = uncapped
+    occ_limit: np.ndarray      # (C, F) limit index of each flat's existing occupant, -1 = none/uncapped
+    count: np.ndarray          # (C, U, L) households of each limit in each unit
+    maximum: np.ndarray        # (C, U, L) most allowed
+    block_neighbourhood: np.ndarray
+
+    @classmethod
+    def build(cls, policy: Policy, dev: Development, hh: Households) -> CapState:
+        known: dict[str, set[str]] = {}
+        for a, v in hh.attributes.items():
+            known.setdefault(a, set()).update(map(str, v))
+        for a, v in dev.occupants.items():
+            known.setdefault(a, set()).update(str(x) for x in v if x is not None)
+        policy.validate_groups(known)
+        C = len(policy.caps)
+        U = max(dev.n_blocks, dev.n_neighbourhoods, 1)
+        L = max((len(c.limits) for c in policy.caps), default=1)
+        level = np.array([LEVEL_CODE[c.level] for c in policy.caps], dtype=np.int64)
+        hh_limit = np.full((C, hh.n), -1, dtype=np.int64)
+        occ_limit = np.full((C, dev.n_flats), -1, dtype=np.int64)
+        count = np.zeros((C, U, L), dtype=np.int64)
+        maximum = np.zeros((C, U, L), dtype=np.int64)
+        for c, cap in enumerate(policy.caps):
+            hh_limit[c] = limit_codes(cap, hh.attributes[cap.attribute])
+            units = dev.units_at(cap.level)
+            for li, lim in enumerate(cap.limits):
+                maximum[c, : len(units), li] = [max_count(lim.share, n, policy.rule) for n in units]
+            occ = dev.occupants.get(cap.attribute)
+            if occ is not None:
+                occ_limit[c] = limit_codes(cap, occ)
+                unit = dev.unit_of_flat(cap.level)
+                m = occ_limit[c] >= 0
+                np.add.at(count[c], (unit[m], occ_limit[c][m]), 1)
+        return cls(policy=policy, level=level, hh_limit=hh_limit, occ_limit=occ_limit, count=count,
+                   maximum=maximum, block_neighbourhood=dev.block_neighbourhood.astype(np.int64))
+
+    def copy(self) -> CapState:
+        return CapState(self.policy, self.level, self.hh_limit, self.occ_limit, self.count.copy(),
+                        self.maximum, self.block_neighbourhood)
+
+    @property
+    def n_caps(self) -> int:
+        return len(self.level)
+
+    def blocking_cap(self, h: int, block: int) -> int:
+        """Index of the first cap that stops household h entering ``block`` (-1 if none does)."""
+        return _blocking_cap(self.level, self.hh_limit, self.count, self.maximum, self.block_neighbourhood,
+                             h, block)
+
+    def admit(self, h: int, block: int) -> None:
+        """Count household h into ``block`` and its neighbourhood."""
+        for c in range(self.n_caps):
+            lim = self.hh_limit[c, h]
+            if lim >= 0:
+                u = block if self.level[c] == 0 else self.block_neighbourhood[block]
+                self.count[c, u, lim] += 1
+
+    def release(self, h: int, block: int) -> None:
+        """Count household h out of ``block`` (a move or resale)."""
+        for c in range(self.n_caps):
+            lim = self.hh_limit[c, h]
+            if lim >= 0:
+                u = block if self.level[c] == 0 else self.block_neighbourhood[block]
+                self.count[c, u, lim] -= 1
+
+    def describe(self, c: int, h: int, block: int, dev: Development) -> str:
+        """Why cap c stops household h: e.g. ``block B3: Malay cap 25% reached``."""
+        cap = self.policy.caps[c]
+        lim = cap.limits[self.hh_limit[c, h]]
+        unit = block if self.level[c] == 0 else int(self.block_neighbourhood[block])
+        uid = dev.unit_ids(cap.level)[unit]
+        return f"{cap.level} {uid}: {lim.label} cap {lim.share * 100:g}% reached"
+
+
+def limit_codes(cap, values: np.ndarray) -> np.ndarray:
+    """Limit index for each value under ``cap`` (-1 for values the cap does not limit, or None)."""
+    lookup = {v: i for i, lim in enumerate(cap.limits) for v in lim.values}
+    return np.fromiter((lookup.get(None if v is None else str(v), -1) for v in values), dtype=np.int64,
+                       count=len(values))
+
+
+def _blocking_cap(level, hh_limit, count, maximum, block_nbhd, h, block) -> int:
+    for c in range(len(level)):
+        lim = hh_limit[c, h]
+        if lim < 0:
+            continue
+        u = block if level[c] == 0 else block_nbhd[block]
+        if count[c, u, lim] + 1 > maximum[c, u, lim]:
+            return c
+    return -1

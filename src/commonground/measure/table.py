@@ -1,0 +1,105 @@
+"""The index registry and :func:`measure`: many indices, all regions, one table.
+
+Names are what results and the CLI use. Single-group indices give one column per group, named
+``index[group]``; multigroup indices give one column, named ``index``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from commonground.errors import InputError
+from commonground.measure import aspatial, multigroup
+from commonground.measure.counts import Counts
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """One index: its function, family and whether it is 0 under evenness (for bias adjustment)."""
+
+    name: str
+    func: Callable[[Counts], pd.DataFrame | pd.Series]
+    family: str  # "single" (regions x groups) or "multi" (one value per region)
+    zero_when_even: bool
+    description: str
+
+
+INDICES: dict[str, IndexSpec] = {s.name: s for s in [
+    IndexSpec("dissimilarity", aspatial.dissimilarity, "single", True, "dissimilarity D"),
+    IndexSpec("gini", aspatial.gini, "single", True, "Gini"),
+    IndexSpec("isolation", aspatial.isolation, "single", False, "isolation xPx"),
+    IndexSpec("exposure", aspatial.exposure, "single", False, "exposure (interaction) xPy"),
+    IndexSpec("entropy", aspatial.entropy, "single", True, "entropy H (two-group)"),
+    IndexSpec("atkinson", aspatial.atkinson, "single", True, "Atkinson A(0.5)"),
+    IndexSpec("correlation_ratio", aspatial.correlation_ratio, "single", True, "correlation ratio V"),
+    IndexSpec("multi_dissimilarity", multigroup.multi_dissimilarity, "multi", True, "multigroup D"),
+    IndexSpec("theil_h", multigroup.theil_h, "multi", True, "Theil's information index H"),
+    IndexSpec("multi_gini", multigroup.multi_gini, "multi", True, "multigroup Gini"),
+    IndexSpec("normalized_exposure", multigroup.normalized_exposure, "multi", True, "normalised exposure P"),
+    IndexSpec("squared_cv", multigroup.squared_cv, "multi", True, "squared coefficient of variation C"),
+    IndexSpec("relative_diversity", multigroup.relative_diversity, "multi", True, "relative diversity R"),
+    IndexSpec("divergence", multigroup.divergence, "multi", True, "divergence (KL, nats)"),
+    IndexSpec("entropy_diversity", multigroup.entropy_diversity, "multi", False, "diversity: entropy E"),
+    IndexSpec("simpson_interaction", multigroup.simpson_interaction, "multi", False, "diversity: Simpson I"),
+    IndexSpec("simpson_concentration", multigroup.simpson_concentration, "multi", False,
+              "Simpson concentration"),
+]}
+
+ALIASES = {"d": "dissimilarity", "dissim": "dissimilarity", "xpx": "isolation", "interaction": "exposure",
+           "xpy": "exposure", "v": "correlation_ratio", "eta2": "correlation_ratio", "multi_d": "multi_dissimilarity",
+           "h": "theil_h", "information": "theil_h", "theil": "theil_h", "p": "normalized_exposure",
+           "c": "squared_cv", "scv": "squared_cv", "diversity": "entropy_diversity", "simpson": "simpson_interaction"}
+
+#: What ``measure`` computes when no indices are named: every single-group and multigroup index.
+DEFAULT_INDICES: tuple[str, ...] = tuple(INDICES)
+#: The multigroup summary (one number per region) the CLI prints by default.
+SUMMARY_INDICES: tuple[str, ...] = ("multi_dissimilarity", "theil_h", "multi_gini", "normalized_exposure",
+                                    "squared_cv", "entropy_diversity", "simpson_interaction")
+
+
+def resolve(name: str) -> IndexSpec:
+    """The index called ``name`` (or an alias such as ``D`` or ``H``); unknown names raise InputError."""
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    key = ALIASES.get(key, key)
+    if key not in INDICES:
+        raise InputError(f"unknown index '{name}' (have: {', '.join(INDICES)})")
+    return INDICES[key]
+
+
+def measure(counts: Counts, indices: Sequence[str] | str | None = None, *, tidy: bool = False) -> pd.DataFrame:
+    """Compute ``indices`` (default: all of :data:`INDICES`) for every region of ``counts``.
+
+    Returns one row per region with columns ``index`` (multigroup) and ``index[group]`` (single-group), or,
+    with ``tidy=True``, one row per (region, index, group) with columns ``region, index, group, value``
+    (``group`` empty for multigroup indices).
+    """
+    if not isinstance(counts, Counts):
+        raise TypeError(f"expected Counts, got {type(counts).__name__}")
+    names = [indices] if isinstance(indices, str) else list(indices) if indices is not None else None
+    if names is None:
+        specs = [s for s in INDICES.values() if s.family == "single" or counts.n_groups >= 2]
+    else:
+        specs = list(dict.fromkeys(resolve(n) for n in names))
+    cols: dict[str, np.ndarray] = {}
+    long: list[pd.DataFrame] = []
+    for spec in sorted(specs, key=lambda s: s.family != "multi"):  # multigroup summary first
+        res = spec.func(counts)
+        if spec.family == "multi":
+            cols[spec.name] = res.to_numpy()
+            long.append(pd.DataFrame({"region": res.index, "index": spec.name, "group": "", "value": res.to_numpy()}))
+        else:
+            for g in counts.groups:
+                cols[f"{spec.name}[{g}]"] = res[g].to_numpy()
+            stacked = res.stack()
+            long.append(pd.DataFrame({"region": stacked.index.get_level_values(0), "index": spec.name,
+                                      "group": stacked.index.get_level_values(1).astype(str),
+                                      "value": stacked.to_numpy()}))
+    if tidy:
+        out = pd.concat(long, ignore_index=True) if long else pd.DataFrame(columns=["region", "index", "group",
+                                                                                    "value"])
+        return out.rename(columns={"region": counts.regions.name or "region"})
+    return pd.DataFrame(cols, index=counts.regions.copy())

@@ -71,7 +71,7 @@ def resolve(table: pd.DataFrame | None, dev: Development, hh: Households, *,
     df = table.reset_index(drop=True)
     if "household_id" not in df.columns:
         raise InputError("missing required column: household_id", source=source)
-    has = {c: c in df.columns for c in ("block_id", "flat_type", "flat_id", "rank", "utility")}
+    has = {c: c in df.columns for c in ("household_id", "block_id", "flat_type", "flat_id", "rank", "utility")}
     if has["rank"] == has["utility"]:
         raise InputError("needs exactly one of the columns 'rank' or 'utility'", source=source)
     if not (has["block_id"] or has["flat_type"] or has["flat_id"]):

@@ -96,8 +96,18 @@ class Policy:
     source: str = ""
     priority_shares: Mapping[str, float] = field(default_factory=dict)
     priority_order: tuple[str, ...] = ()
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for cap in self.caps:
+            declared = self.groups.get(cap.attribute)
+            if declared is None:
+                continue
+            for lim in cap.limits:
+                unknown = sorted(lim.values - set(declared))
+                if unknown:
+                    raise PolicyError(f"policy '{self.name}': unknown group '{unknown[0]}' for '{cap.attribute}' "
+                                      f"in the {cap.level} cap (declared groups: {', '.join(declared)})")
         if self.rule not in ("strict", "literal"):
             raise PolicyError(f"policy '{self.name}': rule must be 'strict' or 'literal', got '{self.rule}'")
         for k, v in self.priority_shares.items():
@@ -114,18 +124,28 @@ class Policy:
         """The same policy with no caps (the unconstrained baseline keeps priority schemes)."""
         return Policy(name=f"{self.name} (no caps)" if self.caps else self.name, caps=(), rule=self.rule,
                       source=self.source, priority_shares=self.priority_shares,
-                      priority_order=self.priority_order)
+                      priority_order=self.priority_order, groups=self.groups)
 
     def validate_groups(self, known: Mapping[str, Iterable[str]]) -> None:
-        """Check every capped attribute exists and every named group occurs in the data.
+        """Check the policy against the data's values (``known``: attribute → values of households and occupants).
 
-        ``known`` maps attribute → values seen among households and existing occupants.
+        Every capped attribute must exist. Where the policy declares an attribute's groups (presets do), every
+        value in the data must be one of them — a misspelt group in the data is caught, and a declared group
+        may be absent from a small launch. Where it does not, every group a limit names must occur in the data,
+        so a misspelt group in the policy is caught.
         """
         for cap in self.caps:
             if cap.attribute not in known:
                 raise PolicyError(f"policy '{self.name}': households have no attribute '{cap.attribute}' "
                                   f"(they have: {', '.join(sorted(known)) or 'none'})")
-            values = set(known[cap.attribute])
+            values = set(map(str, known[cap.attribute]))
+            declared = self.groups.get(cap.attribute)
+            if declared is not None:
+                stray = sorted(values - set(declared))
+                if stray:
+                    raise PolicyError(f"unknown group '{stray[0]}' for '{cap.attribute}' in the data: policy "
+                                      f"'{self.name}' knows {', '.join(declared)}")
+                continue
             for lim in cap.limits:
                 unknown = sorted(lim.values - values)
                 if unknown:

@@ -46,7 +46,7 @@ def policy_from_toml(text: str, *, source: str = "policy") -> Policy:
 
 def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
     """Build a policy from the TOML structure documented in docs/policies.md."""
-    known = {"name", "rule", "source", "caps", "priority_shares", "priority_order"}
+    known = {"name", "rule", "source", "caps", "priority_shares", "priority_order", "groups"}
     extra = sorted(set(data) - known)
     if extra:
         raise PolicyError(f"unknown key '{extra[0]}' (expected: {', '.join(sorted(known))})", source=source)
@@ -78,9 +78,16 @@ def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
         return Policy(name=str(data.get("name", Path(source).stem)), caps=tuple(caps),
                       rule=data.get("rule", "strict"), source=str(data.get("source", source)),
                       priority_shares={str(k): float(v) for k, v in data.get("priority_shares", {}).items()},
-                      priority_order=tuple(str(x) for x in data.get("priority_order", ())))
+                      priority_order=tuple(str(x) for x in data.get("priority_order", ())),
+                      groups=_groups(data.get("groups", {}), source))
     except PolicyError as e:
         raise PolicyError(e.problem, source=source) from None
+
+
+def _groups(raw: Any, source: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
+        raise PolicyError("'groups' must be a table of attribute = [group, ...]", source=source)
+    return {str(k): tuple(str(x) for x in v) for k, v in raw.items()}
 
 
 def combine(policies: list[Policy]) -> Policy:
@@ -90,12 +97,15 @@ def combine(policies: list[Policy]) -> Policy:
         raise PolicyError("cannot combine policies with different rounding rules")
     shares: dict[str, float] = {}
     order: tuple[str, ...] = ()
+    groups: dict[str, tuple[str, ...]] = {}
     for p in policies:
+        for a, g in p.groups.items():
+            groups[a] = tuple(dict.fromkeys([*groups.get(a, ()), *g]))
         shares.update(p.priority_shares)
         order = order or p.priority_order
     return Policy(name=",".join(p.name for p in policies), caps=tuple(c for p in policies for c in p.caps),
                   rule=rules.pop() if rules else "strict", source="; ".join(p.source for p in policies if p.source),
-                  priority_shares=shares, priority_order=order)
+                  priority_shares=shares, priority_order=order, groups=groups)
 
 
 def policy_to_toml(policy: Policy) -> str:
@@ -106,6 +116,9 @@ def policy_to_toml(policy: Policy) -> str:
     if policy.priority_shares:
         lines.append("priority_shares = { " + ", ".join(f"{_q(k)} = {v!r}" for k, v in
                                                          policy.priority_shares.items()) + " }")
+    if policy.groups:
+        lines.append("groups = { " + ", ".join(f"{_q(a)} = [" + ", ".join(_q(x) for x in g) + "]"
+                                                for a, g in policy.groups.items()) + " }")
     for cap in policy.caps:
         lines += ["", "[[caps]]", f"attribute = {_q(cap.attribute)}", f"level = {_q(cap.level)}", "[caps.limits]"]
         for lim in cap.limits:

@@ -1,0 +1,35 @@
+# Two entry points (see README): `make demo` and `make test`. Each sets up .venv from pyproject.toml first.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+DEPS := pyproject.toml
+
+.PHONY: demo test lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.run-installed: $(DEPS) | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: $(DEPS) | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(VENV)/.run-installed $@
+
+demo: $(VENV)/.run-installed
+	$(VENV)/bin/commonground demo --out out/demo
+
+test: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check src tests benchmarks examples
+
+bench: $(VENV)/.test-installed
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

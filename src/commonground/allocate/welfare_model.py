@@ -1,0 +1,454 @@
+"""The welfare-maximisation model behind the ``optimal`` mechanisms, aggregated so it stays small.
+
+Problem (Benabbou, Chakraborty, Ho, Sliwinski, Zick, "Diversity Constraints in Public Housing Allocation",
+AAMAS 2018; "The Price of Diversity in Assignment Problems", ACM TEAC 2020): give each household at most one
+vacant flat and each flat at most one household, respect every cap, maximise total utility.
+
+Two aggregations keep the model far smaller than one binary per household × flat, without changing its optimum:
+
+* **Flat classes.** Flats of one block whose utility to *every* household is ``a(h, class) + value(f)`` form a
+  class (under :class:`BlockUtilities` a class is a (block, flat type) pair). Since ``value(f)`` is the same for
+  every household, the ``n`` households sent to a class are best given its ``n`` highest-valued flats, so a class
+  is a node whose outflow earns the concave "sum of the top n values": tier variables ``y`` (one per distinct
+  value, capacity = how many flats have it), filled best first by any optimum.
+* **Household groups.** Households with the same cap classes (value of every capped attribute) and the same
+  utility to every flat class are interchangeable: one integer count per (group, class) arc replaces their
+  individual variables.
+
+Variables: ``x[arc]`` households of a group sent to a class (0..group size), ``y[tier]`` flats used per value tier.
+Rows: group supply ``Σ x ≤ |group|``; class balance ``Σ x − Σ y = 0``; per cap, limit and unit
+``Σ x ≤ maximum − existing occupants``. Objective: ``max Σ a·x + Σ value·y``.
+
+When the model is a min-cost flow (see :func:`network_structure`) the LP has integral optimal vertices and one
+simplex solve is exact; otherwise the same model is solved as a MILP by HiGHS with the count variables integer,
+warm-started from a feasible assignment, and the proven bound and gap are reported.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+from commonground.model.preferences import BlockUtilities
+from commonground.model.problem import Problem
+from commonground.policy.caps import Policy
+from commonground.policy.state import CapState
+
+#: Relative optimality gap HiGHS must prove before it stops (its default 1e-4 would not be exact).
+MIP_REL_GAP = 1e-9
+#: Absolute gap in utility units (utilities are sums of a few numbers of order 1–100).
+MIP_ABS_GAP = 1e-6
+#: Integrality tolerance when reading counts back.
+INT_TOL = 1e-6
+
+
+@dataclass(eq=False)
+class FlatClasses:
+    """Vacant flats grouped into classes (see module docstring) and, inside a class, into value tiers."""
+
+    of_flat: np.ndarray      # (F,) class of each flat, -1 if not available
+    block: np.ndarray        # (K,) block of each class
+    flats: np.ndarray        # flats sorted by class, value descending, index: class k is flats[ptr[k]:ptr[k+1]]
+    ptr: np.ndarray          # (K+1,)
+    tier_class: np.ndarray   # (T,) class of each tier
+    tier_value: np.ndarray   # (T,) flat value of the tier
+    tier_size: np.ndarray    # (T,) flats in the tier
+
+    @property
+    def n(self) -> int:
+        return len(self.block)
+
+    def best_value(self) -> np.ndarray:
+        out = np.full(self.n, -np.inf)
+        np.maximum.at(out, self.tier_class, self.tier_value)
+        return out
+
+
+@dataclass(eq=False)
+class Arcs:
+    """Sparse utilities household → flat class: ``a`` is the utility before the flat's own value."""
+
+    h: np.ndarray
+    k: np.ndarray
+    a: np.ndarray
+
+
+@dataclass(eq=False)
+class Model:
+    """The aggregated model ready for HiGHS, plus what is needed to turn a solution back into flats."""
+
+    problem: Problem
+    classes: FlatClasses
+    group_of: np.ndarray          # (H,) group of each household (-1: no acceptable class)
+    group_size: np.ndarray        # (G,)
+    group_rep: np.ndarray         # (G,) a representative household
+    arc_g: np.ndarray             # (A,) group of each arc
+    arc_k: np.ndarray             # (A,) class of each arc
+    arc_a: np.ndarray             # (A,) utility before flat value
+    cap_rows: list[tuple[int, int, int, int]] = field(default_factory=list)  # (cap, unit, limit, remaining)
+    cap_matrix: sparse.csr_matrix | None = None    # rows × arcs
+    network: bool = True
+    why_not_network: str = ""
+
+    @property
+    def n_arcs(self) -> int:
+        return len(self.arc_g)
+
+
+# -- building ----------------------------------------------------------------------------------------------
+def flat_classes(problem: Problem, available: np.ndarray) -> tuple[FlatClasses, Arcs]:
+    """Group the available flats into classes and express utilities as household → class arcs."""
+    dev, u = problem.development, problem.utilities
+    avail = np.flatnonzero(available)
+    if isinstance(u, BlockUtilities):
+        n_types = max(len(dev.flat_type_names), 1)
+        key = dev.flat_block[avail] * n_types + dev.flat_type[avail]
+        uniq, cls = np.unique(key, return_inverse=True)
+        of_flat = np.full(dev.n_flats, -1, dtype=np.int64)
+        of_flat[avail] = cls
+        blocks, types = uniq // n_types, uniq % n_types
+        V = u.flat_type if u.flat_type.shape[1] else np.zeros((problem.n_households, 1))
+        A = u.block[:, blocks] + V[:, types]            # H × K, -inf = unacceptable
+        h, k = np.nonzero(np.isfinite(A))
+        arcs = Arcs(h=h.astype(np.int64), k=k.astype(np.int64), a=A[h, k])
+        return _tiers(problem, of_flat, blocks.astype(np.int64)), arcs
+    # Flat-level lists: a flat's column is the set of (household, utility − value) pairs; flats of one block
+    # with identical columns are interchangeable up to their own value and share a class.
+    hh = np.repeat(np.arange(problem.n_households, dtype=np.int64), np.diff(u.indptr))
+    ff = u.flat.astype(np.int64)
+    base = u.value - dev.flat_value[ff]
+    keep = available[ff]
+    hh, ff, base = hh[keep], ff[keep], base[keep]
+    order = np.lexsort((hh, ff))
+    hh, ff, base = hh[order], ff[order], base[order]
+    bounds = np.searchsorted(ff, avail, "left"), np.searchsorted(ff, avail, "right")
+    seen: dict[bytes, int] = {}
+    of_flat = np.full(dev.n_flats, -1, dtype=np.int64)
+    blocks: list[int] = []
+    for f, lo, hi in zip(avail, *bounds, strict=True):
+        sig = np.int64(dev.flat_block[f]).tobytes() + hh[lo:hi].tobytes() + base[lo:hi].tobytes()
+        c = seen.get(sig)
+        if c is None:
+            c = seen[sig] = len(blocks)
+            blocks.append(int(dev.flat_block[f]))
+        of_flat[f] = c
+    kk = of_flat[ff]
+    pair = np.unique(np.stack([hh, kk]), axis=1) if len(hh) else np.zeros((2, 0), np.int64)
+    # Every flat of a class has the same (household, base) column, so any representative flat gives `a`.
+    first = {}
+    for i in range(len(hh)):
+        first.setdefault((hh[i], kk[i]), base[i])
+    a = np.array([first[(p, q)] for p, q in pair.T], dtype=float)
+    arcs = Arcs(h=pair[0].astype(np.int64), k=pair[1].astype(np.int64), a=a)
+    return _tiers(problem, of_flat, np.asarray(blocks, dtype=np.int64)), arcs
+
+
+def _tiers(problem: Problem, of_flat: np.ndarray, blocks: np.ndarray) -> FlatClasses:
+    value = problem.development.flat_value
+    f = np.flatnonzero(of_flat >= 0)
+    order = np.lexsort((f, -value[f], of_flat[f]))
+    flats = f[order]
+    k = of_flat[flats]
+    ptr = np.zeros(len(blocks) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(k, minlength=len(blocks)), out=ptr[1:])
+    v = value[flats]
+    new = np.ones(len(flats), dtype=bool)
+    new[1:] = (k[1:] != k[:-1]) | (v[1:] != v[:-1])
+    starts = np.flatnonzero(new)
+    size = np.diff(np.append(starts, len(flats)))
+    return FlatClasses(of_flat=of_flat, block=blocks, flats=flats, ptr=ptr, tier_class=k[starts],
+                       tier_value=v[starts], tier_size=size)
+
+
+def build_model(problem: Problem, policy: Policy, *, available: np.ndarray | None = None,
+                households: np.ndarray | None = None) -> Model:
+    """Aggregate the problem under ``policy``'s caps (``households``: optional mask of who takes part)."""
+    dev = problem.development
+    if available is None:
+        available = ~dev.occupied
+    classes, arcs = flat_classes(problem, available)
+    # Drop arcs that can never be in an optimum: a household whose best flat of a class is worth < 0 to it is
+    # better left unhoused (removing it frees a flat and a cap place and raises welfare).
+    keep = arcs.a + classes.best_value()[arcs.k] >= 0
+    if households is not None:
+        keep &= households[arcs.h]
+    h, k, a = arcs.h[keep], arcs.k[keep], arcs.a[keep]
+
+    caps = CapState.build(policy, dev, problem.households)
+    # Interchangeable households: same limit under every cap and the same arcs (classes and utilities).
+    order = np.lexsort((k, h))
+    h, k, a = h[order], k[order], a[order]
+    H = problem.n_households
+    ptr = np.zeros(H + 1, dtype=np.int64)
+    np.cumsum(np.bincount(h, minlength=H), out=ptr[1:])
+    limits = np.ascontiguousarray(caps.hh_limit.T)
+    group_of = np.full(H, -1, dtype=np.int64)
+    seen: dict[bytes, int] = {}
+    reps: list[int] = []
+    for hh in np.flatnonzero(np.diff(ptr) > 0):
+        lo, hi = ptr[hh], ptr[hh + 1]
+        sig = limits[hh].tobytes() + k[lo:hi].tobytes() + a[lo:hi].tobytes()
+        g = seen.get(sig)
+        if g is None:
+            g = seen[sig] = len(reps)
+            reps.append(int(hh))
+        group_of[hh] = g
+    rep = np.asarray(reps, dtype=np.int64)
+    size = np.bincount(group_of[group_of >= 0], minlength=len(rep)).astype(np.int64)
+    arc_mask = np.zeros(len(h), dtype=bool)
+    if len(rep):
+        arc_mask[np.concatenate([np.arange(ptr[r], ptr[r + 1]) for r in rep])] = True
+    arc_g = group_of[h[arc_mask]]
+    model = Model(problem=problem, classes=classes, group_of=group_of, group_size=size, group_rep=rep,
+                  arc_g=arc_g, arc_k=k[arc_mask], arc_a=a[arc_mask])
+    _cap_rows(model, caps)
+    network_structure(model, caps)
+    return model
+
+
+def _cap_rows(model: Model, caps: CapState) -> None:
+    """One row per (cap, unit, limit) that could bind: remaining places < flats the limit's groups could take."""
+    dev = model.problem.development
+    cls = model.classes
+    class_size = np.diff(cls.ptr)
+    rows, cols, meta = [], [], []
+    for c in range(caps.n_caps):
+        unit_of_block = np.arange(dev.n_blocks) if caps.level[c] == 0 else dev.block_neighbourhood
+        arc_lim = caps.hh_limit[c, model.group_rep[model.arc_g]] if model.n_arcs else np.zeros(0, np.int64)
+        arc_unit = unit_of_block[cls.block[model.arc_k]]
+        m = arc_lim >= 0
+        if not m.any():
+            continue
+        key = arc_unit[m] * caps.maximum.shape[2] + arc_lim[m]
+        ukeys, inv = np.unique(key, return_inverse=True)
+        vacant_in_unit = np.bincount(unit_of_block[cls.block], weights=class_size,
+                                     minlength=caps.maximum.shape[1])
+        arcs_m = np.flatnonzero(m)
+        for j, kk in enumerate(ukeys):
+            unit, lim = divmod(int(kk), caps.maximum.shape[2])
+            remaining = max(int(caps.maximum[c, unit, lim] - caps.count[c, unit, lim]), 0)
+            members = arcs_m[inv == j]
+            demand = model.group_size[np.unique(model.arc_g[members])].sum()
+            if remaining >= min(vacant_in_unit[unit], demand):
+                continue  # cannot bind
+            r = len(meta)
+            meta.append((c, unit, lim, remaining))
+            rows.append(np.full(len(members), r))
+            cols.append(members)
+    model.cap_rows = meta
+    if meta:
+        rr, cc = np.concatenate(rows), np.concatenate(cols)
+        model.cap_matrix = sparse.csr_matrix((np.ones(len(rr)), (rr, cc)), shape=(len(meta), model.n_arcs))
+    else:
+        model.cap_matrix = sparse.csr_matrix((0, model.n_arcs))
+
+
+def network_structure(model: Model, caps: CapState) -> None:
+    """Decide whether the model is a min-cost flow, so that its LP optimum is integral.
+
+    It is when (1) every cap row that can bind is at block level, (2) the household sets of those limits form a
+    laminar family (any two are disjoint or nested: e.g. one capped attribute), and (3) within each outermost
+    capped set and each block, all groups' utilities to that block's classes differ only by a constant
+    (``a(g, k) = α(g, block) + τ(set, k)``, same acceptable classes). Then the network
+    group → (innermost set, block) → … → (outermost set, block) → class → value tiers → sink carries exactly the
+    model's feasible integer points (uncapped groups go straight to classes), its node-arc incidence matrix is
+    totally unimodular, and a simplex vertex is integral. Cross-cutting attributes (ethnicity and residency),
+    neighbourhood caps that can bind, or household-specific flat-type terms under a cap break this in general;
+    the MILP is used then.
+    """
+    model.network, model.why_not_network = True, ""
+    if not model.cap_rows:
+        return
+    levels = {int(caps.level[c]) for c, _, _, _ in model.cap_rows}
+    if 1 in levels:
+        model.network, model.why_not_network = False, "a neighbourhood cap can bind"
+        return
+    active = sorted({(c, lim) for c, _, lim, _ in model.cap_rows})
+    rep_lim = caps.hh_limit[:, model.group_rep]
+    sets = [rep_lim[c] == lim for c, lim in active]
+    for i in range(len(sets)):
+        for j in range(i + 1, len(sets)):
+            inter = sets[i] & sets[j]
+            if inter.any() and not ((inter == sets[i]).all() or (inter == sets[j]).all()):
+                model.network = False
+                model.why_not_network = "capped sets of households cross (several cap attributes)"
+                return
+    # Outermost set of each group (-1 if uncapped by any active limit).
+    outer = np.full(len(model.group_rep), -1, dtype=np.int64)
+    size = np.array([s.sum() for s in sets])
+    for i in np.argsort(-size, kind="stable"):
+        outer[(outer < 0) & sets[i]] = i
+    blk = model.classes.block[model.arc_k]
+    sig: dict[tuple[int, int], bytes] = {}
+    order = np.lexsort((model.arc_k, blk, model.arc_g))
+    g_s, b_s, k_s, a_s = model.arc_g[order], blk[order], model.arc_k[order], model.arc_a[order]
+    brk = np.flatnonzero(np.diff(g_s * (model.problem.development.n_blocks + 1) + b_s)) + 1
+    for lo, hi in zip(np.r_[0, brk], np.r_[brk, len(g_s)], strict=True):
+        if hi <= lo:
+            continue
+        g = int(g_s[lo])
+        if outer[g] < 0:
+            continue
+        s = k_s[lo:hi].tobytes() + np.round(a_s[lo:hi] - a_s[lo], 9).tobytes()
+        key = (int(outer[g]), int(b_s[lo]))
+        if sig.setdefault(key, s) != s:
+            model.network = False
+            model.why_not_network = "capped households weigh flat types (or flats) of a block differently"
+            return
+
+
+# -- solving -----------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Solution:
+    counts: np.ndarray       # (A,) households per arc
+    objective: float
+    bound: float
+    gap: float
+    status: str
+    method: str
+    exact: bool
+    seconds: float
+    info: dict = field(default_factory=dict)
+
+
+def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.0,
+          start: np.ndarray | None = None, threads: int | None = None) -> Solution:
+    """Solve with HiGHS: the LP when the model is a network (integral vertex), else the MILP.
+
+    ``start``: a feasible count per arc (e.g. from the ballot) handed to the MILP as its first incumbent.
+    """
+    t0 = time.perf_counter()
+    A, T = model.n_arcs, len(model.classes.tier_class)
+    G, K, R = len(model.group_rep), model.classes.n, len(model.cap_rows)
+    if integer is None:
+        integer = not model.network
+    if A == 0:
+        return Solution(np.zeros(0, np.int64), 0.0, 0.0, 0.0, "optimal", "trivial (no acceptable flat)", True,
+                        time.perf_counter() - t0)
+    ar = np.arange(A)
+    tr = np.arange(T)
+    blocks = [
+        sparse.csr_matrix((np.ones(A), (model.arc_g, ar)), shape=(G, A + T)),
+        sparse.csr_matrix((np.r_[np.ones(A), -np.ones(T)], (np.r_[model.arc_k, model.classes.tier_class],
+                                                             np.r_[ar, A + tr])), shape=(K, A + T)),
+    ]
+    if R:
+        blocks.append(sparse.hstack([model.cap_matrix, sparse.csr_matrix((R, T))]).tocsr())
+    M = sparse.vstack(blocks).tocsc()
+    row_lo = np.r_[np.full(G, -np.inf), np.zeros(K), np.full(R, -np.inf)]
+    row_hi = np.r_[model.group_size.astype(float), np.zeros(K),
+                   np.array([r[3] for r in model.cap_rows], dtype=float)]
+    class_size = np.diff(model.classes.ptr)
+    col_hi = np.r_[np.minimum(model.group_size[model.arc_g], class_size[model.arc_k]).astype(float),
+                   model.classes.tier_size.astype(float)]
+    cost = -np.r_[model.arc_a, model.classes.tier_value]
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A + T, G + K + R
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(A + T)
+    lp.col_upper_ = col_hi
+    lp.row_lower_ = row_lo
+    lp.row_upper_ = row_hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = M.indices.astype(np.int32)
+    lp.a_matrix_.value_ = M.data.astype(float)
+    if integer:
+        h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+        h.setOptionValue("mip_abs_gap", MIP_ABS_GAP)
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * A + [highspy.HighsVarType.kContinuous] * T
+    else:
+        h.setOptionValue("solver", "simplex")
+    h.passModel(lp)
+    if integer and start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.r_[start.astype(float), _fill_tiers(model, start)])
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    x = np.asarray(h.getSolution().col_value, dtype=float)[:A] if info.primal_solution_status else np.zeros(A)
+    counts = np.rint(x).astype(np.int64)
+    if not integer and np.abs(x - counts).max(initial=0.0) > INT_TOL:
+        # Should not happen for a network; be safe rather than wrong.
+        sol = solve(model, integer=True, time_limit=time_limit, threads=threads)
+        sol.info["lp_fractional"] = True
+        return sol
+    obj = -float(info.objective_function_value)
+    if integer:
+        bound = -float(info.mip_dual_bound)
+        gap = max(bound - obj, 0.0) / max(abs(obj), 1e-12) if np.isfinite(bound) else np.inf
+        exact = status == "Optimal"
+        method = "aggregated MILP (HiGHS branch-and-cut)"
+        extra = {"nodes": int(info.mip_node_count)}
+    else:
+        bound, gap, exact = obj, 0.0, status == "Optimal"
+        method = "min-cost flow (network LP, HiGHS simplex: integral vertex)"
+        extra = {"simplex_iterations": int(info.simplex_iteration_count)}
+    return Solution(counts=counts, objective=obj, bound=bound, gap=gap, status=status, method=method, exact=exact,
+                    seconds=time.perf_counter() - t0, info=extra)
+
+
+def _fill_tiers(model: Model, counts: np.ndarray) -> np.ndarray:
+    """Tier usage for given arc counts: each class's best tiers first."""
+    cls = model.classes
+    need = np.bincount(model.arc_k, weights=counts, minlength=cls.n)
+    y = np.zeros(len(cls.tier_class))
+    for t in range(len(y)):     # tiers are sorted by class, then value descending
+        k = cls.tier_class[t]
+        y[t] = min(cls.tier_size[t], need[k])
+        need[k] -= y[t]
+    return y
+
+
+def decode(model: Model, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Turn arc counts into ``flat_of``: members of a group are interchangeable (order drawn from ``rng``);
+    each class's households get its highest-valued flats (value is household-independent, so who gets which
+    does not change anyone's utility beyond that value; lowest household index gets the best)."""
+    H = model.problem.n_households
+    flat_of = np.full(H, -1, dtype=np.int64)
+    members: dict[int, list[int]] = {}
+    for g, hs in _group_members(model).items():
+        members[g] = list(rng.permutation(hs))
+    per_class: list[list[int]] = [[] for _ in range(model.classes.n)]
+    for i in np.flatnonzero(counts > 0):
+        g, k, n = int(model.arc_g[i]), int(model.arc_k[i]), int(counts[i])
+        take, members[g] = members[g][:n], members[g][n:]
+        per_class[k].extend(take)
+    cls = model.classes
+    for k, hs in enumerate(per_class):
+        if hs:
+            flat_of[np.sort(np.asarray(hs, dtype=np.int64))] = cls.flats[cls.ptr[k]:cls.ptr[k] + len(hs)]
+    return flat_of
+
+
+def _group_members(model: Model) -> dict[int, np.ndarray]:
+    g = model.group_of
+    idx = np.flatnonzero(g >= 0)
+    order = idx[np.argsort(g[idx], kind="stable")]
+    bounds = np.searchsorted(g[order], np.arange(len(model.group_rep) + 1))
+    return {i: order[bounds[i]:bounds[i + 1]] for i in range(len(model.group_rep))}
+
+
+def counts_of(model: Model, flat_of: np.ndarray) -> np.ndarray:
+    """Arc counts of a given assignment (households whose flat's class is not one of their arcs are dropped)."""
+    lookup = {(int(g), int(k)): i for i, (g, k) in enumerate(zip(model.arc_g, model.arc_k, strict=True))}
+    counts = np.zeros(model.n_arcs, dtype=np.int64)
+    for h in np.flatnonzero(flat_of >= 0):
+        g = model.group_of[h]
+        k = model.classes.of_flat[flat_of[h]]
+        i = lookup.get((int(g), int(k)))
+        if g >= 0 and k >= 0 and i is not None:
+            counts[i] += 1
+    return counts

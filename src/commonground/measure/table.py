@@ -26,27 +26,28 @@ class IndexSpec:
     family: str  # "single" (regions x groups) or "multi" (one value per region)
     zero_when_even: bool
     description: str
+    symbol: str  # short header for printed tables
 
 
 INDICES: dict[str, IndexSpec] = {s.name: s for s in [
-    IndexSpec("dissimilarity", aspatial.dissimilarity, "single", True, "dissimilarity D"),
-    IndexSpec("gini", aspatial.gini, "single", True, "Gini"),
-    IndexSpec("isolation", aspatial.isolation, "single", False, "isolation xPx"),
-    IndexSpec("exposure", aspatial.exposure, "single", False, "exposure (interaction) xPy"),
-    IndexSpec("entropy", aspatial.entropy, "single", True, "entropy H (two-group)"),
-    IndexSpec("atkinson", aspatial.atkinson, "single", True, "Atkinson A(0.5)"),
-    IndexSpec("correlation_ratio", aspatial.correlation_ratio, "single", True, "correlation ratio V"),
-    IndexSpec("multi_dissimilarity", multigroup.multi_dissimilarity, "multi", True, "multigroup D"),
-    IndexSpec("theil_h", multigroup.theil_h, "multi", True, "Theil's information index H"),
-    IndexSpec("multi_gini", multigroup.multi_gini, "multi", True, "multigroup Gini"),
-    IndexSpec("normalized_exposure", multigroup.normalized_exposure, "multi", True, "normalised exposure P"),
-    IndexSpec("squared_cv", multigroup.squared_cv, "multi", True, "squared coefficient of variation C"),
-    IndexSpec("relative_diversity", multigroup.relative_diversity, "multi", True, "relative diversity R"),
-    IndexSpec("divergence", multigroup.divergence, "multi", True, "divergence (KL, nats)"),
-    IndexSpec("entropy_diversity", multigroup.entropy_diversity, "multi", False, "diversity: entropy E"),
-    IndexSpec("simpson_interaction", multigroup.simpson_interaction, "multi", False, "diversity: Simpson I"),
+    IndexSpec("dissimilarity", aspatial.dissimilarity, "single", True, "dissimilarity D", "D"),
+    IndexSpec("gini", aspatial.gini, "single", True, "Gini", "G"),
+    IndexSpec("isolation", aspatial.isolation, "single", False, "isolation xPx", "xPx"),
+    IndexSpec("exposure", aspatial.exposure, "single", False, "exposure (interaction) xPy", "xPy"),
+    IndexSpec("entropy", aspatial.entropy, "single", True, "entropy H (two-group)", "H2"),
+    IndexSpec("atkinson", aspatial.atkinson, "single", True, "Atkinson A(0.5)", "A"),
+    IndexSpec("correlation_ratio", aspatial.correlation_ratio, "single", True, "correlation ratio V", "V"),
+    IndexSpec("multi_dissimilarity", multigroup.multi_dissimilarity, "multi", True, "multigroup D", "Dm"),
+    IndexSpec("theil_h", multigroup.theil_h, "multi", True, "Theil's information index H", "H"),
+    IndexSpec("multi_gini", multigroup.multi_gini, "multi", True, "multigroup Gini", "Gm"),
+    IndexSpec("normalized_exposure", multigroup.normalized_exposure, "multi", True, "normalised exposure P", "P"),
+    IndexSpec("squared_cv", multigroup.squared_cv, "multi", True, "squared coefficient of variation C", "C"),
+    IndexSpec("relative_diversity", multigroup.relative_diversity, "multi", True, "relative diversity R", "R"),
+    IndexSpec("divergence", multigroup.divergence, "multi", True, "divergence (KL, nats)", "Div"),
+    IndexSpec("entropy_diversity", multigroup.entropy_diversity, "multi", False, "diversity: entropy E", "E"),
+    IndexSpec("simpson_interaction", multigroup.simpson_interaction, "multi", False, "diversity: Simpson I", "I"),
     IndexSpec("simpson_concentration", multigroup.simpson_concentration, "multi", False,
-              "Simpson concentration"),
+              "Simpson concentration", "λ"),
 ]}
 
 ALIASES = {"d": "dissimilarity", "dissim": "dissimilarity", "xpx": "isolation", "interaction": "exposure",

@@ -24,8 +24,8 @@ CENSUS_2020_SHARES = {"Chinese": 0.743, "Malay": 0.135, "Indian": 0.090, "Others
 FLAT_TYPES = {"2-room Flexi": 0.10, "3-room": 0.25, "4-room": 0.45, "5-room": 0.20}
 # Existing blocks: (neighbourhood, units, Chinese, Malay, Indian, Others shares).
 EXISTING = [
-    ("N1", 180, 0.70, 0.24, 0.04, 0.02), ("N1", 150, 0.68, 0.24, 0.06, 0.02), ("N1", 200, 0.80, 0.12, 0.06, 0.02),
-    ("N1", 160, 0.86, 0.08, 0.04, 0.02), ("N1", 140, 0.72, 0.20, 0.06, 0.02), ("N1", 120, 0.76, 0.14, 0.08, 0.02),
+    ("N1", 180, 0.66, 0.28, 0.04, 0.02), ("N1", 150, 0.68, 0.24, 0.06, 0.02), ("N1", 200, 0.80, 0.12, 0.06, 0.02),
+    ("N1", 160, 0.86, 0.08, 0.04, 0.02), ("N1", 140, 0.66, 0.27, 0.05, 0.02), ("N1", 120, 0.76, 0.14, 0.08, 0.02),
     ("N2", 190, 0.84, 0.07, 0.07, 0.02), ("N2", 170, 0.72, 0.10, 0.14, 0.04), ("N2", 150, 0.86, 0.09, 0.03, 0.02),
     ("N2", 130, 0.78, 0.12, 0.07, 0.03),
 ]
@@ -34,7 +34,7 @@ LAUNCH = [("N1", 160, 0), ("N1", 120, 4), ("N1", 200, 2), ("N2", 180, 7), ("N2",
 GROUPS = list(CENSUS_2020_SHARES)
 
 
-def default_scenario(*, seed: int = 2020, applicants_per_flat: float = 4.0, homophily: float = 3.0,
+def default_scenario(*, seed: int = 2020, applicants_per_flat: float = 4.0, homophily: float = 4.0,
                      homophilous_share: float = 0.4, spr_share: float = 0.07) -> Scenario:
     """A realistic BTO launch (5 new blocks, 800 flats) beside 10 existing blocks, ~3,200 applicants."""
     rng = np.random.default_rng(seed)

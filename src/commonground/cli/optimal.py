@@ -1,0 +1,90 @@
+"""``commonground price-of-diversity``: optimal and ballot welfare with and without the caps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from commonground.cli.common import console, guarded, progress
+from commonground.errors import InputError
+from commonground.io import read_problem
+from commonground.measure.fairness import fairness_table
+from commonground.measure.welfare import price_of_diversity
+from commonground.policy import load_policy
+from commonground.scenarios import SCENARIOS, get_scenario
+
+
+def register(app: typer.Typer) -> None:
+    app.command("price-of-diversity")(price_of_diversity_command)
+
+
+@guarded
+def price_of_diversity_command(
+    scenario: str | None = typer.Option(None, "--scenario", help=f"Built-in scenario: {', '.join(SCENARIOS)}"),
+    flats: Path | None = typer.Option(None, "--flats", help="Flats CSV/Parquet (instead of --scenario)"),
+    households: Path | None = typer.Option(None, "--households", help="Households CSV/Parquet"),
+    preferences: Path | None = typer.Option(None, "--preferences", help="Long preferences table (optional)"),
+    policy: str = typer.Option("", "--policy", help="Preset name(s), comma-joined, or a .toml (default: the "
+                                                  "scenario's own policy)"),
+    seeds: int = typer.Option(20, "--seeds", min=1, help="How many ballot seeds (0..N-1) to average over"),
+    attribute: str = typer.Option("", "--attribute", help="Group attribute for per-group figures (default: "
+                                                         "the first capped one)"),
+    out: Path | None = typer.Option(None, "--out", help="Folder for price_of_diversity.json, ballots.csv, "
+                                                       "groups.csv, fairness.csv"),
+) -> None:
+    """Welfare of the optimal assignment and of the ballot, with and without the caps, and the price of
+    diversity (optimal welfare without caps / with caps; Benabbou et al., AAMAS 2018)."""
+    if flats is not None or households is not None:
+        if scenario:
+            raise InputError("give either --scenario or --flats/--households, not both")
+        if flats is None or households is None:
+            raise InputError("--flats and --households go together")
+        if not policy:
+            raise InputError("--policy is required with --flats/--households (e.g. sg-eip-2010)")
+        problem, pol, label = read_problem(flats, households, preferences), load_policy(policy), str(flats)
+    else:
+        sc = get_scenario(scenario or "sg-bto")
+        problem, pol, label = sc.problem, (load_policy(policy) if policy else sc.policy), sc.name
+    with progress() as bar:
+        task = bar.add_task("optimal assignments", total=seeds + 2)
+        bar.update(task, description="ballots")
+
+        def tick(seed: int) -> None:
+            bar.update(task, advance=1, description=f"ballot seed {seed}")
+
+        result = price_of_diversity(problem, pol, seeds=seeds, attribute=attribute or None, on_seed=tick)
+        bar.update(task, advance=1, description="fairness")
+        fair = fairness_table(result.optimal, result.attribute) if result.attribute else None
+        bar.update(task, advance=1)
+    s = result.summary()
+    table = Table(title=f"Price of diversity: {label} under {pol.name}")
+    table.add_column("")
+    table.add_column("with caps", justify="right")
+    table.add_column("without caps", justify="right")
+    table.add_column("ratio (without / with)", justify="right")
+    table.add_row("optimal welfare", f"{s['welfare_optimal']:,.2f}", f"{s['welfare_optimal_unconstrained']:,.2f}",
+                  f"{s['price_of_diversity']:.4f}")
+    table.add_row(f"ballot welfare (mean ± sd, {seeds} seeds)",
+                  f"{s['ballot_welfare_mean']:,.2f} ± {s['ballot_welfare_sd']:,.2f}",
+                  f"{s['ballot_welfare_unconstrained_mean']:,.2f} ± {s['ballot_welfare_unconstrained_sd']:,.2f}",
+                  f"{s['ballot_price_of_diversity_mean']:.4f}")
+    table.add_row("ballot / optimal (with caps)", f"{s['ballot_share_of_optimum_mean']:.1%}", "", "")
+    console.print(table)
+    console.print(f"optimal: {s['optimal_method']}; exact: {s['optimal_exact']} (gap {s['optimal_gap']:.2g})")
+    if len(result.groups):
+        g = result.groups
+        gt = Table(title=f"Per {result.attribute}: share housed and mean utility per applicant")
+        gt.add_column("mechanism")
+        gt.add_column("group")
+        gt.add_column("share housed", justify="right")
+        gt.add_column("mean utility / applicant", justify="right")
+        for _, r in g.iterrows():
+            gt.add_row(r["mechanism"], r["group"], f"{r['share_housed']:.1%}", f"{r['mean_utility_applicant']:.3f}")
+        console.print(gt)
+    if out is not None:
+        result.write(out)
+        if fair is not None:
+            fair.to_csv(out / "fairness.csv", index=False)
+        console.print(f"wrote {out}/price_of_diversity.json, ballots.csv, groups.csv, fairness.csv")

@@ -1,0 +1,188 @@
+"""Welfare under the caps and the price of diversity.
+
+Price of diversity (Benabbou, Chakraborty, Ho, Sliwinski, Zick, AAMAS 2018 / ACM TEAC 2020): the optimal
+welfare without the caps divided by the optimal welfare with them (≥ 1; 1 = the caps cost nothing). Because
+HDB allocates by ballot, not by optimisation, the same figures are reported for the ballot over many seeds:
+its welfare with and without caps, the ratio of the two (the ballot's own "price of diversity"), and its
+welfare as a share of the constrained optimum. Per group: applicants housed, welfare and mean utility.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commonground.allocate.ballot import ballot, ballot_unconstrained
+from commonground.allocate.optimal import optimal, optimal_unconstrained
+from commonground.allocate.result import Allocation
+from commonground.model.problem import Problem
+from commonground.policy.caps import Policy
+
+
+def welfare_by_group(allocation: Allocation, attribute: str) -> pd.DataFrame:
+    """Per value of ``attribute``: applicants, housed, share housed, welfare, mean utility (housed / all)."""
+    hh = allocation.problem.households
+    vals = hh.attributes[attribute].astype(str)
+    util = allocation.household_utility()
+    housed = allocation.allocated
+    groups = sorted(set(vals))
+    rows = []
+    for g in groups:
+        m = vals == g
+        got = m & housed
+        w = float(np.nansum(util[got]))
+        rows.append({"group": g, "applicants": int(m.sum()), "housed": int(got.sum()),
+                     "share_housed": got.sum() / max(m.sum(), 1), "welfare": w,
+                     "mean_utility_housed": w / got.sum() if got.any() else np.nan,
+                     "mean_utility_applicant": w / max(m.sum(), 1)})
+    return pd.DataFrame(rows)
+
+
+@dataclass(eq=False)
+class PriceOfDiversity:
+    """Welfare with and without caps, for the optimum and the ballot; see module docstring."""
+
+    policy: str
+    attribute: str | None
+    optimal: Allocation
+    optimal_unconstrained: Allocation
+    ballots: pd.DataFrame                      # one row per seed
+    groups: pd.DataFrame                       # mechanism × group
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def welfare_optimal(self) -> float:
+        return self.optimal.welfare()
+
+    @property
+    def welfare_optimal_unconstrained(self) -> float:
+        return self.optimal_unconstrained.welfare()
+
+    @property
+    def price_of_diversity(self) -> float:
+        """Optimal welfare without caps / with caps (the paper's definition)."""
+        return _ratio(self.welfare_optimal_unconstrained, self.welfare_optimal)
+
+    def summary(self) -> dict[str, Any]:
+        b = self.ballots
+        out = {
+            "policy": self.policy,
+            "households": int(self.optimal.problem.n_households),
+            "vacant_flats": int((~self.optimal.problem.development.occupied).sum()),
+            "welfare_optimal": self.welfare_optimal,
+            "welfare_optimal_unconstrained": self.welfare_optimal_unconstrained,
+            "price_of_diversity": self.price_of_diversity,
+            "housed_optimal": self.optimal.n_allocated,
+            "housed_optimal_unconstrained": self.optimal_unconstrained.n_allocated,
+            "optimal_method": self.optimal.info.get("method"),
+            "optimal_exact": bool(self.optimal.info.get("exact")),
+            "optimal_gap": self.optimal.info.get("gap"),
+            "ballot_seeds": int(len(b)),
+        }
+        for col in ("welfare", "welfare_unconstrained", "price_of_diversity", "share_of_optimum", "housed",
+                    "housed_unconstrained"):
+            if len(b):
+                out[f"ballot_{col}_mean"] = float(b[col].mean())
+                out[f"ballot_{col}_sd"] = float(b[col].std(ddof=1)) if len(b) > 1 else 0.0
+                out[f"ballot_{col}_min"] = float(b[col].min())
+                out[f"ballot_{col}_max"] = float(b[col].max())
+        if len(b):
+            out["ballot_price_of_diversity_of_means"] = _ratio(b["welfare_unconstrained"].mean(), b["welfare"].mean())
+        out.update(self.extra)
+        return out
+
+    def write(self, out_dir: str | Path) -> Path:
+        """``price_of_diversity.json`` (summary), ``ballots.csv`` (per seed), ``groups.csv`` — atomically."""
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            (tmp / "price_of_diversity.json").write_text(json.dumps(_jsonable(self.summary()), indent=2) + "\n")
+            self.ballots.to_csv(tmp / "ballots.csv", index=False)
+            self.groups.to_csv(tmp / "groups.csv", index=False)
+            out.mkdir(parents=True, exist_ok=True)
+            for p in tmp.iterdir():
+                os.replace(p, out / p.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+
+def price_of_diversity(problem: Problem, policy: Policy, *, seeds: int | Iterable[int] = 20,
+                       attribute: str | None = None, on_seed: Callable[[int], None] | None = None,
+                       time_limit: float = 600.0) -> PriceOfDiversity:
+    """Optimal and ballot welfare with and without ``policy``'s caps; per-group outcomes for ``attribute``
+    (default: the first capped attribute, else the households' first attribute).
+
+    ``seeds``: how many ballot seeds (0..n-1) or which. ``on_seed(seed)`` is called after each (progress bars).
+    """
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    attrs = list(problem.households.attributes)
+    attr = attribute or (policy.attributes[0] if policy.attributes else (attrs[0] if attrs else None))
+    con = optimal(problem, policy, time_limit=time_limit)
+    free = optimal_unconstrained(problem, policy, time_limit=time_limit)
+    w_con = con.welfare()
+    rows, group_frames = [], []
+    for s in seed_list:
+        b, bu = ballot(problem, policy, seed=s), ballot_unconstrained(problem, policy, seed=s)
+        wb, wbu = b.welfare(), bu.welfare()
+        rows.append({"seed": s, "welfare": wb, "welfare_unconstrained": wbu,
+                     "price_of_diversity": _ratio(wbu, wb), "share_of_optimum": _ratio(wb, w_con),
+                     "housed": b.n_allocated, "housed_unconstrained": bu.n_allocated})
+        if attr:
+            for name, a in (("ballot", b), ("ballot-unconstrained", bu)):
+                g = welfare_by_group(a, attr)
+                g.insert(0, "mechanism", name)
+                g.insert(1, "seed", s)
+                group_frames.append(g)
+        if on_seed:
+            on_seed(s)
+    groups = pd.DataFrame()
+    if attr:
+        fixed = []
+        for name, a in (("optimal", con), ("optimal-unconstrained", free)):
+            g = welfare_by_group(a, attr)
+            g.insert(0, "mechanism", name)
+            fixed.append(g)
+        per_seed = pd.concat(group_frames, ignore_index=True) if group_frames else pd.DataFrame()
+        if len(per_seed):
+            agg = (per_seed.groupby(["mechanism", "group"], sort=False)
+                   .agg(applicants=("applicants", "first"), housed=("housed", "mean"),
+                        share_housed=("share_housed", "mean"), share_housed_sd=("share_housed", "std"),
+                        welfare=("welfare", "mean"), mean_utility_applicant=("mean_utility_applicant", "mean"))
+                   .reset_index())
+            fixed.append(agg)
+        groups = pd.concat(fixed, ignore_index=True)
+        groups.insert(1, "attribute", attr)
+    return PriceOfDiversity(policy=policy.name, attribute=attr, optimal=con, optimal_unconstrained=free,
+                            ballots=pd.DataFrame(rows, columns=["seed", "welfare", "welfare_unconstrained",
+                                                                "price_of_diversity", "share_of_optimum",
+                                                                "housed", "housed_unconstrained"]),
+                            groups=groups)
+
+
+def _ratio(a: float, b: float) -> float:
+    if b == 0:
+        return 1.0 if a == 0 else float("inf")
+    return float(a / b)
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x

@@ -1,0 +1,121 @@
+"""A simulation's output folder, written atomically (a temporary folder beside it, moved in when complete).
+
+* ``results.parquet`` — tidy: scenario, policy, replicate, year, metric, value (one row per run, year and
+  metric; year 0 is the initial state);
+* ``summary.csv`` — per scenario, policy, year and metric: n, mean, sd, ci95_low, ci95_high (normal
+  interval of the mean), q05, q25, q50, q75, q95 (bands across replicates);
+* ``indices.png``, ``market.png`` — means over time with 5–95 % bands, one line per scenario × policy;
+* ``simulation.json`` — what was run (the simulation, its tasks' seeds, scheduler, versions, timings).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+INDEX_PLOTS = ("block.theil_h", "neighbourhood.theil_h", "block.dissimilarity", "neighbourhood.dissimilarity")
+SCHELLING_PLOTS = ("similar_share", "pct_happy", "moves")
+
+
+def write_outputs(out: str | Path, results: pd.DataFrame, summary: pd.DataFrame, metadata: dict[str, Any],
+                  *, plots: bool = True) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        results.to_parquet(tmp / "results.parquet", index=False)
+        summary.to_csv(tmp / "summary.csv", index=False)
+        files = ["results.parquet", "summary.csv"]
+        if plots:
+            files += plot_summary(summary, tmp)
+        files.append("simulation.json")
+        metadata = {**metadata, "files": files}
+        (tmp / "simulation.json").write_text(json.dumps(_jsonable(metadata), indent=2) + "\n", encoding="utf-8")
+        out.mkdir(parents=True, exist_ok=True)
+        for p in tmp.iterdir():
+            os.replace(p, out / p.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def headline_metrics(metrics: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(index metrics, market / cost metrics) to plot, among those present."""
+    have = set(metrics)
+    if "similar_share" in have:
+        return [m for m in SCHELLING_PLOTS if m in have], []
+    idx = [m for m in INDEX_PLOTS if m in have]
+    groups = sorted({m.split(".", 2)[2] for m in have if m.startswith("block.isolation.")})
+    idx += [f"block.isolation.{g}" for g in groups[:4]]
+    market = ["households", "looking", "left_unhoused", "caps.over_limit.block", "sellers_refused_by_cap"]
+    market = [m for m in market if m in have]
+    market += sorted(m for m in have if m.startswith("months_to_sell."))[:4]
+    market += sorted(m for m in have if m.startswith("discount."))[:4]
+    return idx, market
+
+
+def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    idx, market = headline_metrics(summary["metric"].unique())
+    written = []
+    for name, metrics in (("indices.png", idx), ("market.png", market)):
+        if not metrics:
+            continue
+        ncol = 3 if len(metrics) > 4 else 2
+        nrow = int(np.ceil(len(metrics) / ncol))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 3.4 * nrow), squeeze=False)
+        combos = summary[["scenario", "policy"]].drop_duplicates().itertuples(index=False)
+        combos = [tuple(c) for c in combos]
+        scen = list(dict.fromkeys(s for s, _ in combos))
+        pols = list(dict.fromkeys(p for _, p in combos))
+        colours = plt.get_cmap("tab10")
+        styles = ["-", "--", ":", "-."]
+        for ax, metric in zip(axes.ravel(), metrics, strict=False):
+            for s, p in combos:
+                d = summary[(summary["metric"] == metric) & (summary["scenario"] == s) & (summary["policy"] == p)]
+                d = d.sort_values("year")
+                if d.empty:
+                    continue
+                col = colours(scen.index(s) % 10)
+                ax.plot(d["year"], d["mean"], styles[pols.index(p) % 4], color=col, label=f"{s} · {p}")
+                ax.fill_between(d["year"], d["q05"], d["q95"], color=col, alpha=0.12, linewidth=0)
+            ax.set_title(metric, fontsize=10)
+            ax.set_xlabel("year")
+            ax.grid(alpha=0.3)
+        for ax in axes.ravel()[len(metrics):]:
+            ax.axis("off")
+        handles, labels = axes.ravel()[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=min(4, max(1, len(labels))), fontsize=8,
+                   frameon=False)
+        fig.suptitle("mean across replicates, band: 5–95 % of replicates", fontsize=10)
+        fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+        fig.savefig(folder / name, dpi=110)
+        plt.close(fig)
+        written.append(name)
+    return written
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x

@@ -1,0 +1,54 @@
+"""Run a simulation end to end: load it, sweep it, summarise it and write the output folder."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from commonground import __version__
+from commonground.simulate.builtin import BUILTIN, builtin_simulation
+from commonground.simulate.output import write_outputs
+from commonground.simulate.spec import Simulation, load_simulation
+from commonground.simulate.sweep import make_tasks, summarise, sweep
+
+
+def load(spec: str | Path) -> Simulation:
+    """A built-in simulation's name or a simulation TOML path."""
+    text = str(spec)
+    if text in BUILTIN and not Path(text).exists():
+        return builtin_simulation(text)
+    return load_simulation(text)
+
+
+def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = "local",
+                   n_workers: int | None = None, on_done: Callable[[], None] | None = None,
+                   plots: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sweep ``sim`` and write ``out`` (results.parquet, summary.csv, plots, simulation.json)."""
+    t0 = time.perf_counter()
+    results = sweep(sim, scheduler=scheduler, n_workers=n_workers, on_done=on_done)
+    elapsed = time.perf_counter() - t0
+    summary = summarise(results)
+    tasks = make_tasks(sim)
+    meta = {
+        "simulation": sim.metadata(),
+        "tasks": [{"scenario": t.scenario, "policy": t.policy.name, "replicate": t.replicate,
+                   "seed_entropy": t.seed.entropy, "seed_spawn_key": list(t.seed.spawn_key)} for t in tasks],
+        "scheduler": scheduler or "inprocess", "n_workers": n_workers, "seconds": round(elapsed, 3),
+        "versions": _versions(),
+        "columns": {"results.parquet": list(results.columns), "summary.csv": list(summary.columns)},
+    }
+    write_outputs(out, results, summary, meta, plots=plots)
+    return results, summary
+
+
+def _versions() -> dict[str, str]:
+    import dask
+    import numba
+    import numpy
+
+    return {"commonground": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+            "pandas": pd.__version__, "numba": numba.__version__, "dask": dask.__version__}

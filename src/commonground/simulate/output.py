@@ -57,8 +57,8 @@ def headline_metrics(metrics: Sequence[str]) -> tuple[list[str], list[str]]:
     idx += [f"block.isolation.{g}" for g in groups[:4]]
     market = ["households", "looking", "left_unhoused", "caps.over_limit.block", "sellers_refused_by_cap"]
     market = [m for m in market if m in have]
-    market += sorted(m for m in have if m.startswith("months_to_sell."))[:4]
-    market += sorted(m for m in have if m.startswith("discount."))[:4]
+    market += sorted(m for m in have if m.startswith("months_to_sell."))[:6]
+    market += sorted(m for m in have if m.startswith("discount."))[:6]
     return idx, market
 
 

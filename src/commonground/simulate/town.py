@@ -59,7 +59,7 @@ def default_shares(town: Town) -> dict[str, float]:
 
 def build_layout(town: Town) -> Layout:
     """The initial town for ``town`` (cached per process: replicates share it)."""
-    return _cached_layout(town.kind, town.path, town.hdb_town, tuple(sorted(default_shares(town).items())),
+    return _cached_layout(town.kind, town.path, town.hdb_town, tuple(default_shares(town).items()),
                           town.neighbourhoods, town.blocks_per_neighbourhood, town.homes_per_block,
                           town.neighbourhood_concentration, town.block_concentration, town.occupancy, town.seed)
 

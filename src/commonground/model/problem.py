@@ -63,13 +63,11 @@ class Problem:
         dev, u = self.development, self.utilities
         if isinstance(u, BlockUtilities):
             return u.block[h, dev.flat_block[f]] + u.flat_type[h, dev.flat_type[f]] + dev.flat_value[f]
-        out = np.full(len(h), -np.inf)
-        for k, (hh, ff) in enumerate(zip(h, f, strict=True)):
-            lo, hi = u.indptr[hh], u.indptr[hh + 1]
-            hit = np.flatnonzero(u.flat[lo:hi] == ff)
-            if len(hit):
-                out[k] = u.value[lo + hit[0]]
-        return out
+        keys, values = _flat_lookup(u, dev.n_flats)
+        want = h * dev.n_flats + f
+        pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+        hit = (keys[pos] == want) if len(keys) else np.zeros(len(want), bool)
+        return np.where(hit, values[pos] if len(keys) else 0.0, -np.inf)
 
     def assignment_utility(self, flat_of: np.ndarray) -> np.ndarray:
         """Each household's utility from an assignment (``flat_of[h]`` = flat index or -1); NaN if unhoused."""
@@ -78,6 +76,18 @@ class Problem:
         if len(got):
             out[got] = self.utility(got, flat_of[got])
         return out
+
+
+def _flat_lookup(u: FlatUtilities, n_flats: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (household × n_flats + flat) keys and their utilities, built once per utilities object."""
+    cached = getattr(u, "_lookup", None)
+    if cached is None:
+        h = np.repeat(np.arange(len(u.indptr) - 1, dtype=np.int64), np.diff(u.indptr))
+        keys = h * n_flats + u.flat
+        order = np.argsort(keys, kind="stable")
+        cached = (keys[order], u.value[order])
+        object.__setattr__(u, "_lookup", cached)
+    return cached
 
 
 def _check_shapes(u: Utilities, dev: Development, hh: Households) -> None:

@@ -63,7 +63,7 @@ def test_town_that_starts_within_caps_stays_within():
     p = TownParams(**{**p.__dict__, "town": Town(neighbourhoods=4, blocks_per_neighbourhood=5, homes_per_block=40,
                                                  neighbourhood_concentration=1e4, block_concentration=1e4,
                                                  shares={"White": 0.6, "Asian": 0.3, "Black": 0.1}, seed=3)})
-    caps_file = {"White": 0.75, "Asian": 0.45, "Black": 0.25}
+    caps_file = {"White": 0.85, "Asian": 0.55, "Black": 0.3}
     from commonground.policy import Cap, Policy
 
     policy = Policy("t", caps=(Cap.of("ethnicity", "block", caps_file),
@@ -74,7 +74,7 @@ def test_town_that_starts_within_caps_stays_within():
     m.caps_policy = policy
     m.policy_spec = PolicySpec("p", "caps-resale", "sg-eip-2010")  # kind only; caps already compiled
     m.state.since[m.state.resident >= 0] = -10
-    assert (cap_excess(m) == 0).all()
+    assert (cap_excess(m) == 0).all()  # the set-up: an evenly mixed town, within the caps
     for _ in range(5):
         m.step()
         assert (cap_excess(m) == 0).all()
@@ -183,9 +183,16 @@ def test_same_seed_same_run_and_seed_matters():
 
 
 def test_policies_change_outcomes_in_the_expected_direction():
-    """Caps on resales refuse some buyers, and the number of units over a limit can only fall (a unit at or
-    under its limit cannot pass it; units only grow); with no caps no one is refused."""
-    p = small_params(years=6, tol=0.4, measure_caps=UK_CAPS)
+    """On a mid-sized version of the built-in English town: caps on resales refuse some buyers and end less
+    segregated than no caps; the number of blocks over a limit can only fall under them (a unit at or under
+    its limit cannot pass it, and units only grow); with no caps no one is refused."""
+    from commonground.simulate import simulation_from_dict
+    from commonground.simulate.builtin import UK_MIGRATION
+
+    data = {**UK_MIGRATION, "years": 5,
+            "town": {**UK_MIGRATION["town"], "neighbourhoods": 12, "blocks_per_neighbourhood": 8,
+                     "homes_per_block": 60}}
+    p = dict(simulation_from_dict(data).scenarios)["hundreds-of-thousands"]
     none = TownModel(p, PolicySpec("n"), 7).run().pivot(index="year", columns="metric", values="value")
     caps = TownModel(p, PolicySpec("c", "caps-resale", UK_CAPS), 7).run().pivot(index="year", columns="metric",
                                                                                  values="value")
@@ -194,3 +201,5 @@ def test_policies_change_outcomes_in_the_expected_direction():
     for level in ("block", "neighbourhood"):
         over = caps[f"caps.over_limit.{level}"].to_numpy()
         assert (np.diff(over) <= 0).all(), over
+    assert caps.loc[5, "caps.over_limit.block"] < none.loc[5, "caps.over_limit.block"]
+    assert caps.loc[5, "block.theil_h"] < none.loc[5, "block.theil_h"]

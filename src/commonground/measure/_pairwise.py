@@ -13,38 +13,54 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+#: Below this many cells a serial loop beats starting Numba's thread pool (~20 ms per parallel call).
+PARALLEL_MIN_CELLS = 200_000
+
+
+@numba.njit(cache=True)
+def _one(x: np.ndarray, t: np.ndarray, s: int, e: int, k: int) -> float:
+    m = e - s
+    p = np.empty(m)
+    for i in range(m):
+        ti = t[s + i]
+        p[i] = x[s + i, k] / ti if ti > 0 else 0.0
+    order = np.argsort(p)
+    cum_t = 0.0
+    cum_x = 0.0
+    acc = 0.0
+    for jj in range(m):
+        i = order[jj]
+        ti = t[s + i]
+        xi = ti * p[i]
+        acc += xi * cum_t - ti * cum_x
+        cum_t += ti
+        cum_x += xi
+    return 2.0 * acc
+
 
 @numba.njit(parallel=True, cache=True)
-def _pair_abs_sums(x: np.ndarray, t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    n_regions = starts.shape[0]
+def _pair_abs_sums_parallel(x: np.ndarray, t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     k_groups = x.shape[1]
-    out = np.zeros((n_regions, k_groups))
-    for job in numba.prange(n_regions * k_groups):
+    out = np.zeros((starts.shape[0], k_groups))
+    for job in numba.prange(starts.shape[0] * k_groups):
         r = job // k_groups
-        k = job % k_groups
-        s = starts[r]
-        m = ends[r] - s
-        p = np.empty(m)
-        for i in range(m):
-            ti = t[s + i]
-            p[i] = x[s + i, k] / ti if ti > 0 else 0.0
-        order = np.argsort(p)
-        cum_t = 0.0
-        cum_x = 0.0
-        acc = 0.0
-        for jj in range(m):
-            i = order[jj]
-            ti = t[s + i]
-            xi = ti * p[i]
-            acc += xi * cum_t - ti * cum_x
-            cum_t += ti
-            cum_x += xi
-        out[r, k] = 2.0 * acc
+        out[r, job % k_groups] = _one(x, t, starts[r], ends[r], job % k_groups)
+    return out
+
+
+@numba.njit(cache=True)
+def _pair_abs_sums_serial(x: np.ndarray, t: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    k_groups = x.shape[1]
+    out = np.zeros((starts.shape[0], k_groups))
+    for r in range(starts.shape[0]):
+        for k in range(k_groups):
+            out[r, k] = _one(x, t, starts[r], ends[r], k)
     return out
 
 
 def pair_abs_sums(x: np.ndarray, t: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """``(R, K)`` sums ``sum_ij t_i t_j |x_ik/t_i - x_jk/t_j|`` per region (rows sorted by region)."""
     ends = np.r_[starts[1:], x.shape[0]].astype(np.int64)
-    return _pair_abs_sums(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(t, dtype=np.float64),
-                          starts.astype(np.int64), ends)
+    kernel = _pair_abs_sums_parallel if x.size >= PARALLEL_MIN_CELLS else _pair_abs_sums_serial
+    return kernel(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(t, dtype=np.float64),
+                  starts.astype(np.int64), ends)

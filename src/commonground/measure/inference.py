@@ -13,6 +13,7 @@ multivariate hypergeometric (or multinomial) draw over ``n`` units is split recu
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,12 @@ BOOTSTRAPS = ("multinomial", "units")
 SeedLike = int | np.random.Generator | None
 
 
+def _nanstat(f: Callable[..., np.ndarray], draws: np.ndarray, **kw: float) -> np.ndarray:
+    with warnings.catch_warnings():  # all-NaN cells (an undefined index) stay NaN quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return f(draws, axis=0, **kw)
+
+
 def _like(template: pd.DataFrame | pd.Series, values: np.ndarray) -> pd.DataFrame | pd.Series:
     if isinstance(template, pd.DataFrame):
         return pd.DataFrame(values, index=template.index, columns=template.columns)
@@ -39,7 +46,8 @@ class NullDistribution:
     """An index's observed value against its distribution under random allocation.
 
     ``draws`` has shape ``(reps, regions, groups)`` for single-group indices, ``(reps, regions)`` for
-    multigroup ones. Summaries are labelled like ``observed``.
+    multigroup ones. Summaries are labelled like ``observed`` and skip draws where the index is undefined
+    (NaN, e.g. a multinomial draw in which a small group vanished).
     """
 
     index: str
@@ -52,11 +60,11 @@ class NullDistribution:
     @property
     def expected(self) -> pd.DataFrame | pd.Series:
         """Mean of the index under random allocation."""
-        return _like(self.observed, self.draws.mean(axis=0))
+        return _like(self.observed, _nanstat(np.nanmean, self.draws))
 
     @property
     def sd(self) -> pd.DataFrame | pd.Series:
-        return _like(self.observed, self.draws.std(axis=0, ddof=1))
+        return _like(self.observed, _nanstat(np.nanstd, self.draws, ddof=1))
 
     @property
     def bias(self) -> pd.DataFrame | pd.Series:
@@ -101,19 +109,19 @@ class Bootstrap:
 
     @property
     def mean(self) -> pd.DataFrame | pd.Series:
-        return _like(self.observed, self.draws.mean(axis=0))
+        return _like(self.observed, _nanstat(np.nanmean, self.draws))
 
     @property
     def se(self) -> pd.DataFrame | pd.Series:
-        return _like(self.observed, self.draws.std(axis=0, ddof=1))
+        return _like(self.observed, _nanstat(np.nanstd, self.draws, ddof=1))
 
     @property
     def lower(self) -> pd.DataFrame | pd.Series:
-        return _like(self.observed, np.nanquantile(self.draws, (1 - self.level) / 2, axis=0))
+        return _like(self.observed, _nanstat(np.nanquantile, self.draws, q=(1 - self.level) / 2))
 
     @property
     def upper(self) -> pd.DataFrame | pd.Series:
-        return _like(self.observed, np.nanquantile(self.draws, (1 + self.level) / 2, axis=0))
+        return _like(self.observed, _nanstat(np.nanquantile, self.draws, q=(1 + self.level) / 2))
 
     @property
     def bias_corrected(self) -> pd.DataFrame | pd.Series:

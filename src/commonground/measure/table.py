@@ -91,14 +91,18 @@ def measure(counts: Counts, indices: Sequence[str] | str | None = None, *, tidy:
         res = spec.func(counts)
         if spec.family == "multi":
             cols[spec.name] = res.to_numpy()
-            long.append(pd.DataFrame({"region": res.index, "index": spec.name, "group": "", "value": res.to_numpy()}))
-        else:
-            for g in counts.groups:
-                cols[f"{spec.name}[{g}]"] = res[g].to_numpy()
-            stacked = res.stack()
-            long.append(pd.DataFrame({"region": stacked.index.get_level_values(0), "index": spec.name,
-                                      "group": stacked.index.get_level_values(1).astype(str),
-                                      "value": stacked.to_numpy()}))
+            if tidy:
+                long.append(pd.DataFrame({"region": res.index, "index": spec.name, "group": "",
+                                          "value": res.to_numpy()}))
+            continue
+        values = res.to_numpy()
+        for j, g in enumerate(counts.groups):
+            cols[f"{spec.name}[{g}]"] = values[:, j]
+        if tidy:
+            n_r, n_g = values.shape
+            long.append(pd.DataFrame({"region": np.repeat(res.index.to_numpy(), n_g), "index": spec.name,
+                                      "group": np.tile(np.asarray(counts.groups, dtype=object), n_r),
+                                      "value": values.reshape(-1)}))
     if tidy:
         out = pd.concat(long, ignore_index=True) if long else pd.DataFrame(columns=["region", "index", "group",
                                                                                     "value"])

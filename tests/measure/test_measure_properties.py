@@ -1,0 +1,142 @@
+"""Hypothesis properties of the indices: invariance to unit order and to scaling, bounds, identities.
+
+Expected values: the mathematical properties of the indices (Reardon & Firebaugh 2002 list the invariances;
+the two-group identities follow from the formulas), and a naive O(n^2) Gini written here from the formula.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from commonground.measure import (
+    Counts,
+    correlation_ratio,
+    dissimilarity,
+    entropy,
+    gini,
+    measure,
+    multi_dissimilarity,
+    multi_gini,
+    normalized_exposure,
+    theil_h,
+    theil_h_contributions,
+)
+from commonground.measure.table import INDICES
+
+EVENNESS = [n for n, s in INDICES.items() if s.zero_when_even and n != "divergence"]
+
+
+@st.composite
+def tables(draw, max_units: int = 25, max_groups: int = 5, regions: int = 3):
+    n = draw(st.integers(2, max_units))
+    k = draw(st.integers(2, max_groups))
+    x = draw(arrays(np.int64, (n, k), elements=st.integers(0, 60)))
+    by = draw(arrays(np.int64, n, elements=st.integers(0, regions - 1)))
+    return x, by
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+@given(tables(), st.randoms(use_true_random=False))
+def test_invariant_to_unit_order(t, rnd) -> None:
+    x, by = t
+    perm = list(range(len(x)))
+    rnd.shuffle(perm)
+    _same(measure(Counts(x, by=by)), measure(Counts(x[perm], by=by[perm])))
+
+
+@given(tables(), st.integers(2, 1000))
+def test_invariant_to_scaling_all_counts(t, factor: int) -> None:
+    x, by = t
+    _same(measure(Counts(x, by=by)), measure(Counts(x * factor, by=by)))
+
+
+@given(tables())
+def test_bounds(t) -> None:
+    x, by = t
+    c = Counts(x, by=by)
+    table = measure(c)
+    for name in EVENNESS:
+        cols = [col for col in table.columns if col == name or col.startswith(name + "[")]
+        v = table[cols].to_numpy()
+        v = v[np.isfinite(v)]
+        assert (v >= -1e-12).all() and (v <= 1 + 1e-12).all(), name
+    P = c.region_share
+    iso = table[[f"isolation[{g}]" for g in c.groups]].to_numpy()
+    ok = np.isfinite(iso)
+    assert (iso[ok] >= P[ok] - 1e-12).all() and (iso[ok] <= 1 + 1e-12).all()  # P <= xPx <= 1
+    k = c.n_groups
+    populated = c.region_group_total > 0  # a region with nobody in it has no diversity (NaN)
+    assert np.isnan(table["entropy_diversity"].to_numpy()[~populated]).all()
+    assert (table["entropy_diversity"][populated] <= np.log(k) + 1e-12).all()
+    assert (table["simpson_interaction"][populated] <= 1 - 1 / k + 1e-12).all()
+    np.testing.assert_allclose((table["simpson_interaction"] + table["simpson_concentration"])[populated], 1.0)
+
+
+@given(tables())
+def test_regions_equal_separate_computation(t) -> None:
+    # the vectorised by-region result equals computing each region's table on its own
+    x, by = t
+    together = measure(Counts(x, by=by))
+    for r in np.unique(by):
+        alone = measure(Counts(x[by == r]))
+        np.testing.assert_allclose(together.loc[[r]].to_numpy(), alone.to_numpy(), rtol=1e-9, atol=1e-12,
+                                   equal_nan=True)
+
+
+def _naive_gini(x: np.ndarray, t: np.ndarray) -> float:
+    p = np.divide(x, t, out=np.zeros(len(x)), where=t > 0)
+    P = x.sum() / t.sum()
+    return (np.outer(t, t) * np.abs(p[:, None] - p[None, :])).sum() / (2 * t.sum() ** 2 * P * (1 - P))
+
+
+@given(arrays(np.int64, st.tuples(st.integers(2, 40), st.just(2)), elements=st.integers(0, 30)))
+def test_gini_matches_naive_double_sum(x) -> None:
+    t = x.sum(axis=1)
+    assume(0 < x[:, 0].sum() < t.sum())
+    assert abs(gini(Counts(x)).iloc[0, 0] - _naive_gini(x[:, 0].astype(float), t.astype(float))) < 1e-12
+
+
+@given(arrays(np.int64, st.tuples(st.integers(2, 30), st.just(2)), elements=st.integers(0, 40)))
+def test_two_group_identities(x) -> None:
+    # with exactly two groups the multigroup indices reduce to their two-group versions
+    # (Reardon & Firebaugh 2002): D_m = D, H = two-group entropy, G_m = Gini, P = V; and D(x) = D(y)
+    c = Counts(x)
+    assume((c.region_counts > 0).all())
+    d = dissimilarity(c).iloc[0]
+    assert abs(d.iloc[0] - d.iloc[1]) < 1e-12
+    assert abs(multi_dissimilarity(c).iloc[0] - d.iloc[0]) < 1e-12
+    assert abs(theil_h(c).iloc[0] - entropy(c).iloc[0, 0]) < 1e-12
+    assert abs(multi_gini(c).iloc[0] - gini(c).iloc[0, 0]) < 1e-12
+    assert abs(normalized_exposure(c).iloc[0] - correlation_ratio(c).iloc[0, 0]) < 1e-12
+
+
+@given(tables(), st.integers(0, 24))
+def test_splitting_a_unit_into_identical_halves(t, which: int) -> None:
+    # organisational equivalence: two units with identical composition count as one
+    x, by = t
+    i = which % len(x)
+    split = np.vstack([x, x[i:i + 1]])
+    doubled = x.copy()
+    doubled[i] *= 2
+    a = measure(Counts(doubled, by=by), EVENNESS)
+    b = measure(Counts(split, by=np.r_[by, by[i]]), EVENNESS)
+    _same(a, b)
+
+
+@given(tables())
+def test_theil_contributions_add_up(t) -> None:
+    x, by = t
+    c = Counts(x, by=by)
+    h = theil_h(c)
+    for form in ("divergence", "entropy"):
+        contrib = theil_h_contributions(c, form=form)
+        sums = contrib.groupby(np.asarray(contrib.attrs["region"])).sum().reindex(h.index)
+        ok = np.isfinite(h.to_numpy())
+        np.testing.assert_allclose(sums.to_numpy()[ok], h.to_numpy()[ok], atol=1e-9)

@@ -1,0 +1,79 @@
+"""The library calls: render a report for an output folder, or compare allocations held in memory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from commonground.report.allocation import allocation_sections
+from commonground.report.data import AllocationData
+from commonground.report.detect import inspect_output
+from commonground.report.page import Page, render_page
+
+if TYPE_CHECKING:
+    from commonground.allocate.result import Allocation
+
+REPORT_NAME = "report.html"
+
+
+def render_report(path: str | Path) -> str:
+    """The HTML report for an allocation, comparison, measurement, price-of-diversity or simulation output.
+
+    ``path`` is an output folder (or a measurement table file). Raises :class:`~commonground.errors.InputError`
+    naming the folder and what was expected when it holds none of these.
+    """
+    return render_page(inspect_output(Path(path)).page())
+
+
+def write_report(path: str | Path, out: str | Path | None = None) -> Path:
+    """Render the report for ``path`` and write it to ``out`` (default: ``report.html`` in the folder; beside a
+    measurement table file, ``<name>.report.html``). Nothing is written if the folder is not recognised."""
+    path = Path(path)
+    html = render_report(path)
+    if out is None:
+        out = path / REPORT_NAME if path.is_dir() else path.with_name(f"{path.stem}.{REPORT_NAME}")
+    return write_html(html, Path(out))
+
+
+def comparison_page(results: Mapping[str, Allocation], title: str = "") -> Page:
+    """The page comparing labelled allocations of the same problem (e.g. with and without caps)."""
+    data = [AllocationData.from_allocation(label, a) for label, a in results.items()]
+    first = next(iter(results.values()), None)
+    subtitle = ""
+    if first is not None:
+        subtitle = (f"{first.problem.n_households:,} households, {int((~first.problem.development.occupied).sum()):,}"
+                    f" vacant flats in {first.problem.development.n_blocks:,} blocks; "
+                    + "; ".join(f"{lab}: {a.mechanism} under {a.policy.name}" for lab, a in results.items()))
+    page = Page(title=title or ("Allocation: " + " vs ".join(results)), subtitle=subtitle)
+    for s in allocation_sections(data):
+        page.add(s)
+    return page
+
+
+def render_comparison_report(results: Mapping[str, Allocation], title: str = "") -> str:
+    return render_page(comparison_page(results, title))
+
+
+def write_comparison_report(results: Mapping[str, Allocation], path: str | Path) -> Path:
+    """Write one page comparing labelled allocations side by side; returns ``path``."""
+    if not results:
+        raise ValueError("no allocations to compare")
+    return write_html(render_comparison_report(results), Path(path))
+
+
+def write_html(html: str, out: Path) -> Path:
+    """Write atomically (a temporary file moved into place), so a reader never sees half a report."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(html)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out

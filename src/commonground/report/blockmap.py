@@ -1,0 +1,91 @@
+"""A map of blocks where coordinates exist: position by longitude/latitude, colour by composition or cap use.
+
+There are no map tiles (a report must open offline): the blocks are drawn on plain axes, with the aspect
+ratio corrected for latitude so distances look right.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+
+from commonground.report.data import AllocationData
+from commonground.report.figures import new_figure
+
+MAX_LABELS = 30
+
+
+def block_measures(r: AllocationData) -> pd.DataFrame:
+    """Per block with coordinates: units, the largest group (of the first attribute) and its share after
+    allocation, and the highest utilisation of any block cap."""
+    assert r.blocks is not None
+    comp = r.composition[r.composition["level"] == "block"].copy()
+    attrs = r.attributes or list(dict.fromkeys(comp["attribute"]))
+    out = r.blocks.copy()
+    out["block_id"] = out["block_id"].astype(str)
+    if attrs:
+        sub = comp[comp["attribute"] == attrs[0]].copy()
+        sub["unit_id"] = sub["unit_id"].astype(str)
+        top = sub.sort_values("share", ascending=False).drop_duplicates("unit_id").set_index("unit_id")
+        out["units"] = out["block_id"].map(top["units"])
+        out["largest group"] = out["block_id"].map(top["value"].astype(str))
+        out["largest share"] = out["block_id"].map(top["share"])
+    caps = r.caps[r.caps["level"] == "block"] if r.has_caps else pd.DataFrame()
+    if len(caps):
+        util = caps.assign(unit_id=caps["unit_id"].astype(str)).groupby("unit_id")["utilisation"].max()
+        out["highest cap utilisation"] = out["block_id"].map(util)
+    return out
+
+
+def block_map_figure(results: list[AllocationData]) -> Figure | None:
+    """One row per result: blocks coloured by the largest group's share, and (with caps) by cap utilisation."""
+    rows = [(r, block_measures(r)) for r in results if r.blocks is not None and len(r.blocks)]
+    if not rows:
+        return None
+    ncols = 2 if any("highest cap utilisation" in m.columns for _, m in rows) else 1
+    fig = new_figure(4.6 * ncols + 0.6, 3.9 * len(rows))
+    axes = fig.subplots(len(rows), ncols, squeeze=False)
+    panels = [("largest share", "largest group's share of dwellings", "viridis", (0.0, 1.0)),
+              ("highest cap utilisation", "highest block cap utilisation", "RdYlGn_r", (0.0, 1.0))]
+    for i, (r, m) in enumerate(rows):
+        lat0 = float(m["lat"].mean())
+        for j, (col, title, cmap, (lo, hi)) in enumerate(panels[:ncols]):
+            ax = axes[i, j]
+            ax.set_aspect(1 / max(math.cos(math.radians(lat0)), 0.1))
+            ax.tick_params(labelsize=7)
+            if col not in m.columns:
+                ax.set_visible(False)
+                continue
+            size = 12 + 60 * (m["units"].fillna(0) / max(float(m["units"].max() or 1), 1)) if "units" in m else 30
+            sc = ax.scatter(m["lng"], m["lat"], c=m[col].astype(float), s=size, cmap=colormaps[cmap], vmin=lo,
+                            vmax=hi, edgecolors="#333333", linewidths=0.4)
+            if len(m) <= MAX_LABELS:
+                for _, b in m.iterrows():
+                    ax.annotate(b["block_id"], (b["lng"], b["lat"]), fontsize=6, xytext=(3, 3),
+                                textcoords="offset points", color="#333333")
+            cb = fig.colorbar(sc, ax=ax, shrink=0.8, format=lambda x, _: f"{x:.0%}")
+            cb.ax.tick_params(labelsize=7)
+            ax.set_title(f"{r.label}: {title}" if len(rows) > 1 else title, fontsize=9, loc="left")
+            ax.set_xlabel("longitude", fontsize=7)
+            ax.set_ylabel("latitude", fontsize=7)
+            _pad(ax, m)
+    return fig
+
+
+def _pad(ax, m: pd.DataFrame) -> None:
+    for col, setter in (("lng", ax.set_xlim), ("lat", ax.set_ylim)):
+        lo, hi = float(m[col].min()), float(m[col].max())
+        span = max(hi - lo, 1e-3)
+        setter(lo - 0.08 * span, hi + 0.08 * span)
+
+
+def blocks_missing_coordinates(r: AllocationData) -> int:
+    blocks = set(r.composition.loc[r.composition["level"] == "block", "unit_id"].astype(str))
+    have = set(r.blocks["block_id"].astype(str)) if r.blocks is not None else set()
+    return len(blocks - have)
+
+
+__all__ = ["block_map_figure", "block_measures", "blocks_missing_coordinates"]

@@ -1,0 +1,186 @@
+"""Price-of-diversity reports, from the folder ``commonground price-of-diversity --out DIR`` writes:
+
+``price_of_diversity.json`` (summary: optimal and ballot welfare with and without caps, their ratios),
+``ballots.csv`` (one row per ballot seed), ``groups.csv`` (per mechanism and group: share housed, welfare)
+and ``fairness.csv`` (per group: envy of other groups under the optimal allocation).
+Price of diversity = optimal welfare without caps / with caps (Benabbou et al., AAMAS 2018).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import PercentFormatter
+
+from commonground.errors import InputError
+from commonground.report.figures import colours, figure_block, hbars, label_bars, new_figure, style_axes
+from commonground.report.page import Section
+from commonground.report.tables import definition_list, details, html_table, key_numbers
+
+POD_SUMMARY = "price_of_diversity.json"
+POD_TABLES = ("ballots.csv", "groups.csv", "fairness.csv")
+
+
+def is_pod_folder(path: Path) -> bool:
+    return (path / POD_SUMMARY).is_file()
+
+
+def read_pod(folder: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
+    path = folder / POD_SUMMARY
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON ({e.msg})", source=str(path), row=e.lineno) from None
+    if not isinstance(summary, dict):
+        raise InputError("expected a JSON object", source=str(path))
+    tables = {}
+    for name in POD_TABLES:
+        p = folder / name
+        if p.is_file():
+            try:
+                tables[name] = pd.read_csv(p)
+            except pd.errors.EmptyDataError:
+                tables[name] = pd.DataFrame()
+            except (pd.errors.ParserError, UnicodeDecodeError) as e:
+                raise InputError(f"cannot read CSV ({e})", source=str(p)) from None
+    return summary, tables
+
+
+def welfare_table(s: dict) -> pd.DataFrame:
+    """Optimal and ballot welfare with and without caps, and the ratio (the price of diversity)."""
+    rows = [{"mechanism": "optimal", "with caps": _f(s.get("welfare_optimal")),
+             "without caps": _f(s.get("welfare_optimal_unconstrained")),
+             "price of diversity (without / with)": _f(s.get("price_of_diversity")),
+             "housed with caps": _f(s.get("housed_optimal")),
+             "housed without caps": _f(s.get("housed_optimal_unconstrained"))}]
+    if "ballot_welfare_mean" in s:
+        n = s.get("ballot_seeds", "")
+        rows.append({"mechanism": f"ballot (mean of {n} seeds)", "with caps": _f(s.get("ballot_welfare_mean")),
+                     "without caps": _f(s.get("ballot_welfare_unconstrained_mean")),
+                     "price of diversity (without / with)": _f(s.get("ballot_price_of_diversity_mean")),
+                     "housed with caps": _f(s.get("ballot_housed_mean")),
+                     "housed without caps": _f(s.get("ballot_housed_unconstrained_mean"))})
+    return pd.DataFrame(rows)
+
+
+def welfare_figure(s: dict) -> Figure | None:
+    """Welfare of each mechanism with and without caps (ballot: mean with min-max whiskers over seeds)."""
+    bars = [("optimal", _f(s.get("welfare_optimal")), _f(s.get("welfare_optimal_unconstrained")), None, None)]
+    if "ballot_welfare_mean" in s:
+        bars.append(("ballot", _f(s["ballot_welfare_mean"]), _f(s.get("ballot_welfare_unconstrained_mean")),
+                     (_f(s.get("ballot_welfare_min")), _f(s.get("ballot_welfare_max"))),
+                     (_f(s.get("ballot_welfare_unconstrained_min")), _f(s.get("ballot_welfare_unconstrained_max")))))
+    if all(math.isnan(b[1]) for b in bars):
+        return None
+    fig = new_figure(7.5, 0.9 + 0.7 * len(bars))
+    ax = fig.subplots()
+    style_axes(ax)
+    col = colours(["with caps", "without caps"])
+    for i, (_name, w, wu, rng, rngu) in enumerate(bars):
+        for k, (label, v, r) in enumerate((("with caps", w, rng), ("without caps", wu, rngu))):
+            y = i - 0.2 + 0.4 * k
+            err = None
+            if r is not None and not any(math.isnan(x) for x in r):
+                err = [[max(v - r[0], 0)], [max(r[1] - v, 0)]]
+            hbars(ax, [y], [v], height=0.38, color=col[label])
+            if err is not None:
+                ax.errorbar([v], [y], xerr=err, fmt="none", ecolor="#333333", elinewidth=0.8, capsize=3)
+            label_bars(ax, [y], [max(v, r[1]) if err is not None else v], [f"{v:,.1f}"], fontsize=7)
+    ax.set_yticks(range(len(bars)), [b[0] for b in bars], fontsize=8)
+    ax.set_ylim(len(bars) - 0.5, -0.5)
+    ax.margins(x=0.14)
+    ax.set_xlabel("welfare (total utility of housed households)", fontsize=8)
+    fig.legend(handles=[Patch(color=c, label=k) for k, c in col.items()], loc="outside lower center", ncols=2,
+               fontsize=8, frameon=False)
+    return fig
+
+
+def groups_figure(groups: pd.DataFrame) -> Figure | None:
+    """Share housed per group under each mechanism."""
+    if groups.empty or not {"mechanism", "group", "share_housed"} <= set(groups.columns):
+        return None
+    mechs = list(dict.fromkeys(groups["mechanism"].astype(str)))
+    names = list(dict.fromkeys(groups["group"].astype(str)))
+    col = colours(mechs)
+    fig = new_figure(8, 0.9 + 0.22 * len(names) * len(mechs))
+    ax = fig.subplots()
+    style_axes(ax)
+    h = 0.8 / len(mechs)
+    for k, m in enumerate(mechs):
+        sub = groups[groups["mechanism"].astype(str) == m].assign(group=lambda d: d["group"].astype(str))
+        v = sub.set_index("group")["share_housed"].reindex(names).to_numpy(dtype=float)
+        hbars(ax, np.arange(len(names)) - 0.4 + h * (k + 0.5), v, height=h, color=col[m])
+    ax.set_yticks(np.arange(len(names)), names, fontsize=8)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("share of applicants housed", fontsize=8)
+    fig.legend(handles=[Patch(color=col[m], label=m) for m in mechs], loc="outside lower center",
+               ncols=min(4, len(mechs)), fontsize=8, frameon=False)
+    return fig
+
+
+def pod_sections(folder: Path) -> list[Section]:
+    s, tables = read_pod(folder)
+    head = Section("Price of diversity")
+    head.intro = ("Price of diversity = optimal welfare without caps / optimal welfare with caps (1 = the caps cost "
+                  "nothing; Benabbou et al., AAMAS 2018). The same ratio is shown for the ballot, averaged over "
+                  "seeds. Welfare is the total utility of housed households.")
+    cards = {"price of diversity (optimal)": _fmt4(s.get("price_of_diversity")),
+             "ballot price of diversity (mean)": _fmt4(s.get("ballot_price_of_diversity_mean")),
+             "optimal welfare with caps": s.get("welfare_optimal"),
+             "optimal welfare without caps": s.get("welfare_optimal_unconstrained"),
+             "ballot welfare / optimal (with caps)": (f"{s['ballot_share_of_optimum_mean']:.1%}"
+                                                      if isinstance(s.get("ballot_share_of_optimum_mean"), int | float)
+                                                      else None),
+             "households": s.get("households"), "vacant flats": s.get("vacant_flats")}
+    head.add(key_numbers({k: v for k, v in cards.items() if v is not None}))
+    fig = welfare_figure(s)
+    if fig is not None:
+        head.add(figure_block(fig, "Welfare with and without caps (ballot: mean over seeds, whiskers from the "
+                                   "lowest to the highest seed)."))
+    head.add(html_table(welfare_table(s)))
+    secs = [head]
+    ballots = tables.get("ballots.csv")
+    if ballots is not None and len(ballots):
+        secs.append(Section("Ballot seeds", intro="Each ballot seed with and without caps.")
+                    .add(details(f"{len(ballots)} seeds", html_table(ballots, full_source="ballots.csv"))
+                         if len(ballots) > 20 else html_table(ballots)))
+    groups = tables.get("groups.csv")
+    if groups is not None and len(groups):
+        sec = Section("Groups under each mechanism", intro="Share of each group's applicants housed and their "
+                                                             "welfare, per mechanism (ballot: mean over seeds).")
+        fig = groups_figure(groups)
+        if fig is not None:
+            sec.add(figure_block(fig, "Share of applicants housed by group and mechanism."))
+        secs.append(sec.add(html_table(groups, full_source="groups.csv")))
+    fair = tables.get("fairness.csv")
+    if fair is not None and len(fair):
+        envy = Section("Group envy under the optimal allocation",
+                       intro="Type envy (Benabbou et al.): how much more a group would value another group's "
+                             "flats, scaled to its size, than its own (0 = envies no group).")
+        secs.append(envy.add(html_table(fair, full_source="fairness.csv")))
+    other = {k: v for k, v in s.items() if k in ("policy", "optimal_method", "optimal_exact", "optimal_gap",
+                                                 "ballot_seeds")}
+    if other:
+        secs.append(Section("Run details").add(definition_list({k.replace("_", " "): (str(v) if isinstance(v, bool)
+                                                                                       else v)
+                                                                 for k, v in other.items()})))
+    return secs
+
+
+def _f(v: object) -> float:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _fmt4(v: object) -> str | None:
+    f = _f(v)
+    return None if math.isnan(f) else f"{f:.4f}"

@@ -1,0 +1,208 @@
+"""Simulation reports: index trajectories over the years with uncertainty bands across replicates.
+
+Reads the tidy table ``results.parquet`` (or ``results.csv``) with columns scenario, policy, replicate, year,
+metric, value; ``summary.csv`` and ``simulation.json`` are shown as they are when present.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from commonground.errors import InputError
+from commonground.report.figures import colours, figure_block, new_figure, style_axes
+from commonground.report.page import Section
+from commonground.report.tables import definition_list, details, html_table, paragraph
+
+SIMULATION_FILES = ("results.parquet", "results.csv", "simulation.json")
+RESULT_COLUMNS = ("scenario", "policy", "replicate", "year", "metric", "value")
+#: The band drawn around each median line: 5th to 95th percentile across replicates.
+BAND = (0.05, 0.95)
+MAX_METRIC_FIGURES = 30
+
+
+def read_results(folder: Path) -> tuple[pd.DataFrame | None, Path | None]:
+    """The tidy results table (validated), or (None, None) when the folder has none."""
+    for name in ("results.parquet", "results.csv"):
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        except Exception as e:
+            raise InputError(f"cannot read the simulation results ({e})", source=str(path)) from None
+        missing = [c for c in RESULT_COLUMNS if c not in df.columns]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)} (a simulation results table has "
+                             f"{', '.join(RESULT_COLUMNS)})", source=str(path))
+        for c in ("year", "value"):
+            v = pd.to_numeric(df[c], errors="coerce")
+            bad = v.isna() & df[c].notna()
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InputError(f"not a number: {df[c].iloc[i]!r}", source=str(path), row=i + 2, column=c)
+            df[c] = v
+        for c in ("scenario", "policy", "metric"):
+            df[c] = df[c].astype(str)
+        return df, path
+    return None, None
+
+
+def bands(df: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario, policy, metric and year: replicates, median and the band's low and high quantiles."""
+    g = df.dropna(subset=["value"]).groupby(["scenario", "policy", "metric", "year"], sort=True)["value"]
+    out = g.quantile([BAND[0], 0.5, BAND[1]]).unstack()
+    out.columns = ["low", "median", "high"]
+    out.insert(0, "replicates", g.size())
+    return out.reset_index()
+
+
+def metric_families(metrics: list[str]) -> dict[str, list[str]]:
+    """Metrics drawn together: ``block.dissimilarity.Malay``, ``block.dissimilarity.Chinese`` ... share the family
+    ``block.dissimilarity``; names without a dot share the family "" (in order of first appearance)."""
+    prefix = {m: (m.rsplit(".", 1)[0] if "." in m else "") for m in metrics}
+    counts = pd.Series(list(prefix.values())).value_counts()
+    fams: dict[str, list[str]] = {}
+    for m in metrics:
+        key = prefix[m] if (prefix[m] == "" or counts[prefix[m]] > 1) else m
+        fams.setdefault(key, []).append(m)
+    return fams
+
+
+def trajectory_figure(b: pd.DataFrame, members: list[str], family: str) -> Figure:
+    """Median over replicates per year with the 5-95% band: one panel per metric of the family (and per scenario
+    when there are several), one colour per policy."""
+    scenarios = list(dict.fromkeys(b["scenario"]))
+    policies = list(dict.fromkeys(b["policy"]))
+    col = colours(policies)
+    panels = [(sc, m) for sc in scenarios for m in members]
+    ncols = min(4, len(members)) if len(scenarios) > 1 else min(4, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    fig = new_figure(2.6 * ncols + 1.7, 2.1 * nrows + 0.5)
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=bool(family))
+    for i, (sc, m) in enumerate(panels):
+        ax = axes[i // ncols, i % ncols]
+        style_axes(ax)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        sub = b[(b["metric"] == m) & (b["scenario"] == sc)]
+        for pol in policies:
+            s = sub[sub["policy"] == pol]
+            if s.empty:
+                continue
+            ax.fill_between(s["year"], s["low"], s["high"], color=col[pol], alpha=0.2, linewidth=0)
+            ax.plot(s["year"], s["median"], color=col[pol], linewidth=1.5, marker="o" if len(s) <= 12 else None,
+                    markersize=2.5)
+        name = m[len(family) + 1:] if family and m.startswith(family + ".") else m
+        ax.set_title(f"{sc}: {name}" if len(scenarios) > 1 else name, fontsize=8, loc="left")
+        if i // ncols == nrows - 1 or i + ncols >= len(panels):
+            ax.set_xlabel("year", fontsize=8)
+            ax.tick_params(labelbottom=True)
+    for j in range(len(panels), nrows * ncols):
+        axes[j // ncols, j % ncols].set_visible(False)
+    handles = [Line2D([], [], color=col[p], linewidth=2, label=p) for p in policies]
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False, title="policy",
+               title_fontsize=8)
+    return fig
+
+
+def final_year_table(b: pd.DataFrame) -> pd.DataFrame:
+    """Rows: metrics; columns: scenario / policy; cells: median [p5, p95] in each run's last year."""
+    last = b[b["year"] == b.groupby(["scenario", "policy", "metric"])["year"].transform("max")]
+    cell = last.apply(lambda r: f"{_num(r['median'])} [{_num(r['low'])}, {_num(r['high'])}]", axis=1)
+    last = last.assign(cell=cell, run=last["scenario"] + " / " + last["policy"])
+    wide = last.pivot_table(index="metric", columns="run", values="cell", aggfunc="first", sort=False)
+    wide.columns.name = None
+    return wide
+
+
+def _num(v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def simulation_sections(folder: Path) -> list[Section]:
+    results, path = read_results(folder)
+    settings = _read_json(folder / "simulation.json")
+    secs = []
+    if results is not None:
+        b = bands(results)
+        n_rep = results.groupby(["scenario", "policy"])["replicate"].nunique()
+        metrics = list(dict.fromkeys(results["metric"]))
+        head = Section("Simulation at a glance").add(definition_list({
+            "scenarios": ", ".join(dict.fromkeys(results["scenario"])),
+            "policies": ", ".join(dict.fromkeys(results["policy"])),
+            "metrics": f"{len(metrics)}",
+            "years": f"{_year(results['year'].min())} to {_year(results['year'].max())}",
+            "replicates per scenario and policy": (str(int(n_rep.min())) if n_rep.min() == n_rep.max()
+                                                   else f"{int(n_rep.min())} to {int(n_rep.max())}"),
+            "rows": f"{len(results):,} (in {path.name})"}))
+        secs.append(head)
+        traj = Section("Index trajectories")
+        traj.intro = (f"Lines are medians across replicates; bands span the {BAND[0]:.0%} to {BAND[1]:.0%} "
+                      "quantiles across replicates, for each scenario and policy.")
+        if int(n_rep.max()) < 2:
+            traj.add(paragraph("Only one replicate per scenario and policy: there is no band to draw.", "note"))
+        fams = metric_families(metrics)
+        for k, (fam, members) in enumerate(fams.items()):
+            if k >= MAX_METRIC_FIGURES:
+                traj.add(paragraph(f"{len(fams) - k} more groups of metrics are in the table below.", "note"))
+                break
+            title = fam or "other metrics"
+            traj.add(f"<h3>{_esc(title)}</h3>",
+                     figure_block(trajectory_figure(b, members, fam), f"{title}: median and {BAND[0]:.0%}–"
+                                  f"{BAND[1]:.0%} band by year."))
+        secs.append(traj)
+        secs.append(Section("Final year", intro=f"Each metric in the last simulated year: median [{BAND[0]:.0%}, "
+                                                 f"{BAND[1]:.0%} quantiles] across replicates.")
+                    .add(html_table(final_year_table(b), index=True)))
+    if (folder / "summary.csv").is_file():
+        try:
+            summary = pd.read_csv(folder / "summary.csv")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise InputError(f"cannot read CSV ({e})", source=str(folder / "summary.csv")) from None
+        body = html_table(summary, full_source="summary.csv")
+        secs.append(Section("Summary table", intro="summary.csv as written by the simulation.")
+                    .add(details(f"summary.csv ({len(summary):,} rows)", body) if len(summary) > 30 else body))
+    if settings:
+        secs.append(Section("Simulation settings").add(definition_list(flatten(settings))))
+    return secs
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, object]:
+    """Nested settings as ``a.b: value`` pairs (lists joined with commas)."""
+    out: dict[str, object] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        elif isinstance(v, list):
+            out[key] = ", ".join(json.dumps(x) if isinstance(x, dict | list) else str(x) for x in v)
+        else:
+            out[key] = v if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+    return out
+
+
+def _read_json(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON ({e.msg})", source=str(path), row=e.lineno) from None
+    return data if isinstance(data, dict) else {"value": data}
+
+
+def _year(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _esc(s: str) -> str:
+    from html import escape
+    return escape(s)

@@ -187,7 +187,8 @@ class Schelling:
         return {"step": self.steps, "happy": int(self.n_happy), "pct_happy": 100.0 * self.n_happy / n if n else 0.0,
                 "similar_share": float(sim.mean()) if len(sim) else float("nan")}
 
-    def _advance(self, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def advance(self, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Run ``steps`` steps in one compiled loop; per-step happy counts, mean similarity and moves."""
         h = np.zeros(steps, np.int64)
         s = np.zeros(steps)
         m = np.zeros(steps, np.int64)
@@ -201,13 +202,13 @@ class Schelling:
 
     def step(self) -> None:
         """One Mesa step."""
-        self._advance(1)
+        self.advance(1)
 
     def run(self, steps: int) -> pd.DataFrame:
         """Record the state, run ``steps`` steps in one compiled loop, and return the per-step table."""
         first = {**self.metrics(), "moves": 0}
         start = self.steps
-        h, s, m = self._advance(steps)
+        h, s, m = self.advance(steps)
         n = max(self.n_agents, 1)
         rest = pd.DataFrame({"step": np.arange(start + 1, start + steps + 1), "happy": h, "pct_happy": 100.0 * h / n,
                              "similar_share": s, "moves": m})

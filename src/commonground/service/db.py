@@ -1,0 +1,222 @@
+"""Database models and sessions (SQLAlchemy 2): SQLite file by default, PostgreSQL by URL.
+
+Tables: ``developments`` (a flats table as uploaded or built from an HDB town), ``applicant_sets`` (one
+upload of households + optional preferences for a development), ``runs`` (one allocation with everything
+needed to re-run it), ``allocation_rows`` (one row per household of a finished run), ``run_files`` (the
+run's CSV/JSON outputs) and ``api_tokens`` (salted hashes only). The schema is created by the Alembic
+migrations in ``migrations/``, never by ``create_all``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+DEFAULT_DB_URL = "sqlite:///commonground.sqlite"
+RUN_STATUSES = ("queued", "running", "done", "failed")
+#: SQLite waits this long (seconds) for another writer before giving up.
+SQLITE_BUSY_TIMEOUT = 60
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def worker_id() -> str:
+    """``host:pid`` of this process, recorded on the runs it claims (to spot runs whose process died)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Development(Base):
+    __tablename__ = "developments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(200))  # "upload: flats.csv" or "hdb: TAP"
+    flats_filename: Mapped[str] = mapped_column(String(255))
+    flats_content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    flats_sha256: Mapped[str] = mapped_column(String(64))
+    n_flats: Mapped[int] = mapped_column(Integer)
+    n_vacant: Mapped[int] = mapped_column(Integer)
+    n_blocks: Mapped[int] = mapped_column(Integer)
+    n_neighbourhoods: Mapped[int] = mapped_column(Integer)
+    occupant_groups: Mapped[str] = mapped_column(Text)  # JSON {attribute: [values]} of existing occupants
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApplicantSet(Base):
+    __tablename__ = "applicant_sets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    development_id: Mapped[int] = mapped_column(ForeignKey("developments.id", ondelete="CASCADE"), index=True)
+    households_filename: Mapped[str] = mapped_column(String(255))
+    households_content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    households_sha256: Mapped[str] = mapped_column(String(64))
+    preferences_filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    preferences_content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    preferences_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    n_households: Mapped[int] = mapped_column(Integer)
+    n_preferences: Mapped[int] = mapped_column(Integer)
+    groups: Mapped[str] = mapped_column(Text)  # JSON {attribute: [values]} of the households
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    development_id: Mapped[int] = mapped_column(ForeignKey("developments.id", ondelete="CASCADE"), index=True)
+    applicants_id: Mapped[int] = mapped_column(ForeignKey("applicant_sets.id", ondelete="CASCADE"), index=True)
+    policy_name: Mapped[str] = mapped_column(Text)
+    policy_toml: Mapped[str] = mapped_column(Text)
+    mechanism: Mapped[str] = mapped_column(String(50))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    code_version: Mapped[str] = mapped_column(String(100))
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    problem_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    n_households: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    n_allocated: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    summary_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AllocationRow(Base):
+    """One household's outcome in one run (``position`` = its row in the households upload, 0-based)."""
+
+    __tablename__ = "allocation_rows"
+    __table_args__ = (Index("ix_allocation_rows_household", "run_id", "household_id"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[str] = mapped_column(Text)
+    flat_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    block_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    neighbourhood_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    queue_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    utility: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class RunFile(Base):
+    """A run's output files (allocation.csv, composition.csv, caps.csv, groups.csv, summary.json)."""
+
+    __tablename__ = "run_files"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ApiToken(Base):
+    """An API token: ``cg_<key>_<secret>``; only ``key`` (to find the row) and a salted scrypt hash are stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(20))
+    development_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    household_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# -- engines and sessions ------------------------------------------------------------------------------
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` URLs and use psycopg 3 for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
+    """An engine for ``url``. SQLite gets WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for
+    write sessions (so two writers queue for the lock instead of failing); PostgreSQL gets pre-ping."""
+    url = normalise_url(url)
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
+            cur = dbapi_conn.cursor()
+            if u.database and u.database != ":memory:":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn) -> None:
+            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+class Database:
+    """An engine with two session factories: read sessions, and write sessions that take the write lock
+    up front on SQLite (``BEGIN IMMEDIATE``)."""
+
+    def __init__(self, url: str = DEFAULT_DB_URL) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        write_engine = self.engine.execution_options(sqlite_immediate=True) if is_sqlite(self.engine) else self.engine
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(write_engine, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as s:
+            yield s
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._write() as s, s.begin():
+            yield s
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,308 @@
+"""Run an allocation stored in the database, and re-run it to check a published result.
+
+``execute_run`` claims a queued run (``queued → running``, atomically, so two workers never run the
+same one), reads its stored inputs back through :mod:`commonground.service.inputs`, allocates with
+``commonground.allocate.allocate``, and writes every result row, the output files and ``done`` in ONE
+transaction. A process killed midway therefore leaves no allocation rows and a run that is not
+``done``; :func:`reap_orphans` later marks such runs ``failed``.
+
+Also a small command for running one stored run in its own process (used by the tests that kill a run)::
+
+    python -m commonground.service.runner --db sqlite:///commonground.sqlite RUN_ID
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import logging
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select, update
+
+from commonground import __version__
+from commonground.allocate import MECHANISMS, allocate
+from commonground.allocate.result import Allocation
+from commonground.errors import CommongroundError, InputError
+from commonground.model import Problem
+from commonground.policy import Policy, policy_from_toml
+from commonground.service import inputs
+from commonground.service.db import (
+    AllocationRow,
+    ApplicantSet,
+    Database,
+    Development,
+    Run,
+    RunFile,
+    utcnow,
+    worker_id,
+)
+
+log = logging.getLogger("commonground.service")
+#: Rows per INSERT statement; all chunks belong to the same transaction.
+CHUNK_ROWS = 2000
+#: Test hook only: after at least this many rows are written (uncommitted), print a line and pause.
+PAUSE_ENV = "COMMONGROUND_TEST_PAUSE_AFTER_ROWS"
+PAUSE_SECONDS_ENV = "COMMONGROUND_TEST_PAUSE_SECONDS"
+OUTPUT_FILES = ("allocation.csv", "composition.csv", "caps.csv", "groups.csv", "summary.json")
+
+
+class RunLost(CommongroundError):
+    """The run was taken away from this worker (e.g. marked failed as interrupted) before it finished."""
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The package version, plus the git commit (and ``-dirty``) when running from a checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", str(here.parent)],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{sha}{'.dirty' if dirty else ''}" if sha else __version__
+
+
+def inputs_hash(flats_sha256: str, households_sha256: str, preferences_sha256: str | None, policy_toml: str) -> str:
+    """SHA-256 over the input files' SHA-256s and the policy text (seed and mechanism are stored beside it)."""
+    blob = json.dumps({"flats": flats_sha256, "households": households_sha256, "preferences": preferences_sha256,
+                       "policy": inputs.sha256(policy_toml.encode())}, sort_keys=True)
+    return inputs.sha256(blob.encode())
+
+
+@dataclass
+class StoredInputs:
+    """A run's inputs as read back from the database; ``inputs_hash`` is recomputed from the stored bytes."""
+
+    problem: Problem
+    policy: Policy
+    mechanism: str
+    seed: int
+    inputs_hash: str
+
+
+def load_inputs(db: Database, run_id: int, limits: inputs.Limits) -> StoredInputs:
+    """Read a run's stored inputs back into a Problem and Policy, exactly as the run itself does."""
+    with db.read() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise InputError(f"no run {run_id}")
+        dev = s.get(Development, run.development_id)
+        app = s.get(ApplicantSet, run.applicants_id)
+        if dev is None or app is None:
+            raise InputError(f"run {run_id}: its development or applicants are gone")
+        h = inputs_hash(inputs.sha256(dev.flats_content), inputs.sha256(app.households_content),
+                        None if app.preferences_content is None else inputs.sha256(app.preferences_content),
+                        run.policy_toml)
+        flats = inputs.parse_flats(dev.flats_content, dev.flats_filename, limits)
+        hh = inputs.parse_households(app.households_content, app.households_filename, limits)
+        prefs = (inputs.parse_preferences(app.preferences_content, app.preferences_filename or "preferences.csv",
+                                          limits) if app.preferences_content is not None else None)
+        problem = inputs.build_problem(flats, hh, prefs, app.preferences_filename, limits)
+        policy = policy_from_toml(run.policy_toml, source=f"run {run_id} policy")
+        return StoredInputs(problem, policy, run.mechanism, int(run.seed), h)
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else str(v)
+
+
+def result_rows(result: Allocation, run_id: int) -> list[dict[str, Any]]:
+    """One dict per household for ``allocation_rows``."""
+    df = result.households_frame()
+    util = df["utility"].to_numpy(dtype=float)
+    qp = df["queue_position"].to_numpy(dtype=float, na_value=np.nan)
+    cols = [df[c].tolist() for c in ("household_id", "flat_id", "block_id", "neighbourhood_id", "status", "reason")]
+    return [{"run_id": run_id, "position": i, "household_id": str(hid), "flat_id": _text(fid),
+             "block_id": _text(bid), "neighbourhood_id": _text(nid), "status": str(st), "reason": _text(rs) or "",
+             "queue_position": None if math.isnan(qp[i]) else int(qp[i]),
+             "utility": float(util[i]) if math.isfinite(util[i]) else None}
+            for i, (hid, fid, bid, nid, st, rs) in enumerate(zip(*cols, strict=True))]
+
+
+def result_files(result: Allocation) -> dict[str, bytes]:
+    with tempfile.TemporaryDirectory(prefix="cg-run-") as tmp:
+        out = result.write(Path(tmp) / "out", parquet=False)
+        return {name: (out / name).read_bytes() for name in OUTPUT_FILES if (out / name).is_file()}
+
+
+def _pause_after() -> int | None:
+    raw = os.environ.get(PAUSE_ENV, "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _pause(db_session, run_id: int, written: int) -> None:
+    """Test hook: report how many rows this (uncommitted) transaction holds, then wait to be killed."""
+    seen = db_session.scalar(select(func.count()).select_from(AllocationRow).where(AllocationRow.run_id == run_id))
+    print(f"COMMONGROUND_TEST_PAUSED run={run_id} written={written} visible_in_transaction={seen}",
+          file=sys.stderr, flush=True)
+    deadline = time.monotonic() + float(os.environ.get(PAUSE_SECONDS_ENV, "30"))
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def claim(db: Database, run_id: int, worker: str) -> bool:
+    """``queued → running`` for this worker; False if the run is not queued (someone else has it)."""
+    with db.write() as s:
+        res = s.execute(update(Run).where(Run.id == run_id, Run.status == "queued")
+                        .values(status="running", worker=worker, started_at=utcnow()))
+        return res.rowcount == 1
+
+
+def execute_run(db: Database, run_id: int, *, limits: inputs.Limits | None = None) -> str:
+    """Run a queued run to ``done`` (or ``failed``); returns the final status."""
+    limits = limits or inputs.Limits()
+    me = worker_id()
+    if not claim(db, run_id, me):
+        with db.read() as s:
+            run = s.get(Run, run_id)
+            return run.status if run else "missing"
+    try:
+        stored = load_inputs(db, run_id, limits)
+        with db.read() as s:
+            expected = s.get(Run, run_id).inputs_hash
+        if stored.inputs_hash != expected:
+            raise InputError(f"run {run_id}: the stored inputs changed since the run was queued (inputs hash "
+                             f"{stored.inputs_hash[:12]}…, expected {expected[:12]}…)")
+        if stored.mechanism not in MECHANISMS:
+            raise InputError(f"unknown mechanism '{stored.mechanism}'")
+        result = allocate(stored.problem, stored.policy, stored.mechanism, seed=stored.seed)
+        rows = result_rows(result, run_id)
+        files = result_files(result)
+        summary = result.summary()
+        pause_after = _pause_after()
+        with db.write() as s:
+            res = s.execute(update(Run).where(Run.id == run_id, Run.status == "running", Run.worker == me)
+                            .values(status="done", finished_at=utcnow(), error=None,
+                                    problem_fingerprint=summary["problem_fingerprint"],
+                                    n_households=len(rows), n_allocated=int(result.n_allocated),
+                                    summary_json=json.dumps(summary, default=str)))
+            if res.rowcount != 1:
+                raise RunLost(f"run {run_id} is no longer held by this worker")
+            written = 0
+            for start in range(0, len(rows), CHUNK_ROWS):
+                chunk = rows[start:start + CHUNK_ROWS]
+                s.connection().execute(AllocationRow.__table__.insert(), chunk)
+                written += len(chunk)
+                if pause_after is not None and written >= pause_after:
+                    _pause(s, run_id, written)
+                    pause_after = None
+            s.connection().execute(RunFile.__table__.insert(),
+                                   [{"run_id": run_id, "name": n, "content": c} for n, c in files.items()])
+        return "done"
+    except Exception as e:  # noqa: BLE001 - every failure is recorded on the run, then logged
+        message = str(e) if isinstance(e, CommongroundError) else f"internal error: {type(e).__name__}: {e}"
+        if not isinstance(e, CommongroundError):
+            log.exception("run %s failed", run_id)
+        mark_failed(db, run_id, message[:2000], worker=me)
+        return "failed"
+
+
+def mark_failed(db: Database, run_id: int, message: str, *, worker: str | None = None) -> None:
+    with db.write() as s:
+        q = update(Run).where(Run.id == run_id, Run.status.in_(("queued", "running")))
+        if worker is not None:
+            q = q.where(Run.worker == worker)
+        s.execute(q.values(status="failed", error=message, finished_at=utcnow()))
+
+
+# -- orphans -------------------------------------------------------------------------------------------
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def worker_dead(worker: str | None) -> bool:
+    """True if ``worker`` (``host:pid``) is a process on this host that no longer exists."""
+    if not worker:
+        return False
+    host, _, pid = worker.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+
+
+INTERRUPTED = "interrupted: the process running it stopped before it finished; no partial result was stored"
+
+
+def reap_orphans(db: Database, run_ids: list[int] | None = None) -> list[int]:
+    """Mark queued/running runs whose process on this host is gone as failed; returns their ids."""
+    with db.read() as s:
+        q = select(Run.id, Run.worker).where(Run.status.in_(("queued", "running")))
+        if run_ids is not None:
+            q = q.where(Run.id.in_(run_ids))
+        candidates = [(rid, w) for rid, w in s.execute(q) if worker_dead(w)]
+    for rid, w in candidates:
+        mark_failed(db, rid, INTERRUPTED, worker=w)
+    return [rid for rid, _ in candidates]
+
+
+# -- re-run check --------------------------------------------------------------------------------------
+def verify_run(db: Database, run_id: int, *, limits: inputs.Limits | None = None) -> dict[str, Any]:
+    """Re-run a finished run from its stored inputs and compare with the stored result."""
+    limits = limits or inputs.Limits()
+    with db.read() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise InputError(f"no run {run_id}")
+        if run.status != "done":
+            raise InputError(f"run {run_id} is {run.status}, not done: nothing to check")
+        stored_hash, stored_fp, stored_version = run.inputs_hash, run.problem_fingerprint, run.code_version
+        rows = s.execute(select(AllocationRow.household_id, AllocationRow.flat_id, AllocationRow.reason,
+                                AllocationRow.queue_position).where(AllocationRow.run_id == run_id)
+                         .order_by(AllocationRow.position)).all()
+    stored = load_inputs(db, run_id, limits)
+    result = allocate(stored.problem, stored.policy, stored.mechanism, seed=stored.seed)
+    fresh = result_rows(result, run_id)
+    mismatched = [f["household_id"] for f, r in zip(fresh, rows, strict=False)
+                  if (f["household_id"], f["flat_id"], f["reason"], f["queue_position"]) != tuple(r)]
+    same_len = len(fresh) == len(rows)
+    fingerprint = stored.problem.fingerprint()
+    return {
+        "run_id": run_id,
+        "identical": same_len and not mismatched and stored.inputs_hash == stored_hash and fingerprint == stored_fp,
+        "inputs_hash_matches": stored.inputs_hash == stored_hash,
+        "fingerprint_matches": fingerprint == stored_fp,
+        "households": len(fresh),
+        "stored_rows": len(rows),
+        "mismatches": len(mismatched) + abs(len(fresh) - len(rows)),
+        "first_mismatches": mismatched[:10],
+        "code_version_stored": stored_version,
+        "code_version_now": code_version(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m commonground.service.runner",
+                                 description="Run one stored, queued allocation run.")
+    ap.add_argument("--db", required=True, help="database URL")
+    ap.add_argument("run_id", type=int)
+    args = ap.parse_args(argv)
+    db = Database(args.db)
+    try:
+        status = execute_run(db, args.run_id)
+    finally:
+        db.dispose()
+    print(f"run {args.run_id}: {status}")
+    return 0 if status == "done" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

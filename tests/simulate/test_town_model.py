@@ -203,3 +203,20 @@ def test_policies_change_outcomes_in_the_expected_direction():
         assert (np.diff(over) <= 0).all(), over
     assert caps.loc[5, "caps.over_limit.block"] < none.loc[5, "caps.over_limit.block"]
     assert caps.loc[5, "block.theil_h"] < none.loc[5, "block.theil_h"]
+
+
+def test_launch_works_when_a_capped_group_is_absent(tmp_path):
+    """The caps name Black, and the policy declares no list of groups; no Black household lives in this town or
+    arrives. The launch still runs: the core's policy check sees every group through stand-in households that
+    accept nothing."""
+    policy = tmp_path / "caps.toml"
+    policy.write_text('name = "undeclared"\n[[caps]]\nattribute = "ethnicity"\nlevel = "block"\n'
+                      "limits = { White = 0.8, Asian = 0.5, Black = 0.2 }\n")
+    shares = {"White": 0.7, "Asian": 0.3, "Black": 0.0}
+    p = small_params(years=2)
+    p = TownParams(**{**p.__dict__, "town": Town(neighbourhoods=3, blocks_per_neighbourhood=3, homes_per_block=30,
+                                                 shares=shares, seed=4)})
+    m = TownModel(p, PolicySpec("p", "caps-new", str(policy)), 1)
+    out = m.run().pivot(index="year", columns="metric", values="value")
+    assert out.loc[1, "launch.allocated"] > 0
+    assert out["share.Black"].max() == 0

@@ -70,18 +70,22 @@ def launch_year(st: TownState, year: int, policy: Policy, mechanism: str, applic
         return LaunchResult(len(new_homes), 0, 0, 0, np.zeros(0, np.int64))
     apps = np.sort(rng.choice(looking, size=n_app, replace=False))
     g = st.pool_group[apps]
-    hh = Households(ids=np.array([f"P{p}" for p in apps], dtype=object), attributes={attribute: groups[g]},
-                    waiting_days=365.0 * st.pool_years[apps].astype(float))
+    # One stand-in household per group, accepting nothing, so every group the caps name is known to the core's
+    # policy check even when no applicant or resident of these neighbourhoods belongs to it.
+    G = len(groups)
+    hh = Households(ids=np.array([f"P{p}" for p in apps] + [f"stand-in {x}" for x in groups], dtype=object),
+                    attributes={attribute: np.concatenate([groups[g], groups])},
+                    waiting_days=np.concatenate([365.0 * st.pool_years[apps].astype(float), np.zeros(G)]))
     around = st.ncount[lay.block_nbhd[new_blocks]]
     nb_share = around / np.maximum(around.sum(axis=1, keepdims=True), 1)
-    U = np.full((n_app, dev.n_blocks), -np.inf)
-    U[:, :n_new_blocks] = 1.0 + mix_weight * nb_share[:, g].T + rng.gumbel(0.0, 1.0, (n_app, n_new_blocks))
-    problem = Problem.build(dev, hh, BlockUtilities(block=U, flat_type=np.zeros((n_app, 1))))
+    U = np.full((n_app + G, dev.n_blocks), -np.inf)
+    U[:n_app, :n_new_blocks] = 1.0 + mix_weight * nb_share[:, g].T + rng.gumbel(0.0, 1.0, (n_app, n_new_blocks))
+    problem = Problem.build(dev, hh, BlockUtilities(block=U, flat_type=np.zeros((n_app + G, 1))))
     result = allocate(problem, policy, mechanism, seed=int(rng.integers(2**31)))
-    got = np.flatnonzero(result.flat_of >= 0)
+    got = np.flatnonzero(result.flat_of[:n_app] >= 0)
     for h in got:
         admit_fn(int(homes[result.flat_of[h]]), int(g[h]))
-    skipped_cap = int(sum(1 for r in result.reason if "cap" in str(r)))
+    skipped_cap = int(sum(1 for r in result.reason[:n_app] if "cap" in str(r)))
     # Homes the launch left empty are sold by the public body on the resale market.
     left = new_homes[st.resident[new_homes] < 0]
     st.for_sale_months[left] = 0

@@ -145,10 +145,16 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
             merged["years"] = s.get("years", years)
             if "measure_caps" in s or "measure_caps" in data:
                 merged["measure_caps"] = s.get("measure_caps", data.get("measure_caps"))
+            town = merged.get("town")
+            if isinstance(town, Mapping) and isinstance(town.get("path"), str) and town["path"]:
+                # Relative to the working directory at load time, made absolute so workers find it too.
+                merged["town"] = {**town, "path": str(Path(town["path"]).expanduser().resolve())}
             try:
                 params = params_from_dict(merged, where=where)
             except InputError as e:
                 raise InputError(f"{where}: {e.problem}") from None
+            if params.town.kind == "hdb" and not Path(params.town.path).is_file():
+                raise InputError(f"{where}: no HDB property file at {params.town.path}")
             if params.measure_caps:
                 _check_caps(params.measure_caps, params, f"{where}: measure_caps")
         else:
@@ -198,17 +204,16 @@ def _check_caps(spec: str, params: TownParams, where: str) -> None:
         pol = load_policy(spec)
     except PolicyError as e:
         raise PolicyError(f"{where}: {e}") from None
-    groups = set(default_shares(params.town)) if params.town.kind != "uk-town" else None
     for cap in pol.caps:
         if cap.attribute != params.town.attribute:
             raise PolicyError(f"{where}: caps on '{cap.attribute}', but households have only "
                               f"'{params.town.attribute}'")
-        if groups is not None:
-            for lim in cap.limits:
-                unknown = sorted(lim.values - groups)
-                if unknown:
-                    raise PolicyError(f"{where}: unknown group '{unknown[0]}' in the {cap.level} cap "
-                                      f"(groups in the town: {', '.join(sorted(groups))})")
+    if params.town.kind != "uk-town":  # the generated uk-town's groups are known only once built
+        groups = set(default_shares(params.town)) | set(params.migration.mix)
+        try:
+            pol.validate_groups({params.town.attribute: groups})
+        except PolicyError as e:
+            raise PolicyError(f"{where}: {e.problem} (groups in the town: {', '.join(sorted(groups))})") from None
 
 
 def _int(data: Mapping[str, Any], key: str, default: int, least: int) -> int:

@@ -80,9 +80,9 @@ def english_town(shares: dict[str, float], n_nbhd: int, blocks_per_nbhd: int, ho
     groups = tuple(shares)
     p = _norm(np.array([shares[g] for g in groups], float))
     n_blocks = n_nbhd * blocks_per_nbhd
-    nb_mix = rng.dirichlet(conc_n * p + 1e-3, size=n_nbhd)
+    nb_mix = np.array([_dirichlet(rng, conc_n * p) for _ in range(n_nbhd)])
     block_nbhd = np.repeat(np.arange(n_nbhd), blocks_per_nbhd)
-    bl_mix = np.array([rng.dirichlet(conc_b * nb_mix[n] + 1e-3) for n in block_nbhd])
+    bl_mix = np.array([_dirichlet(rng, conc_b * nb_mix[n]) for n in block_nbhd])
     homes = np.full(n_blocks, homes_per_block, np.int64)
     resident = _draw_residents(rng, homes, bl_mix, occupancy)
     return Layout(groups=groups, shares=p, block_ids=np.array([f"N{n + 1:02d}-B{b % blocks_per_nbhd + 1:02d}"
@@ -150,6 +150,17 @@ def _draw_residents(rng: np.random.Generator, homes: np.ndarray, mix: np.ndarray
     vacant = rng.random(n) >= occupancy
     g[vacant] = -1
     return g
+
+
+def _dirichlet(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
+    """A Dirichlet draw over the groups with a positive parameter; groups with share 0 stay at 0."""
+    out = np.zeros(len(alpha))
+    pos = alpha > 1e-12
+    if pos.sum() == 1:
+        out[pos] = 1.0
+    elif pos.any():
+        out[pos] = rng.dirichlet(np.maximum(alpha[pos], 1e-3))
+    return out
 
 
 def _searchsorted_rows(cum: np.ndarray, block: np.ndarray, u: np.ndarray) -> np.ndarray:

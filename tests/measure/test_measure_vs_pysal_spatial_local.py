@@ -124,6 +124,21 @@ def test_kernel_smoothed_pysal_convention(kernel: str, bandwidth: int, sac_gdf, 
         assert INDICES[name].func(sm).loc["all"] == pytest.approx(ref, abs=TOL), name
 
 
+def test_kernel_smoothed_pysal_convention_groups_only(sacramento: pd.DataFrame, sac_gdf, sac_xy_area) -> None:
+    # no total column: the unit total is the sum of the groups. PySAL, given that sum as its total, smooths
+    # and rounds it on its own (single-group) but sums the rounded groups (multigroup); so must we.
+    xy, _ = sac_xy_area
+    c = Counts.from_frame(sacramento, SAC_GROUPS, unit="POLYID")
+    gdf = sac_gdf.assign(group_sum=sacramento[SAC_GROUPS].sum(axis=1).to_numpy())
+    sm = smooth(c, xy, 3000, convention="pysal")
+    ours = dissimilarity(sm).loc["all"]
+    for g in SAC_GROUPS:
+        ref = seg_single.Dissim(gdf, g, "group_sum", distance=3000).statistic
+        assert ours[g] == pytest.approx(ref, abs=TOL), g
+    ref = seg_multi.MultiInfoTheory(gdf, SAC_GROUPS, distance=3000).statistic
+    assert theil_h(sm).loc["all"] == pytest.approx(ref, abs=TOL)
+
+
 def test_kernel_smoothed_default_differs_from_pysal(sac_gdf, sac_xy_area, sac_counts: Counts) -> None:
     # Deliberate differences: no rounding of smoothed counts, and a unit's own weight is K(0) rather than 1.
     # With the triangular kernel K(0) = 1, so only rounding differs: a tiny gap. With the uniform kernel

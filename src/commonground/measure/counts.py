@@ -121,13 +121,18 @@ class Counts:
         """A Counts with the same units, regions and groups but new (already sorted, trusted) counts.
 
         Used by kernel smoothing and the randomisation/bootstrap draws, so no re-validation or re-sorting.
-        ``total`` defaults to the row sums of ``x`` when this Counts has no explicit total.
+        ``total`` defaults to this Counts' explicit total, or to the row sums of ``x`` if it has none; a given
+        ``total`` that differs from the row sums becomes an explicit total.
         """
         new = object.__new__(Counts)
+        x = np.asarray(x, dtype=np.float64)
         if total is None:
-            total = x.sum(axis=1) if not self.explicit_total else self.total
-        new._init(x=np.asarray(x, dtype=np.float64), total=np.asarray(total, dtype=np.float64),
-                  explicit_total=self.explicit_total, groups=self.groups, units=self.units,
+            explicit = self.explicit_total
+            total = self.total if explicit else x.sum(axis=1)
+        else:
+            total = np.asarray(total, dtype=np.float64)
+            explicit = not np.array_equal(total, x.sum(axis=1))
+        new._init(x=x, total=total, explicit_total=explicit, groups=self.groups, units=self.units,
                   regions=self.regions, codes=self.codes, order=self.order)
         return new
 

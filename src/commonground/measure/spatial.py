@@ -208,8 +208,9 @@ def smooth(c: Counts, coords: np.ndarray, bandwidth: float, *, kernel: str = "tr
     likewise the total. Apply any aspatial index to the result for its spatial (egohood) version.
 
     ``convention="commonground"``: the unit's own weight is ``K(0)`` and smoothed counts stay real numbers.
-    ``convention="pysal"`` reproduces PySAL's ``distance=`` indices: own weight 1 whatever the kernel and
-    each smoothed count rounded to an integer (half to even). ``within_regions`` drops pairs of units in
+    ``convention="pysal"`` reproduces PySAL's ``distance=`` indices: own weight 1 whatever the kernel, each
+    smoothed count rounded to an integer (half to even), and the unit total smoothed and rounded separately
+    (so it may differ from the sum of the rounded groups by rounding). ``within_regions`` drops pairs of units in
     different regions.
     """
     if convention not in CONVENTIONS:
@@ -221,8 +222,8 @@ def smooth(c: Counts, coords: np.ndarray, bandwidth: float, *, kernel: str = "tr
         keep = c.codes[W.row] == c.codes[W.col]
         W = sp.csr_matrix((W.data[keep], (W.row[keep], W.col[keep])), shape=W.shape)
     x = W @ c.x
-    total = W @ c.total if c.explicit_total else None
     if convention == "pysal":
-        x = np.round(x)
-        total = np.round(total) if total is not None else None
-    return c.replace(x, total)
+        # PySAL smooths and rounds the total column on its own (single-group indices use it) while its
+        # multigroup indices use the sum of the rounded groups: an explicit total keeps both
+        return c.replace(np.round(x), np.round(W @ c.total))
+    return c.replace(x, W @ c.total if c.explicit_total else None)

@@ -167,14 +167,20 @@ def test_figures_are_reproducible_and_their_ids_unique():
     assert 'width="' not in a.split(">", 1)[0] and "<text" in a  # responsive, text kept as text
 
 
-def test_write_report_default_location_and_atomicity(tiny, tmp_path):
-    root, _ = tiny
-    out = write_report(root / "run", tmp_path / "x" / "r.html")
-    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+def test_write_report_default_location_and_atomicity(tmp_path):
+    folder = tmp_path / "measured"
+    folder.mkdir()
+    pd.DataFrame({"region": ["all"], "theil_h": [0.25], "multi_dissimilarity": [0.5]}).to_csv(
+        folder / "indices.csv", index=False)
+    out = write_report(folder, tmp_path / "x" / "r.html")
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "0.250" in out.read_text()
     assert [p.name for p in out.parent.iterdir()] == ["r.html"]  # no temporary file left behind
-    default = write_report(root / "run")
-    assert default == root / "run" / "report.html" and default.read_text(encoding="utf-8") == out.read_text(
-        encoding="utf-8")
+    default = write_report(folder)
+    assert default == folder / "report.html"
+    assert default.read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
+    assert sorted(p.name for p in folder.iterdir()) == ["indices.csv", "report.html"]
+    # A report in the folder is not mistaken for an input next time.
+    assert write_report(folder).read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
 
 
 def test_write_comparison_report(tiny, tmp_path):

@@ -24,7 +24,9 @@ SIMULATION_FILES = ("results.parquet", "results.csv", "simulation.json")
 RESULT_COLUMNS = ("scenario", "policy", "replicate", "year", "metric", "value")
 #: The band drawn around each median line: 5th to 95th percentile across replicates.
 BAND = (0.05, 0.95)
-MAX_METRIC_FIGURES = 30
+MAX_METRIC_FIGURES = 12
+MAX_OTHER_FIGURES = 4
+MAX_OTHER_MEMBERS = 6
 
 
 def read_results(folder: Path) -> tuple[pd.DataFrame | None, Path | None]:
@@ -56,11 +58,12 @@ def read_results(folder: Path) -> tuple[pd.DataFrame | None, Path | None]:
 
 def bands(df: pd.DataFrame) -> pd.DataFrame:
     """Per scenario, policy, metric and year: replicates, median and the band's low and high quantiles."""
-    g = df.dropna(subset=["value"]).groupby(["scenario", "policy", "metric", "year"], sort=True)["value"]
+    g = df.dropna(subset=["value"]).groupby(["scenario", "policy", "metric", "year"], sort=False)["value"]
     out = g.quantile([BAND[0], 0.5, BAND[1]]).unstack()
     out.columns = ["low", "median", "high"]
     out.insert(0, "replicates", g.size())
-    return out.reset_index()
+    # Scenarios, policies and metrics keep the order the simulation wrote them in; years ascend.
+    return out.reset_index().sort_values("year", kind="stable").reset_index(drop=True)
 
 
 def metric_families(metrics: list[str]) -> dict[str, list[str]]:
@@ -75,40 +78,72 @@ def metric_families(metrics: list[str]) -> dict[str, list[str]]:
     return fams
 
 
+LINESTYLES = ("-", "--", ":", "-.")
+
+
 def trajectory_figure(b: pd.DataFrame, members: list[str], family: str) -> Figure:
-    """Median over replicates per year with the 5-95% band: one panel per metric of the family (and per scenario
-    when there are several), one colour per policy."""
+    """Median over replicates per year with the 5-95% band: one panel per metric of the family, one colour per
+    policy and one line style per scenario (with more than four scenarios, one panel per scenario and metric)."""
     scenarios = list(dict.fromkeys(b["scenario"]))
     policies = list(dict.fromkeys(b["policy"]))
     col = colours(policies)
-    panels = [(sc, m) for sc in scenarios for m in members]
-    ncols = min(4, len(members)) if len(scenarios) > 1 else min(4, len(panels))
+    split = len(scenarios) > len(LINESTYLES)
+    panels = [((sc,), m) for sc in scenarios for m in members] if split else [(tuple(scenarios), m) for m in members]
+    ncols = min(4, len(members) if split else len(panels))
     nrows = math.ceil(len(panels) / ncols)
-    fig = new_figure(2.6 * ncols + 1.7, 2.1 * nrows + 0.5)
+    fig = new_figure(2.6 * ncols + 2.2, 2.1 * nrows + 0.5)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=bool(family))
-    for i, (sc, m) in enumerate(panels):
+    for i, (scs, m) in enumerate(panels):
         ax = axes[i // ncols, i % ncols]
         style_axes(ax)
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-        sub = b[(b["metric"] == m) & (b["scenario"] == sc)]
-        for pol in policies:
-            s = sub[sub["policy"] == pol]
-            if s.empty:
-                continue
-            ax.fill_between(s["year"], s["low"], s["high"], color=col[pol], alpha=0.2, linewidth=0)
-            ax.plot(s["year"], s["median"], color=col[pol], linewidth=1.5, marker="o" if len(s) <= 12 else None,
-                    markersize=2.5)
+        sub = b[b["metric"] == m]
+        for k, sc in enumerate(scs):
+            for pol in policies:
+                s = sub[(sub["scenario"] == sc) & (sub["policy"] == pol)]
+                if s.empty:
+                    continue
+                ax.fill_between(s["year"], s["low"], s["high"], color=col[pol], alpha=0.18, linewidth=0)
+                ax.plot(s["year"], s["median"], color=col[pol], linewidth=1.5,
+                        linestyle="-" if split else LINESTYLES[k])
         name = m[len(family) + 1:] if family and m.startswith(family + ".") else m
-        ax.set_title(f"{sc}: {name}" if len(scenarios) > 1 else name, fontsize=8, loc="left")
-        if i // ncols == nrows - 1 or i + ncols >= len(panels):
+        ax.set_title(f"{scs[0]}: {name}" if split else name, fontsize=8, loc="left")
+        if i + ncols >= len(panels):
             ax.set_xlabel("year", fontsize=8)
             ax.tick_params(labelbottom=True)
     for j in range(len(panels), nrows * ncols):
         axes[j // ncols, j % ncols].set_visible(False)
     handles = [Line2D([], [], color=col[p], linewidth=2, label=p) for p in policies]
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False, title="policy",
-               title_fontsize=8)
+    if not split and len(scenarios) > 1:
+        handles += [Line2D([], [], color="#333333", linestyle=LINESTYLES[k], label=sc)
+                    for k, sc in enumerate(scenarios)]
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False,
+               title="policy" + (" / scenario" if not split and len(scenarios) > 1 else ""), title_fontsize=8)
     return fig
+
+
+def is_index_metric(metric: str) -> bool:
+    """Metrics named after a segregation or diversity index (``block.theil_h``, ``block.isolation.Malay``)."""
+    try:
+        from commonground.measure import INDICES
+    except ImportError:
+        INDICES = {}
+    names = set(INDICES) | {"dissimilarity", "theil_h", "isolation", "exposure", "similar_share"}
+    return any(part in names for part in metric.split("."))
+
+
+def _add_families(sec: Section, b: pd.DataFrame, metrics: list[str], max_figures: int, band: str, *,
+                  max_members: int = 12) -> None:
+    fams = metric_families(metrics)
+    for k, (fam, members) in enumerate(fams.items()):
+        if k >= max_figures:
+            sec.add(paragraph(f"{len(fams) - k} more groups of metrics are in the table below.", "note"))
+            break
+        title = fam or "totals"
+        shown = members[:max_members]
+        sec.add(f"<h3>{_esc(title)}</h3>",
+                figure_block(trajectory_figure(b, shown, fam), f"{title}: median and {band} band by year"
+                             + (f" (first {len(shown)} of {len(members)})." if len(shown) < len(members) else ".")))
 
 
 def final_year_table(b: pd.DataFrame) -> pd.DataFrame:
@@ -144,21 +179,23 @@ def simulation_sections(folder: Path) -> list[Section]:
                                                    else f"{int(n_rep.min())} to {int(n_rep.max())}"),
             "rows": f"{len(results):,} (in {path.name})"}))
         secs.append(head)
+        indices = [m for m in metrics if is_index_metric(m)]
+        others = [m for m in metrics if m not in indices]
+        if not indices:  # e.g. a Schelling run: its metrics are the trajectories to show
+            indices, others = metrics, []
+        band = f"{BAND[0]:.0%}–{BAND[1]:.0%}"
         traj = Section("Index trajectories")
-        traj.intro = (f"Lines are medians across replicates; bands span the {BAND[0]:.0%} to {BAND[1]:.0%} "
-                      "quantiles across replicates, for each scenario and policy.")
+        traj.intro = (f"Lines are medians across replicates; bands span the {band} quantiles across replicates, "
+                      "one colour per policy" + (" and one line style per scenario." if len(n_rep) > 1 else "."))
         if int(n_rep.max()) < 2:
             traj.add(paragraph("Only one replicate per scenario and policy: there is no band to draw.", "note"))
-        fams = metric_families(metrics)
-        for k, (fam, members) in enumerate(fams.items()):
-            if k >= MAX_METRIC_FIGURES:
-                traj.add(paragraph(f"{len(fams) - k} more groups of metrics are in the table below.", "note"))
-                break
-            title = fam or "other metrics"
-            traj.add(f"<h3>{_esc(title)}</h3>",
-                     figure_block(trajectory_figure(b, members, fam), f"{title}: median and {BAND[0]:.0%}–"
-                                  f"{BAND[1]:.0%} band by year."))
+        _add_families(traj, b, indices, MAX_METRIC_FIGURES, band)
         secs.append(traj)
+        if others:
+            other = Section("Other metrics over time", intro="The first metrics of each kind; every metric's last "
+                                                               "year is in the table below.")
+            _add_families(other, b, others, MAX_OTHER_FIGURES, band, max_members=MAX_OTHER_MEMBERS)
+            secs.append(other)
         secs.append(Section("Final year", intro=f"Each metric in the last simulated year: median [{BAND[0]:.0%}, "
                                                  f"{BAND[1]:.0%} quantiles] across replicates.")
                     .add(html_table(final_year_table(b), index=True)))
@@ -171,7 +208,10 @@ def simulation_sections(folder: Path) -> list[Section]:
         secs.append(Section("Summary table", intro="summary.csv as written by the simulation.")
                     .add(details(f"summary.csv ({len(summary):,} rows)", body) if len(summary) > 30 else body))
     if settings:
-        secs.append(Section("Simulation settings").add(definition_list(flatten(settings))))
+        flat = flatten(settings)
+        body = definition_list(flat)
+        secs.append(Section("Simulation settings").add(
+            details(f"All {len(flat)} settings (simulation.json)", body) if len(flat) > 24 else body))
     return secs
 
 

@@ -1,0 +1,114 @@
+"""Measurement (index table) and price-of-diversity reports, from the files the colleagues' commands write."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from commonground.cli import app
+from commonground.measure import Counts, measure
+from commonground.report import render_report, write_report
+from commonground.report.measurement import read_index_table
+
+from .helpers import card, check_page, section_ids
+
+runner = CliRunner()
+COUNTS = pd.DataFrame({"unit": ["a1", "a2", "a3", "b1", "b2", "b3"], "town": ["Alpha"] * 3 + ["Beta"] * 3,
+                       "White": [90, 10, 50, 30, 30, 30], "Asian": [5, 80, 25, 30, 35, 25],
+                       "Black": [5, 10, 25, 40, 35, 45]})
+
+
+def expected(index: str) -> pd.DataFrame:
+    c = Counts.from_frame(COUNTS, ["White", "Asian", "Black"], unit="unit", by="town")
+    return measure(c, [index])
+
+
+@pytest.fixture(scope="module")
+def counts_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("measure") / "towns.csv"
+    COUNTS.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("out_name, extra", [("wide.csv", []), ("wide.parquet", []), ("tidy.csv", ["--tidy"]),
+                                             ("tidy.parquet", ["--tidy"])])
+def test_index_tables_written_by_commonground_measure(counts_csv, out_name, extra):
+    out = counts_csv.parent / out_name
+    res = runner.invoke(app, ["measure", str(counts_csv), "-g", "White,Asian,Black", "-u", "unit", "-b", "town",
+                              "-i", "theil_h,multi_dissimilarity,dissimilarity", "-o", str(out), *extra])
+    assert res.exit_code == 0, res.output
+    tidy = read_index_table(out)
+    assert set(tidy["town"]) == {"Alpha", "Beta"}  # region labels survive CSV and Parquet, wide and tidy
+    html = render_report(out)
+    check_page(html)
+    assert {"multigroup-indices", "single-group-indices"} <= set(section_ids(html))
+    h, d = expected("theil_h"), expected("dissimilarity")
+    for town in ("Alpha", "Beta"):
+        row = re.search(rf"<td>{town}</td>((?:<td class=\"num\">[^<]*</td>)+)</tr>", html)
+        assert row, town
+        cells = re.findall(r">([^<]*)<", row.group(1))
+        assert f"{h.loc[town, 'theil_h']:.3f}" in cells
+    table = html[html.index("dissimilarity: dissimilarity D"):]
+    for town in ("Alpha", "Beta"):
+        row = re.search(rf"<td>{town}</td><td class=\"num\">([^<]*)</td><td class=\"num\">([^<]*)</td>"
+                        rf"<td class=\"num\">([^<]*)</td>", table)
+        groups = re.findall(r"<th[^>]*>([^<]*)</th>", table[:table.index("</thead>")])[1:]
+        got = dict(zip(groups, row.groups(), strict=True))
+        for g in ("White", "Asian", "Black"):
+            assert got[g] == f"{d.loc[town, f'dissimilarity[{g}]']:.3f}"
+    written = write_report(out)
+    assert written == out.with_name(f"{out.stem}.report.html") and written.is_file()
+
+
+def test_a_folder_of_index_tables(counts_csv, tmp_path):
+    res = runner.invoke(app, ["measure", str(counts_csv), "-g", "White,Asian,Black", "-u", "unit",
+                              "-o", str(tmp_path / "all.csv")])
+    assert res.exit_code == 0, res.output
+    (tmp_path / "notes.csv").write_text("a,b\n1,2\n")  # not an index table: ignored
+    html = render_report(tmp_path)
+    check_page(html)
+    assert "Index tables: all.csv" in html and "notes.csv" not in html
+
+
+POD = {"policy": "sg-eip-2010", "households": 30, "vacant_flats": 12, "welfare_optimal": 100.0,
+       "welfare_optimal_unconstrained": 108.0, "price_of_diversity": 1.08, "housed_optimal": 12,
+       "housed_optimal_unconstrained": 12, "optimal_method": "flow", "optimal_exact": True, "optimal_gap": 0.0,
+       "ballot_seeds": 2, "ballot_welfare_mean": 80.0, "ballot_welfare_sd": 1.0, "ballot_welfare_min": 79.0,
+       "ballot_welfare_max": 81.0, "ballot_welfare_unconstrained_mean": 84.0, "ballot_welfare_unconstrained_sd": 1.0,
+       "ballot_welfare_unconstrained_min": 83.0, "ballot_welfare_unconstrained_max": 85.0,
+       "ballot_price_of_diversity_mean": 1.05012, "ballot_share_of_optimum_mean": 0.8}
+
+
+def test_price_of_diversity_folder(tmp_path):
+    (tmp_path / "price_of_diversity.json").write_text(json.dumps(POD))
+    pd.DataFrame({"seed": [0, 1], "welfare": [79.0, 81.0], "welfare_unconstrained": [83.0, 85.0],
+                  "price_of_diversity": [83 / 79, 85 / 81]}).to_csv(tmp_path / "ballots.csv", index=False)
+    pd.DataFrame({"mechanism": ["optimal", "optimal", "ballot", "ballot"], "attribute": "ethnicity",
+                  "group": ["Chinese", "Malay"] * 2, "share_housed": [0.5, 0.25, 0.4, 0.3]}).to_csv(
+        tmp_path / "groups.csv", index=False)
+    pd.DataFrame({"group": ["Chinese", "Malay"], "max_envy": [0.0, 3.5], "envies_most": ["", "Chinese"]}).to_csv(
+        tmp_path / "fairness.csv", index=False)
+    html = render_report(tmp_path)
+    check_page(html)
+    assert card(html, "price of diversity (optimal)") == "1.0800"
+    assert card(html, "ballot price of diversity (mean)") == "1.0501"
+    assert card(html, "ballot welfare / optimal (with caps)") == "80.0%"
+    assert "<td>optimal</td><td class=\"num\">100</td><td class=\"num\">108</td><td class=\"num\">1.0800</td>" in html
+    assert f"<td class=\"num\">{83 / 79:.4f}</td>" in html  # per seed
+    assert {"price-of-diversity", "ballot-seeds", "groups-under-each-mechanism",
+            "group-envy-under-the-optimal-allocation"} <= set(section_ids(html))
+
+
+def test_price_of_diversity_command_output(tmp_path):
+    out = tmp_path / "pod"
+    res = runner.invoke(app, ["price-of-diversity", "--scenario", "sg-bto", "--seeds", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = render_report(out)
+    check_page(html)
+    s = json.loads((out / "price_of_diversity.json").read_text())
+    assert card(html, "price of diversity (optimal)") == f"{s['price_of_diversity']:.4f}"
+    assert card(html, "optimal welfare with caps") == f"{s['welfare_optimal']:,.1f}"

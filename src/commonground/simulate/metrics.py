@@ -74,6 +74,11 @@ def seller_metrics(groups: tuple[str, ...], rec_seller: np.ndarray, rec_months: 
     out["buybacks"] = float((rec_kind == BUYBACK).sum())
     out["public_sales"] = float((rec_kind == 2).sum())
     out["sellers_refused_by_cap"] = float((private & (rec_refused > 0)).sum())
+    # Who pays: sellers who had a willing buyer refused by a cap against the other private sellers.
+    for name, m in (("refused_sellers", private & (rec_refused > 0)), ("other_sellers", private & (rec_refused == 0))):
+        n = int(m.sum())
+        out[f"{name}.months_to_sell"] = float(rec_months[m].mean()) if n else float("nan")
+        out[f"{name}.discount"] = float(rec_discount[m].mean()) if n else float("nan")
     for gi, g in enumerate(groups):
         m = private & (rec_seller == gi)
         n = int(m.sum())

@@ -55,7 +55,9 @@ def headline_metrics(metrics: Sequence[str]) -> tuple[list[str], list[str]]:
     idx = [m for m in INDEX_PLOTS if m in have]
     groups = sorted({m.split(".", 2)[2] for m in have if m.startswith("block.isolation.")})
     idx += [f"block.isolation.{g}" for g in groups[:4]]
-    market = ["households", "looking", "left_unhoused", "caps.over_limit.block", "sellers_refused_by_cap"]
+    market = ["households", "looking", "left_unhoused", "caps.over_limit.block", "sellers_refused_by_cap",
+              "refused_sellers.months_to_sell", "other_sellers.months_to_sell", "refused_sellers.discount",
+              "other_sellers.discount"]
     market = [m for m in market if m in have]
     market += sorted(m for m in have if m.startswith("months_to_sell."))[:6]
     market += sorted(m for m in have if m.startswith("discount."))[:6]

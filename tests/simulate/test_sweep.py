@@ -178,3 +178,12 @@ def test_cli_sweep_through_a_real_scheduler_and_two_workers(dask_scheduler, tmp_
     with Client(dask_scheduler, timeout="10s") as c:
         counts = c.run(lambda dask_worker: len(dask_worker.data) + dask_worker.state.executed_count)
     assert len(counts) == 2 and all(v > 0 for v in counts.values())
+
+
+def test_unreachable_scheduler_is_a_one_line_input_error():
+    from commonground.errors import InputError
+
+    port = _free_port()  # nothing listens there
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler") as e:
+        run_tasks(abs, [1], scheduler=f"tcp://127.0.0.1:{port}", connect_timeout="2s")
+    assert "\n" not in str(e.value)

@@ -79,7 +79,8 @@ def run_task(task: Task) -> pd.DataFrame:
 
 
 def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, scheduler: str | None = "local",
-              n_workers: int | None = None, on_done: Callable[[], None] | None = None) -> list[Any]:
+              n_workers: int | None = None, on_done: Callable[[], None] | None = None,
+              connect_timeout: str = "20s") -> list[Any]:
     """``[fn(t) for t in tasks]``, in task order.
 
     ``scheduler``: ``None`` or ``"inprocess"`` runs here; ``"local"`` starts a Dask ``LocalCluster`` on
@@ -106,7 +107,12 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, scheduler: str 
                                dashboard_address=None, silence_logs=40)
         client = Client(cluster)
     else:
-        client = Client(scheduler, timeout="30s")
+        try:
+            client = Client(scheduler, timeout=connect_timeout)
+        except (OSError, TimeoutError, ValueError) as e:
+            from commonground.errors import InputError
+
+            raise InputError(f"cannot reach the Dask scheduler at '{scheduler}': {str(e).splitlines()[0]}") from None
     try:
         futures = client.map(fn, tasks, pure=False)
         for _ in as_completed(futures):

@@ -90,6 +90,9 @@ def test_folder_report_matches_the_written_files(tiny):
         assert re.search(rf"<td>{r['unit_id']}</td><td>{re.escape(r['limit'])}</td><td class=\"num\">"
                          rf"{r['share_limit']:.1%}</td><td class=\"num\">{r['units']:,}</td><td class=\"num\">"
                          rf"{r['count']:,}</td><td class=\"num\">{r['max_count']:,}</td>", html), r.to_dict()
+    # Per limit: units capped, at or over the cap, over it (B1 has 3 Malay residents against a maximum of 2).
+    assert ("<td>ethnicity</td><td>block</td><td>Malay</td><td class=\"num\">25.0%</td><td class=\"num\">2</td>"
+            "<td class=\"num\">1</td><td class=\"num\">1</td>") in html
     groups = pd.read_csv(folder / "groups.csv")
     for _, g in groups.iterrows():
         assert f"<td>{g['value']}</td><td class=\"num\">{g['applicants']:,}</td><td class=\"num\">" \

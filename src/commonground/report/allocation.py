@@ -23,6 +23,8 @@ from commonground.report.tables import definition_list, details, fmt_number, htm
 
 #: Caps at or above this utilisation are listed as (nearly) binding.
 NEAR_CAP = 0.95
+#: Longer lists of near-cap limits are collapsed.
+MAX_NEAR_ROWS = 30
 
 
 def allocation_sections(results: list[AllocationData]) -> list[Section]:
@@ -165,8 +167,9 @@ def caps_section(results: list[AllocationData]) -> Section:
     capped = [r for r in results if r.has_caps]
     if not capped:
         return sec
-    sec.intro = (f"Households of each capped group per unit against the most the cap allows. Limits at "
-                 f"{NEAR_CAP:.0%} or more of their cap are listed; red bars have reached it.")
+    sec.intro = (f"Households of each capped group per unit against the most the cap allows (existing residents "
+                 f"included, so a unit can be over its cap). Limits at {NEAR_CAP:.0%} or more of their cap are "
+                 "listed; red bars have reached it.")
     first = capped[0].caps
     for _, c in first[["attribute", "level"]].drop_duplicates().iterrows():
         fig = utilisation_figure(results, c["attribute"], c["level"])
@@ -174,14 +177,30 @@ def caps_section(results: list[AllocationData]) -> Section:
             sec.add(Markup(f"<h3>{_esc(c['attribute'])} caps by {_esc(c['level'])}</h3>"),
                     figure_block(fig, f"{c['attribute']} cap utilisation by {c['level']}."))
     for r in capped:
-        near = r.caps[r.caps["utilisation"] >= NEAR_CAP].sort_values("utilisation", ascending=False)
         label = f" ({r.label})" if len(results) > 1 else ""
-        if len(near):
+        sec.add(html_table(cap_summary(r.caps), caption=f"Units at and over each cap{label}"))
+        near = r.caps[r.caps["utilisation"] >= NEAR_CAP].sort_values("utilisation", ascending=False)
+        if len(near) > MAX_NEAR_ROWS:
+            sec.add(details(f"{len(near):,} limits at or near their cap{label}",
+                            html_table(near, full_source="caps.csv")))
+        elif len(near):
             sec.add(html_table(near, caption=f"Limits at or near their cap{label}"))
         else:
             sec.add(paragraph(f"No limit is within {1 - NEAR_CAP:.0%} of its cap{label}.", "note"))
         sec.add(details(f"All {len(r.caps):,} cap limits{label}", html_table(r.caps, full_source="caps.csv")))
     return sec
+
+
+def cap_summary(caps: pd.DataFrame) -> pd.DataFrame:
+    """Per cap limit: how many units it applies to, how many are at it (no more households of the group may
+    move in) and over it (existing residents above the limit), and the highest and median utilisation."""
+    g = caps.assign(at=caps["count"] >= caps["max_count"], over=caps["count"] > caps["max_count"]).groupby(
+        ["attribute", "level", "limit", "share_limit"], sort=False)
+    out = g.agg(units=("unit_id", "size"), at_cap=("at", "sum"), over_cap=("over", "sum"),
+                median_utilisation=("utilisation", "median"), highest_utilisation=("utilisation", "max"))
+    return out.reset_index().rename(columns={"units": "units capped", "at_cap": "at or over cap",
+                                             "over_cap": "over cap", "median_utilisation": "utilisation: median",
+                                             "highest_utilisation": "utilisation: highest"})
 
 
 def indices_section(results: list[AllocationData]) -> Section:

@@ -52,7 +52,7 @@ def outcome_figure(results: list[AllocationData], attribute: str) -> Figure | No
         ax.set_yticks(y, [f"{g} ({int(a):,})" for g, a in zip(groups, t["applicants"], strict=True)])
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
         style_axes(ax)
         if n > 1:
             ax.set_title(r.label, fontsize=9, loc="left")
@@ -98,7 +98,7 @@ def composition_figure(results: list[AllocationData], attribute: str, level: str
             ax.axvline(caps[g], color="#b2182b", linestyle="--", linewidth=1.2)
             title = f"{g} (cap {caps[g]:.0%})"
         ax.set_title(title, fontsize=9, loc="left", color=group_col[g] if len(results) == 1 else "black")
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
         ax.set_xlim(0, _upper(subs, g, caps[g]))
         if not many:
             ax.set_yticks(np.arange(len(units)), units, fontsize=7 if len(units) > 20 else 8)
@@ -143,7 +143,7 @@ def utilisation_figure(results: list[AllocationData], attribute: str, level: str
         ax.set_title(f"{lim} (cap {share.iloc[0]:.0%})" if len(share) else lim, fontsize=9, loc="left")
         top = max([float(s_["utilisation"].max()) for s_ in subs if len(s_)] + [1.0])
         ax.set_xlim(0, top * 1.06)
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
         ax.set_yticks(np.arange(len(units)), units, fontsize=7 if len(units) > 20 else 8)
         ax.set_ylim(len(units) - 0.5, -0.5)
         ax.set_xlabel("count / most allowed", fontsize=8)
@@ -175,7 +175,7 @@ def group_bars_figure(results: list[AllocationData], attribute: str, column: str
     ax.set_yticks(np.arange(len(groups)), groups, fontsize=8)
     ax.set_ylim(len(groups) - 0.5, -0.5)
     if percent:
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
     ax.margins(x=0.12)
     ax.set_xlabel(xlabel, fontsize=8)
     if len(results) > 1:

@@ -11,6 +11,7 @@ import math
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from commonground.report.data import AllocationData
 from commonground.report.figures import new_figure
@@ -66,9 +67,12 @@ def block_map_figure(results: list[AllocationData]) -> Figure | None:
                 for _, b in m.iterrows():
                     ax.annotate(b["block_id"], (b["lng"], b["lat"]), fontsize=6, xytext=(3, 3),
                                 textcoords="offset points", color="#333333")
-            cb = fig.colorbar(sc, ax=ax, shrink=0.8, format=lambda x, _: f"{x:.0%}")
+            cb = fig.colorbar(sc, ax=ax, shrink=0.7, format=lambda x, _: f"{x:.0%}")
             cb.ax.tick_params(labelsize=7)
             ax.set_title(f"{r.label}: {title}" if len(rows) > 1 else title, fontsize=9, loc="left")
+            ax.ticklabel_format(useOffset=False, style="plain")
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.yaxis.set_major_locator(MaxNLocator(5))
             ax.set_xlabel("longitude", fontsize=7)
             ax.set_ylabel("latitude", fontsize=7)
             _pad(ax, m)

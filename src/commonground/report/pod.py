@@ -118,7 +118,7 @@ def groups_figure(groups: pd.DataFrame) -> Figure | None:
         hbars(ax, np.arange(len(names)) - 0.4 + h * (k + 0.5), v, height=h, color=col[m])
     ax.set_yticks(np.arange(len(names)), names, fontsize=8)
     ax.set_ylim(len(names) - 0.5, -0.5)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
     ax.set_xlabel("share of applicants housed", fontsize=8)
     fig.legend(handles=[Patch(color=col[m], label=m) for m in mechs], loc="outside lower center",
                ncols=min(4, len(mechs)), fontsize=8, frameon=False)

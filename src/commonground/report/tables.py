@@ -69,7 +69,7 @@ def html_table(df: pd.DataFrame, *, caption: str = "", index: bool = False, max_
             elif _is_ratio(c) and isinstance(v, float | np.floating) and not math.isnan(v):
                 text = f"{float(v):.4f}"
             else:
-                text = fmt_number(v, percent=str(c).split(":")[0] in pct)
+                text = fmt_number(v, percent=str(c).split(":")[0] in pct or str(c).startswith("utilisation"))
             cells.append(f'<td class="num">{escape(text)}</td>' if numeric[c] else f"<td>{escape(text)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")

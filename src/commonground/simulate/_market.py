@@ -77,6 +77,17 @@ def _leave(d, b, n, g, bcount, ncount, bocc, nocc, level, hh_limit, count, block
     admit(level, hh_limit, count, block_nbhd, g, b, -1)
 
 
+@njit(cache=True, inline="always")
+def _start_looking(g, pool_group, pool_kind, pool_active, active, pos, n_active, n_pool):
+    """A mover whose home is sold joins the households looking for a home."""
+    pool_group[n_pool] = g
+    pool_kind[n_pool] = 2
+    pool_active[n_pool] = True
+    active[n_active] = n_pool
+    pos[n_pool] = n_active
+    return n_active + 1, n_pool + 1
+
+
 @njit(cache=True)
 def resale_market(rs, year, months, listings, home_block, block_nbhd, resident, since, for_sale, seller,
                   seller_moves, refused, bcount, ncount, bocc, nocc, level, hh_limit, count, maximum,
@@ -128,13 +139,8 @@ def resale_market(rs, year, months, listings, home_block, block_nbhd, resident, 
                 if sg >= 0:
                     _leave(d, b, n, sg, bcount, ncount, bocc, nocc, level, hh_limit, count, block_nbhd)
                     if seller_moves[d]:
-                        pool_group[n_pool] = sg
-                        pool_kind[n_pool] = 2
-                        pool_active[n_pool] = True
-                        active[n_active] = n_pool
-                        pos[n_pool] = n_active
-                        n_active += 1
-                        n_pool += 1
+                        n_active, n_pool = _start_looking(sg, pool_group, pool_kind, pool_active, active, pos,
+                                                          n_active, n_pool)
                 bcount[b, g] += 1
                 ncount[n, g] += 1
                 bocc[b] += 1
@@ -170,13 +176,8 @@ def resale_market(rs, year, months, listings, home_block, block_nbhd, resident, 
                 # The public body buys the home the caps left unsold, and sells it again itself.
                 _leave(d, b, n, sg, bcount, ncount, bocc, nocc, level, hh_limit, count, block_nbhd)
                 if seller_moves[d]:
-                    pool_group[n_pool] = sg
-                    pool_kind[n_pool] = 2
-                    pool_active[n_pool] = True
-                    active[n_active] = n_pool
-                    pos[n_pool] = n_active
-                    n_active += 1
-                    n_pool += 1
+                    n_active, n_pool = _start_looking(sg, pool_group, pool_kind, pool_active, active, pos,
+                                                      n_active, n_pool)
                 rec_seller[n_rec] = sg
                 rec_buyer[n_rec] = -1
                 rec_months[n_rec] = for_sale[d]

@@ -102,6 +102,10 @@ def test_folder_report_matches_the_written_files(tiny):
     assert "No uncapped run to compare with" in html
     # The coordinates in ../inputs/flats.csv (the demo layout) give a map.
     assert "map-of-blocks" in section_ids(html)
+    assert str(folder) in html
+    # A web app rendering from a temporary copy names the run instead of the path.
+    named = render_report(folder, source="run 7")
+    assert str(folder) not in named and "<dd>run 7</dd>" in named and "from <code>run 7</code>" in named
 
 
 def test_skipped_by_reason_per_group_counts_every_household():

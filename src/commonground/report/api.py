@@ -19,13 +19,14 @@ if TYPE_CHECKING:
 REPORT_NAME = "report.html"
 
 
-def render_report(path: str | Path) -> str:
+def render_report(path: str | Path, *, source: str | None = None) -> str:
     """The HTML report for an allocation, comparison, measurement, price-of-diversity or simulation output.
 
-    ``path`` is an output folder (or a measurement table file). Raises :class:`~commonground.errors.InputError`
-    naming the folder and what was expected when it holds none of these.
+    ``path`` is an output folder (or a measurement table file). ``source`` is how the page names it (default:
+    the path). Raises :class:`~commonground.errors.InputError` naming the folder and what was expected when it
+    holds none of these.
     """
-    return render_page(inspect_output(Path(path)).page())
+    return render_page(inspect_output(Path(path)).page(source))
 
 
 def write_report(path: str | Path, out: str | Path | None = None) -> Path:

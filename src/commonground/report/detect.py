@@ -60,9 +60,14 @@ class OutputFolder:
             kinds.append("measurement")
         return kinds
 
-    def page(self) -> Page:
-        page = Page(title=_title(self), source=str(self.path))
+    def page(self, source: str | None = None) -> Page:
+        """The report page; ``source`` names the output in the page instead of its path (e.g. "run 12" when a
+        web app renders from a temporary folder)."""
+        page = Page(title=_title(self), source=source if source is not None else str(self.path))
         data = [AllocationData.from_folder(p, label, coords) for label, p, coords in self.allocations]
+        if source is not None:
+            for d, (_, p, _) in zip(data, self.allocations, strict=True):
+                d.source = source if p == self.path else f"{source}/{p.name}"
         if data:
             page.subtitle = _allocation_subtitle(data)
         elif self.index_tables:

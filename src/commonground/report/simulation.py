@@ -159,7 +159,7 @@ def final_year_table(b: pd.DataFrame) -> pd.DataFrame:
 def _num(v: float) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 def simulation_sections(folder: Path) -> list[Section]:
@@ -196,9 +196,14 @@ def simulation_sections(folder: Path) -> list[Section]:
                                                                "year is in the table below.")
             _add_families(other, b, others, MAX_OTHER_FIGURES, band, max_members=MAX_OTHER_MEMBERS)
             secs.append(other)
-        secs.append(Section("Final year", intro=f"Each metric in the last simulated year: median [{BAND[0]:.0%}, "
-                                                 f"{BAND[1]:.0%} quantiles] across replicates.")
-                    .add(html_table(final_year_table(b), index=True)))
+        final = final_year_table(b)
+        last = Section("Final year", intro=f"Each metric in the last simulated year: median [{BAND[0]:.0%}, "
+                                           f"{BAND[1]:.0%} quantiles] across replicates.")
+        last.add(html_table(final.loc[[m for m in final.index if m in indices]], index=True))
+        if others:
+            last.add(details(f"The other {len(others)} metrics",
+                             html_table(final.loc[[m for m in final.index if m in others]], index=True)))
+        secs.append(last)
     if (folder / "summary.csv").is_file():
         try:
             summary = pd.read_csv(folder / "summary.csv")

@@ -10,11 +10,16 @@ in parallel with Numba (the sort and the running sum are sequential within a job
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
 
 #: Below this many cells a serial loop beats starting Numba's thread pool (~20 ms per parallel call).
 PARALLEL_MIN_CELLS = 200_000
+#: Numba's default threading layer aborts if two Python threads enter a parallel region at once (a web
+#: service or threaded runner calling measure concurrently): one parallel call at a time.
+_PARALLEL_LOCK = threading.Lock()
 
 
 @numba.njit(cache=True)
@@ -61,6 +66,9 @@ def _pair_abs_sums_serial(x: np.ndarray, t: np.ndarray, starts: np.ndarray, ends
 def pair_abs_sums(x: np.ndarray, t: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """``(R, K)`` sums ``sum_ij t_i t_j |x_ik/t_i - x_jk/t_j|`` per region (rows sorted by region)."""
     ends = np.r_[starts[1:], x.shape[0]].astype(np.int64)
-    kernel = _pair_abs_sums_parallel if x.size >= PARALLEL_MIN_CELLS else _pair_abs_sums_serial
-    return kernel(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(t, dtype=np.float64),
-                  starts.astype(np.int64), ends)
+    args = (np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(t, dtype=np.float64),
+            starts.astype(np.int64), ends)
+    if x.size < PARALLEL_MIN_CELLS:
+        return _pair_abs_sums_serial(*args)
+    with _PARALLEL_LOCK:
+        return _pair_abs_sums_parallel(*args)

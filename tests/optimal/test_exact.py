@@ -168,3 +168,16 @@ def test_same_seed_same_result_and_policy_preset():
     pol = load_policy("none")
     a, b = optimal(problem, pol, seed=3), optimal(problem, pol, seed=3)
     assert a.same_as(b)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_priced_lp_equals_the_whole_lp(seed):
+    # Column generation must stop at the full LP's optimum (expected value: the LP over every arc at once).
+    problem, policy = instance(400 + seed, n_flats=80, n_blocks=12, n_households=300, kind="block", caps="block",
+                               share_scale=0.4)
+    model = W.build_model(problem, policy)
+    assert model.network
+    whole = W.solve(model, pricing=False)
+    priced = W.solve(model, pricing=True)
+    assert priced.objective == pytest.approx(whole.objective, rel=1e-12)
+    assert priced.info["pricing_rounds"] >= 1

@@ -316,10 +316,14 @@ class Solution:
 
 
 def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.0,
-          start: np.ndarray | None = None, threads: int | None = None) -> Solution:
+          start: np.ndarray | None = None, threads: int | None = None, pricing: bool | None = None) -> Solution:
     """Solve with HiGHS: the LP when the model is a network (integral vertex), else the MILP.
 
     ``start``: a feasible count per arc (e.g. from the ballot) handed to the MILP as its first incumbent.
+    ``pricing``: solve the LP by column generation (default: when there are many arcs) — start from each group's
+    best arcs, and add every omitted arc with a negative reduced cost until none is left. By LP duality the
+    restricted optimum is then optimal for the full LP, so this is as exact as solving it whole, and much faster
+    when households × classes is large.
     """
     t0 = time.perf_counter()
     A, T = model.n_arcs, len(model.classes.tier_class)
@@ -346,46 +350,25 @@ def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.
     col_hi = np.r_[np.minimum(model.group_size[model.arc_g], class_size[model.arc_k]).astype(float),
                    model.classes.tier_size.astype(float)]
     cost = -np.r_[model.arc_a, model.classes.tier_value]
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit))
-    if threads:
-        h.setOptionValue("threads", int(threads))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = A + T, G + K + R
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(A + T)
-    lp.col_upper_ = col_hi
-    lp.row_lower_ = row_lo
-    lp.row_upper_ = row_hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = M.indices.astype(np.int32)
-    lp.a_matrix_.value_ = M.data.astype(float)
+    lp_args = (M, cost, col_hi, row_lo, row_hi, time_limit, threads)
     if integer:
-        h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
-        h.setOptionValue("mip_abs_gap", MIP_ABS_GAP)
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * A + [highspy.HighsVarType.kContinuous] * T
+        x, h = _highs(*lp_args, integer_cols=A, start=None if start is None else
+                      np.r_[start.astype(float), _fill_tiers(model, start)])
+        rounds = 0
     else:
-        h.setOptionValue("solver", "simplex")
-    h.passModel(lp)
-    if integer and start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(np.r_[start.astype(float), _fill_tiers(model, start)])
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
+        if pricing is None:
+            pricing = A > 50_000
+        x, h, rounds = _priced_lp(model, lp_args, A) if pricing else (*_highs(*lp_args), 0)
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
-    x = np.asarray(h.getSolution().col_value, dtype=float)[:A] if info.primal_solution_status else np.zeros(A)
+    x = x[:A]
     counts = np.rint(x).astype(np.int64)
     if not integer and np.abs(x - counts).max(initial=0.0) > INT_TOL:
         # Should not happen for a network; be safe rather than wrong.
         sol = solve(model, integer=True, time_limit=time_limit, threads=threads)
         sol.info["lp_fractional"] = True
         return sol
-    obj = -float(info.objective_function_value)
+    obj = float(-(cost[:A] @ counts) - cost[A:] @ _fill_tiers(model, counts))
     if integer:
         bound = -float(info.mip_dual_bound)
         gap = max(bound - obj, 0.0) / max(abs(obj), 1e-12) if np.isfinite(bound) else np.inf
@@ -395,9 +378,86 @@ def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.
     else:
         bound, gap, exact = obj, 0.0, status == "Optimal"
         method = "min-cost flow (network LP, HiGHS simplex: integral vertex)"
-        extra = {"simplex_iterations": int(info.simplex_iteration_count)}
+        extra = {"simplex_iterations": int(info.simplex_iteration_count), "pricing_rounds": rounds}
     return Solution(counts=counts, objective=obj, bound=bound, gap=gap, status=status, method=method, exact=exact,
                     seconds=time.perf_counter() - t0, info=extra)
+
+
+def _highs(M, cost, col_hi, row_lo, row_hi, time_limit, threads, *, cols: np.ndarray | None = None,
+           integer_cols: int = 0, start: np.ndarray | None = None):
+    """Run HiGHS on the columns ``cols`` of the model (all by default); returns (x over all columns, Highs)."""
+    n_all = M.shape[1]
+    if cols is not None:
+        M, cost, col_hi = M[:, cols], cost[cols], col_hi[cols]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = M.shape[1], M.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(M.shape[1])
+    lp.col_upper_ = col_hi
+    lp.row_lower_ = row_lo
+    lp.row_upper_ = row_hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = M.indices.astype(np.int32)
+    lp.a_matrix_.value_ = M.data.astype(float)
+    if integer_cols:
+        h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+        h.setOptionValue("mip_abs_gap", MIP_ABS_GAP)
+        lp.integrality_ = ([highspy.HighsVarType.kInteger] * integer_cols
+                           + [highspy.HighsVarType.kContinuous] * (M.shape[1] - integer_cols))
+    else:
+        h.setOptionValue("solver", "simplex")
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    x = np.zeros(n_all)
+    if h.getInfo().primal_solution_status:
+        v = np.asarray(h.getSolution().col_value, dtype=float)
+        if cols is None:
+            x = v
+        else:
+            x[cols] = v
+    return x, h
+
+
+#: Arcs per group in the first pricing round; more are added only where reduced costs ask for them.
+PRICING_START = 8
+
+
+def _priced_lp(model: Model, lp_args: tuple, A: int):
+    """Column generation over the arcs (tier columns always in). Exact: stops only when no omitted arc has a
+    negative reduced cost ``c_j − yᵀM_j`` under the restricted LP's optimal duals ``y``."""
+    M, cost = lp_args[0], lp_args[1]
+    T = M.shape[1] - A
+    score = model.arc_a + model.classes.best_value()[model.arc_k]
+    order = np.lexsort((-score, model.arc_g))
+    first = np.r_[0, np.flatnonzero(np.diff(model.arc_g[order])) + 1]
+    rank = np.arange(A) - np.repeat(first, np.diff(np.r_[first, A]))
+    active = np.zeros(A, dtype=bool)
+    active[order[rank < PRICING_START]] = True
+    Ma = M[:, :A].tocsr().T.tocsr()        # arcs × rows, for reduced costs
+    rounds = 0
+    while True:
+        rounds += 1
+        cols = np.r_[np.flatnonzero(active), A + np.arange(T)]
+        x, h = _highs(*lp_args, cols=cols)
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return x, h, rounds
+        y = np.asarray(h.getSolution().row_dual, dtype=float)
+        reduced = cost[:A] - Ma @ y
+        add = ~active & (reduced < -1e-9)
+        if not add.any():
+            return x, h, rounds
+        active |= add
 
 
 def _fill_tiers(model: Model, counts: np.ndarray) -> np.ndarray:

@@ -66,6 +66,8 @@ def test_other_shape_errors() -> None:
         theil_h(Counts([[1], [2]]))
     with pytest.raises(TypeError):
         dissimilarity(pd.DataFrame({"x": [1]}))
+    with pytest.raises(InputError, match="no rows"):
+        Counts.from_frame(frame().iloc[:0], ["x", "y"])
 
 
 def test_select_keeps_unit_total_for_single_group_indices() -> None:

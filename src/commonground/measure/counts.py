@@ -61,6 +61,8 @@ class Counts:
                  source: str | None = None) -> None:
         mat = _as_matrix(x, source)
         n, k = mat.shape
+        if n == 0:
+            raise InputError("no units: the table has no rows", source=source)
         groups = tuple(str(g) for g in groups) if groups is not None else tuple(f"g{j}" for j in range(k))
         if len(groups) != k:
             raise InputError(f"{len(groups)} group names for {k} count columns", source=source)

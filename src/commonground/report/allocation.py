@@ -70,8 +70,7 @@ def welfare_section(results: list[AllocationData]) -> Section:
     base = [r for r in results if not r.has_caps]
     for r in results:
         w = _float(r.summary.get("welfare"))
-        row = {"result": r.label, "policy": r.summary.get("policy", ""), "mechanism": r.summary.get("mechanism", ""),
-               "welfare": w, "allocated": r.summary.get("allocated"),
+        row = {"result": r.label, "welfare": w, "allocated": r.summary.get("allocated"),
                "mean utility per housed household": w / r.summary["allocated"] if r.summary.get("allocated") else
                math.nan}
         if base and r.has_caps:

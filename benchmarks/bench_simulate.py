@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_simulate.py [--quick] [--json out.json] [--skip-city] [--skip-sweep]
 
 1. **Schelling vs Mesa** — Mesa 3.3's own ``mesa.examples.basic.schelling`` model and our preset, same
-   parameters, fresh models, the same number of steps, measured in the same run: steps per second of Mesa's
+   parameters, fresh models, the same number of steps, measured in the same run (median over replicates of each
+   run's steps per second, robust to other load on the machine): steps per second of Mesa's
    ``model.step()``, of our ``Schelling.step()`` called from Python step by step, and of
    ``Schelling.advance(n)`` (all steps in one compiled loop). On Mesa's default model (20×20) and on a 100×100 grid.
 2. **City scale** — every residential HDB block in data.gov.sg's property file (~1.1M dwellings, ~10,300
@@ -29,20 +30,20 @@ HDB = ROOT.parent / "shared" / "data" / "sg_hdb_property_information.csv"
 def _mesa_steps_per_second(kw: dict, steps: int, seeds: list[int]) -> float:
     from mesa.examples.basic.schelling.model import Schelling as MesaSchelling
 
-    total_t = 0.0
+    rates = []
     for s in seeds:
         m = MesaSchelling(seed=s, **kw)
         t = time.perf_counter()
         for _ in range(steps):
             m.step()
-        total_t += time.perf_counter() - t
-    return steps * len(seeds) / total_t
+        rates.append(steps / (time.perf_counter() - t))
+    return statistics.median(rates)
 
 
 def _ours_steps_per_second(kw: dict, steps: int, seeds: list[int], *, compiled_loop: bool) -> float:
     from commonground.simulate.schelling import Schelling, SchellingParams
 
-    total_t = 0.0
+    rates = []
     for s in seeds:
         m = Schelling(SchellingParams(**kw), seed=s)
         t = time.perf_counter()
@@ -51,8 +52,8 @@ def _ours_steps_per_second(kw: dict, steps: int, seeds: list[int], *, compiled_l
         else:
             for _ in range(steps):
                 m.step()
-        total_t += time.perf_counter() - t
-    return steps * len(seeds) / total_t
+        rates.append(steps / (time.perf_counter() - t))
+    return statistics.median(rates)
 
 
 def bench_schelling(quick: bool) -> list[dict]:
@@ -60,8 +61,8 @@ def bench_schelling(quick: bool) -> list[dict]:
 
     Schelling(seed=0).run(2)  # compile (Numba cache) before timing
     rows = []
-    cases = [("Mesa default (20×20)", {}, 50, 5 if quick else 20),
-             ("100×100", {"width": 100, "height": 100}, 20 if quick else 50, 2 if quick else 5)]
+    cases = [("Mesa default (20×20)", {}, 50, 5 if quick else 30),
+             ("100×100", {"width": 100, "height": 100}, 20 if quick else 50, 3 if quick else 7)]
     for name, kw, steps, reps in cases:
         seeds = list(range(reps))
         mesa = _mesa_steps_per_second(kw, steps, seeds)

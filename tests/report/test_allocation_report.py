@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -172,6 +173,21 @@ def test_figures_are_reproducible_and_their_ids_unique():
     for ref in re.findall(r'(?:url\(#|href="#)([^")]+)', a):
         assert ref in ids_a  # every reference still points inside its own figure
     assert 'width="' not in a.split(">", 1)[0] and "<text" in a  # responsive, text kept as text
+
+
+def test_figures_render_safely_from_threads():
+    """The web app renders reports in threads: same SVG every time, and matplotlib's settings left alone."""
+    import matplotlib
+
+    def svg(_):
+        f = new_figure(2, 1.5)
+        f.subplots().bar([0, 1], [1, 2])
+        return to_svg(f, alt="t")
+
+    before = dict(matplotlib.rcParams)
+    with ThreadPoolExecutor(4) as ex:
+        out = list(ex.map(svg, range(16)))
+    assert len(set(out)) == 1 and dict(matplotlib.rcParams) == before
 
 
 def test_write_report_default_location_and_atomicity(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 from html import escape
 
 import matplotlib
@@ -23,6 +24,7 @@ from matplotlib.figure import Figure
 #: Categorical colours (Okabe-Ito, colour-blind safe, then tab10 for more groups).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
            *(to_hex(c) for c in matplotlib.colormaps["tab10"].colors))
+_RC_LOCK = threading.Lock()
 _REF = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
 
 
@@ -47,7 +49,9 @@ def colours(names: list[str]) -> dict[str, str]:
 def to_svg(fig: Figure, *, alt: str) -> str:
     """The figure as an inline ``<svg>`` element (responsive width, ids made unique, ``alt`` as its title)."""
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "commonground"}):
+    # rc_context swaps global settings: one figure at a time, so threads (the web app) cannot interleave
+    # their save/restore and leave the process with our settings.
+    with _RC_LOCK, matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "commonground"}):
         FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]

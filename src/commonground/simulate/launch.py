@@ -46,13 +46,12 @@ def launch_year(st: TownState, year: int, policy: Policy, mechanism: str, applic
     rest = np.flatnonzero(np.isin(home_nb, nbhds) & st.built[st.home_block] & (lay.launch_year[st.home_block] != year))
     homes = np.concatenate([new_homes, rest])
     n_new_blocks = len(new_blocks)
-    nb_code = {n: i for i, n in enumerate(nbhds)}
+    nb_code = np.full(len(lay.nbhd_ids), -1, np.int64)
+    nb_code[nbhds] = np.arange(len(nbhds))
     block_of_new = np.searchsorted(new_blocks, st.home_block[new_homes])
-    block_of_rest = n_new_blocks + np.array([nb_code[n] for n in home_nb[rest]], np.int64) if len(rest) else \
-        np.zeros(0, np.int64)
+    block_of_rest = n_new_blocks + nb_code[home_nb[rest]]
     flat_block = np.concatenate([block_of_new, block_of_rest]).astype(np.int64)
-    block_neighbourhood = np.array([nb_code[n] for n in lay.block_nbhd[new_blocks]] + list(range(len(nbhds))),
-                                   np.int64)
+    block_neighbourhood = np.concatenate([nb_code[lay.block_nbhd[new_blocks]], np.arange(len(nbhds))])
     groups = np.array(lay.groups, dtype=object)
     res = st.resident[homes]
     occ_attr = np.where(res >= 0, groups[np.maximum(res, 0)], None).astype(object)
@@ -61,7 +60,7 @@ def launch_year(st: TownState, year: int, policy: Policy, mechanism: str, applic
         neighbourhood_ids=lay.nbhd_ids[nbhds].astype(object),
         block_ids=np.concatenate([lay.block_ids[new_blocks], np.array([f"{x} (standing)" for x in lay.nbhd_ids[nbhds]],
                                                                      dtype=object)]),
-        block_neighbourhood=block_neighbourhood, flat_ids=np.arange(n).astype(str).astype(object),
+        block_neighbourhood=block_neighbourhood, flat_ids=np.arange(n).astype(object),  # positions: never shown
         flat_block=flat_block, flat_type=np.zeros(n, np.int64), flat_type_names=("",),
         flat_floor=np.zeros(n, np.int64), flat_value=np.zeros(n), occupied=res >= 0, occupants={attribute: occ_attr})
     looking = np.flatnonzero(pool_active)

@@ -220,3 +220,11 @@ def test_launch_works_when_a_capped_group_is_absent(tmp_path):
     out = m.run().pivot(index="year", columns="metric", values="value")
     assert out.loc[1, "launch.allocated"] > 0
     assert out["share.Black"].max() == 0
+
+
+@pytest.mark.parametrize("mechanism", ["ballot", "ballot-unconstrained", "cbl", "optimal", "optimal-unconstrained"])
+def test_every_core_mechanism_can_allocate_launches(mechanism):
+    m = TownModel(small_params(years=2, mech=mechanism), PolicySpec("p", "caps-resale", UK_CAPS), 1)
+    out = m.run().pivot(index="year", columns="metric", values="value")
+    assert out["launch.allocated"].sum() > 0
+    m.check_caps()

@@ -118,9 +118,7 @@ class SecurityHeaders:
                 names = {k.lower() for k, _ in headers}
                 extra = {b"x-content-type-options": b"nosniff", b"x-frame-options": b"DENY",
                          b"referrer-policy": b"no-referrer", b"cache-control": b"no-store"}
-                if scope["path"].startswith(("/docs", "/redoc")):
-                    pass
-                elif b"content-security-policy" not in names:
+                if b"content-security-policy" not in names:
                     extra[b"content-security-policy"] = (b"default-src 'self'; style-src 'self' 'unsafe-inline'; "
                                                          b"img-src 'self' data:; script-src 'none'; "
                                                          b"frame-ancestors 'none'; form-action 'self'")
@@ -150,7 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         queue.shutdown()
         db.dispose()
 
-    app = FastAPI(title="commonground", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="commonground", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Allocate homes in new housing developments under integration caps. "
                               "Writes need an admin token (`commonground token create --role admin`); "
                               "a household token sees only its own row.")
@@ -168,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        if request.url.path.startswith(("/api/", "/openapi", "/docs", "/redoc")):
+        if request.url.path.startswith(("/api/", "/openapi")):
             return await http_exception_handler(request, exc)
         if exc.status_code in (303, 307) and exc.headers and "Location" in exc.headers:
             return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)

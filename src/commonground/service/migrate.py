@@ -36,6 +36,9 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Bring the schema up to ``revision`` (default: the newest); returns the revision now in place."""
     cfg = alembic_config()
     with engine.connect() as conn:
+        # SQLite: the whole upgrade holds the write lock (BEGIN IMMEDIATE), so a second process waits, then
+        # finds the schema current; PostgreSQL: an advisory lock does the same.
+        conn.execution_options(sqlite_immediate=True)
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK})
             conn.commit()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -266,14 +268,36 @@ def download(request: Request, p: User, run_id: int, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="run-{run_id}-{name}"'})
 
 
+#: Rendered reports of finished runs (immutable), most recent last.
+_REPORTS: OrderedDict[tuple[str, int, str], str] = OrderedDict()
+_REPORTS_LOCK = threading.Lock()
+_REPORTS_KEPT = 16
+
+
 def report_response(db: Database, run: Run) -> HTMLResponse:
-    """The colleague's HTML report (``commonground.report.render_report``) when installed, else a plain one.
+    """The HTML report of ``commonground.report.render_report`` (a plain built-in one if that module is
+    missing). A finished run never changes, so its report is rendered once and kept in memory.
 
     The report may carry its own inline scripts and styles, so it is served in a sandbox (a CSP that
     gives it an opaque origin: it cannot read this site's cookies or call the API).
     """
     if run.status != "done":
         raise InputError(f"run {run.id} is {run.status}: no report yet")
+    key = (db.url, run.id, str(run.finished_at))
+    with _REPORTS_LOCK:
+        html = _REPORTS.get(key)
+    if html is None:
+        html = _render_report(db, run)
+        with _REPORTS_LOCK:
+            _REPORTS[key] = html
+            while len(_REPORTS) > _REPORTS_KEPT:
+                _REPORTS.popitem(last=False)
+    csp = ("sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+           "img-src data:")
+    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
+
+
+def _render_report(db: Database, run: Run) -> str:
     files = store.run_files(db, run.id)
     html = None
     try:
@@ -282,18 +306,18 @@ def report_response(db: Database, run: Run) -> HTMLResponse:
         render_report = None
     if render_report is not None:
         with tempfile.TemporaryDirectory(prefix="cg-report-") as tmp:
+            folder = Path(tmp) / f"run-{run.id}"  # the report labels the result by its folder's name
+            folder.mkdir()
             for name, content in files.items():
-                (Path(tmp) / name).write_bytes(content)
-            html = render_report(Path(tmp))
+                (folder / name).write_bytes(content)
+            html = render_report(folder)
     if html is None:
         summary = json.loads(files.get("summary.json", b"{}") or b"{}")
         html = env.get_template("report_fallback.html").render(
             run=run, summary=summary, groups=_files_frame(files, "groups.csv").to_dict(orient="records"),
             plot=Markup(result_svg(files["groups.csv"], files["composition.csv"]))
             if "groups.csv" in files and "composition.csv" in files else None)
-    csp = ("sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-           "img-src data:")
-    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
+    return html
 
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
@@ -320,6 +344,18 @@ def household_lookup(request: Request, p: User, run_id: int, household_id: str =
         raise HTTPException(403, "a household token sees only its own row")
     row = store.household_outcome(db, run_id, hid)
     return render(request, "household.html", outcomes=[(run, row)], household_id=hid)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The JSON API's operations, from the OpenAPI spec (served as /openapi.json), on one page with no scripts."""
+    principal(request)
+    spec = request.app.openapi()
+    ops = [{"method": m.upper(), "path": path, "summary": op.get("summary", ""),
+            "description": (op.get("description") or "").split("\n\n")[0],
+            "auth": bool(op.get("security"))}
+           for path, item in spec.get("paths", {}).items() for m, op in item.items()]
+    return render(request, "api_docs.html", ops=ops, version=spec.get("info", {}).get("version", ""))
 
 
 @router.get("/me", response_class=HTMLResponse)

@@ -125,9 +125,10 @@ def test_verify_detects_a_tampered_result(api, service, tiny_inputs):
 
     with db.write() as s:  # someone edits a published allocation
         s.execute(update(AllocationRow).where(AllocationRow.run_id == out["id"], AllocationRow.position == 0)
-                  .values(flat_id="B-4", status="allocated", reason=""))
+                  .values(flat_id="B-4-tampered", status="allocated", reason=""))
     v = api.post(f"/api/runs/{out['id']}/verify").json()
-    assert not v["identical"] and v["first_mismatches"] == ["h1"] or v["mismatches"] >= 1
+    assert not v["identical"] and v["mismatches"] == 1 and v["first_mismatches"] == ["h1"]
+    assert v["inputs_hash_matches"] and v["fingerprint_matches"]  # the inputs are intact; the result is not
 
 
 @pytest.mark.parametrize(("files", "message"), [

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -191,3 +192,26 @@ def test_a_run_is_claimed_once(db, bto):
     assert sorted(results) == [False, False, False, True]
     assert execute_run(db, run_id) == "running"  # already claimed: left alone
     assert counts(db, run_id) == (0, 0, "running")
+
+
+def test_a_restarted_server_runs_what_was_queued_and_fails_what_was_cut_off(db, db_url, bto):
+    """A server that died left one run queued (never started) and one running: the next server runs the
+    first and marks the second failed (it had stored nothing)."""
+    from sqlalchemy import update
+
+    from commonground.service import Settings, create_app
+
+    dead = f"{socket.gethostname()}:{2**22 + 12345}"  # a pid above Linux's largest: no such process
+    queued, running = queue_run(db, bto, seed=31), queue_run(db, bto, seed=32)
+    with db.write() as s:
+        s.execute(update(Run).where(Run.id == queued).values(worker=dead))
+        s.execute(update(Run).where(Run.id == running).values(worker=dead, status="running"))
+    app = create_app(Settings(db_url=db_url))
+    try:
+        app.state.queue.wait(queued, 120)
+        assert counts(db, queued) == (3200, 5, "done")
+        failed = store.get_run(db, running)
+        assert failed.status == "failed" and failed.error == INTERRUPTED and counts(db, running)[:2] == (0, 0)
+    finally:
+        app.state.queue.shutdown()
+        app.state.db.dispose()

@@ -236,7 +236,7 @@ def fresh_run(db: Database, run_id: int):
     from commonground.service.runner import reap_orphans
 
     run = store.get_run(db, run_id)
-    if run.status in ("queued", "running") and reap_orphans(db, [run_id]):
+    if run.status == "running" and reap_orphans(db, [run_id], statuses=("running",)):
         run = store.get_run(db, run_id)
     return run
 

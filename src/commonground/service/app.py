@@ -20,7 +20,7 @@ from commonground.errors import InputError
 from commonground.service import migrate
 from commonground.service.db import DEFAULT_DB_URL, Database, worker_id
 from commonground.service.inputs import Limits
-from commonground.service.runner import execute_run, reap_orphans
+from commonground.service.runner import adopt_queued, execute_run, reap_orphans
 
 log = logging.getLogger("commonground.service")
 
@@ -137,10 +137,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db = Database(settings.db_url)
     if settings.migrate:
         migrate.upgrade(db.engine)
-    reaped = reap_orphans(db)
+    me = worker_id()
+    # Runs a dead server had queued but not started are run here; runs it had started are marked failed
+    # (they left nothing behind: results are written in one transaction).
+    adopted = adopt_queued(db, me)
+    reaped = reap_orphans(db, statuses=("running",))
     if reaped:
         log.warning("marked %d interrupted run(s) as failed: %s", len(reaped), reaped)
     queue = RunQueue(db, settings.limits, settings.run_workers)
+    for run_id in adopted:
+        queue.submit(run_id)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -155,7 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.queue = queue
-    app.state.worker = worker_id()
+    app.state.worker = me
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError):

@@ -189,7 +189,7 @@ def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -242,16 +242,32 @@ def worker_dead(worker: str | None) -> bool:
 INTERRUPTED = "interrupted: the process running it stopped before it finished; no partial result was stored"
 
 
-def reap_orphans(db: Database, run_ids: list[int] | None = None) -> list[int]:
-    """Mark queued/running runs whose process on this host is gone as failed; returns their ids."""
+def reap_orphans(db: Database, run_ids: list[int] | None = None, *,
+                 statuses: tuple[str, ...] = ("queued", "running")) -> list[int]:
+    """Mark runs (queued or running) whose process on this host is gone as failed; returns their ids."""
     with db.read() as s:
-        q = select(Run.id, Run.worker).where(Run.status.in_(("queued", "running")))
+        q = select(Run.id, Run.worker).where(Run.status.in_(statuses))
         if run_ids is not None:
             q = q.where(Run.id.in_(run_ids))
         candidates = [(rid, w) for rid, w in s.execute(q) if worker_dead(w)]
     for rid, w in candidates:
         mark_failed(db, rid, INTERRUPTED, worker=w)
     return [rid for rid, _ in candidates]
+
+
+def adopt_queued(db: Database, worker: str) -> list[int]:
+    """Take over queued runs whose server on this host has gone (they never started); returns their ids."""
+    with db.read() as s:
+        candidates = [(rid, w) for rid, w in s.execute(select(Run.id, Run.worker).where(Run.status == "queued"))
+                      if worker_dead(w)]
+    adopted = []
+    for rid, w in candidates:
+        with db.write() as s:
+            res = s.execute(update(Run).where(Run.id == rid, Run.status == "queued", Run.worker == w)
+                            .values(worker=worker))
+            if res.rowcount == 1:
+                adopted.append(rid)
+    return adopted
 
 
 # -- re-run check --------------------------------------------------------------------------------------

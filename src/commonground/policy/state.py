@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from commonground.model.development import Development
 from commonground.model.households import Households
@@ -34,9 +35,9 @@ class CapState:
     def build(cls, policy: Policy, dev: Development, hh: Households) -> CapState:
         known: dict[str, set[str]] = {}
         for a, v in hh.attributes.items():
-            known.setdefault(a, set()).update(map(str, v))
+            known.setdefault(a, set()).update(distinct_values(v))
         for a, v in dev.occupants.items():
-            known.setdefault(a, set()).update(str(x) for x in v if x is not None)
+            known.setdefault(a, set()).update(distinct_values(v))
         policy.validate_groups(known)
         C = len(policy.caps)
         U = max(dev.n_blocks, dev.n_neighbourhoods, 1)
@@ -101,8 +102,15 @@ class CapState:
 def limit_codes(cap, values: np.ndarray) -> np.ndarray:
     """Limit index for each value under ``cap`` (-1 for values the cap does not limit, or None)."""
     lookup = {v: i for i, lim in enumerate(cap.limits) for v in lim.values}
-    return np.fromiter((lookup.get(None if v is None else str(v), -1) for v in values), dtype=np.int64,
-                       count=len(values))
+    # Map the distinct values once: a city has ~1M residents but a handful of groups; None (vacant) → -1.
+    cat = pd.Categorical(np.asarray(values, dtype=object))
+    table = np.array([lookup.get(str(c), -1) for c in cat.categories] + [-1], dtype=np.int64)
+    return table[cat.codes]
+
+
+def distinct_values(values: np.ndarray) -> set[str]:
+    """The distinct non-missing values of an attribute column, as strings."""
+    return {str(c) for c in pd.Categorical(np.asarray(values, dtype=object)).categories}
 
 
 def _blocking_cap(level, hh_limit, count, maximum, block_nbhd, h, block) -> int:

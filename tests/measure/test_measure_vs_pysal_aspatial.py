@@ -135,3 +135,20 @@ def test_absent_group_deliberate_difference(ew_oa: pd.DataFrame, ew_counts: Coun
     for name in ["multi_dissimilarity", "multi_gini", "normalized_exposure", "relative_diversity", "divergence"]:
         assert INDICES[name].func(ew_counts).loc["Isles of Scilly"] == pytest.approx(
             MULTI[name](scilly, EW_GROUPS).statistic, abs=TOL)
+
+
+def test_absent_group_single_group_deliberate_difference(ew_oa: pd.DataFrame, ew_counts: Counts) -> None:
+    # Melton has no Bangladeshi residents. PySAL's Isolation, Interaction, Entropy and CorrelationR then
+    # return 0 (a nansum over terms that are all 0/0), which reads as "perfectly even" or "no contact";
+    # commonground returns NaN like PySAL's own D, Gini and Atkinson: a group with nobody has no segregation.
+    melton = ew_oa[ew_oa["LAD"] == "Melton"]
+    assert melton["Bangladeshi"].sum() == 0
+    for name in ["isolation", "exposure", "entropy", "correlation_ratio"]:
+        assert SINGLE[name](melton, "Bangladeshi", "Persons").statistic == 0.0
+        assert np.isnan(INDICES[name].func(ew_counts).loc["Melton", "Bangladeshi"])
+    for name in ["dissimilarity", "gini", "atkinson"]:
+        assert np.isnan(SINGLE[name](melton, "Bangladeshi", "Persons").statistic)
+        assert np.isnan(INDICES[name].func(ew_counts).loc["Melton", "Bangladeshi"])
+    # groups that are present agree as everywhere else
+    assert INDICES["isolation"].func(ew_counts).loc["Melton", "Arab"] == pytest.approx(
+        SINGLE["isolation"](melton, "Arab", "Persons").statistic, abs=TOL)

@@ -80,7 +80,8 @@ def default_scenario(*, seed: int = 2020, applicants_per_flat: float = 4.0, homo
     homophilous = rng.random(n) < homophilous_share
     g_idx = pd.Index(GROUPS).get_indexer(eth)
     own_share = np.array([[precinct[b][g] for b in new_blocks] for g in range(len(GROUPS))])[g_idx]
-    util_new = 2.0 + appeal[None, :] + homophily * homophilous[:, None] * own_share * 5 + rng.gumbel(0, 0.5, (n, len(new_blocks)))
+    noise = rng.gumbel(0, 0.5, (n, len(new_blocks)))
+    util_new = 2.0 + appeal[None, :] + homophily * homophilous[:, None] * own_share * 5 + noise
     U = np.full((n, dev.n_blocks), -np.inf)
     U[:, pd.Index(dev.block_ids).get_indexer(new_blocks)] = np.maximum(util_new, 0.1)
     # Each household applies for one flat type, drawn from the launch's mix.

@@ -9,28 +9,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# The cap check itself belongs to the policy; re-exported here for the selection loops (and simulate).
+from commonground.policy._kernels import admit, blocking_cap  # noqa: F401
+
 HOUSED, NO_ACCEPTABLE, ALL_TAKEN, CAPPED = 0, 1, 2, 3
-
-
-@njit(cache=True)
-def blocking_cap(level, hh_limit, count, maximum, block_nbhd, h, b):
-    for c in range(level.shape[0]):
-        lim = hh_limit[c, h]
-        if lim < 0:
-            continue
-        u = b if level[c] == 0 else block_nbhd[b]
-        if count[c, u, lim] + 1 > maximum[c, u, lim]:
-            return c
-    return -1
-
-
-@njit(cache=True)
-def admit(level, hh_limit, count, block_nbhd, h, b, delta):
-    for c in range(level.shape[0]):
-        lim = hh_limit[c, h]
-        if lim >= 0:
-            u = b if level[c] == 0 else block_nbhd[b]
-            count[c, u, lim] += delta
 
 
 @njit(cache=True)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from commonground.model.development import Development
 from commonground.model.households import Households
+from commonground.policy._kernels import admit, blocking_cap
 from commonground.policy.caps import Policy, max_count
 
 LEVEL_CODE = {"block": 0, "neighbourhood": 1}
@@ -71,24 +72,16 @@ class CapState:
 
     def blocking_cap(self, h: int, block: int) -> int:
         """Index of the first cap that stops household h entering ``block`` (-1 if none does)."""
-        return _blocking_cap(self.level, self.hh_limit, self.count, self.maximum, self.block_neighbourhood,
-                             h, block)
+        return int(blocking_cap(self.level, self.hh_limit, self.count, self.maximum, self.block_neighbourhood,
+                                h, block))
 
     def admit(self, h: int, block: int) -> None:
         """Count household h into ``block`` and its neighbourhood."""
-        for c in range(self.n_caps):
-            lim = self.hh_limit[c, h]
-            if lim >= 0:
-                u = block if self.level[c] == 0 else self.block_neighbourhood[block]
-                self.count[c, u, lim] += 1
+        admit(self.level, self.hh_limit, self.count, self.block_neighbourhood, h, block, 1)
 
     def release(self, h: int, block: int) -> None:
         """Count household h out of ``block`` (a move or resale)."""
-        for c in range(self.n_caps):
-            lim = self.hh_limit[c, h]
-            if lim >= 0:
-                u = block if self.level[c] == 0 else self.block_neighbourhood[block]
-                self.count[c, u, lim] -= 1
+        admit(self.level, self.hh_limit, self.count, self.block_neighbourhood, h, block, -1)
 
     def describe(self, c: int, h: int, block: int, dev: Development) -> str:
         """Why cap c stops household h: e.g. ``block B3: Malay cap 25% reached``."""
@@ -111,14 +104,3 @@ def limit_codes(cap, values: np.ndarray) -> np.ndarray:
 def distinct_values(values: np.ndarray) -> set[str]:
     """The distinct non-missing values of an attribute column, as strings."""
     return {str(c) for c in pd.Categorical(np.asarray(values, dtype=object)).categories}
-
-
-def _blocking_cap(level, hh_limit, count, maximum, block_nbhd, h, block) -> int:
-    for c in range(len(level)):
-        lim = hh_limit[c, h]
-        if lim < 0:
-            continue
-        u = block if level[c] == 0 else block_nbhd[block]
-        if count[c, u, lim] + 1 > maximum[c, u, lim]:
-            return c
-    return -1

@@ -21,6 +21,7 @@ from commonground.service import migrate
 from commonground.service.db import DEFAULT_DB_URL, Database, worker_id
 from commonground.service.inputs import Limits
 from commonground.service.runner import adopt_queued, execute_run, reap_orphans
+from commonground.service.store import NotFound
 
 log = logging.getLogger("commonground.service")
 
@@ -165,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError):
-        status = 404 if type(exc).__name__ == "NotFound" else 400
+        status = 404 if isinstance(exc, NotFound) else 400
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=status)
         return pages.error_page(request, str(exc), status)

@@ -65,7 +65,7 @@ def clean_text(value: str | None, what: str, *, max_length: int = 200, default: 
 def check_upload(content: bytes, filename: str, limits: Limits) -> None:
     """Reject a file that is too big, has too many rows, or is not text, before parsing it."""
     if len(content) > limits.max_upload_bytes:
-        raise InputError(f"file is {len(content):,} bytes; the limit is {limits.max_upload_bytes:,}", source=filename)
+        raise InputError(f"file is larger than the limit of {limits.max_upload_bytes:,} bytes", source=filename)
     if not content.strip():
         raise InputError("empty file", source=filename)
     if b"\x00" in content:

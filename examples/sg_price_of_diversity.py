@@ -57,6 +57,8 @@ def launch_blocks(blocks: pd.DataFrame, code: str, geocoded: set[str], min_units
         if total >= min_units:
             break
     out = df[df["year_completed"].isin(years)]
+    if out.empty:
+        return out
     keep = out["total_dwelling_units"].cumsum() <= max_units
     keep.iloc[0] = True
     return out[keep].reset_index(drop=True)

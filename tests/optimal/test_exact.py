@@ -181,3 +181,16 @@ def test_priced_lp_equals_the_whole_lp(seed):
     priced = W.solve(model, pricing=True)
     assert priced.objective == pytest.approx(whole.objective, rel=1e-12)
     assert priced.info["pricing_rounds"] >= 1
+
+
+def test_time_limit_keeps_a_feasible_assignment_and_says_so():
+    # Stopped almost at once, the MILP must still return a cap-respecting assignment at least as good as its
+    # warm start (the ballot), and report whether optimality was proven.
+    problem, policy = instance(11, n_flats=60, n_blocks=6, n_households=200, kind="types", caps="two",
+                               share_scale=0.5)
+    got = optimal(problem, policy, time_limit=1e-3)
+    assert not got.info["network"]
+    assert not cap_violations(got)
+    assert got.welfare() >= got.info["warm_start_welfare"] - 1e-9
+    assert got.info["exact"] == (got.info["status"] == "Optimal")
+    assert got.info["objective"] == pytest.approx(got.welfare(), rel=1e-9)

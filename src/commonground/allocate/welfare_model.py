@@ -354,6 +354,8 @@ def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.
     if integer:
         x, h = _highs(*lp_args, integer_cols=A, start=None if start is None else
                       np.r_[start.astype(float), _fill_tiers(model, start)])
+        if start is not None and not h.getInfo().primal_solution_status:
+            x = start.astype(float)      # stopped before accepting any incumbent: keep the feasible start
         rounds = 0
     else:
         if pricing is None:

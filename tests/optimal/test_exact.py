@@ -194,3 +194,43 @@ def test_time_limit_keeps_a_feasible_assignment_and_says_so():
     assert got.welfare() >= got.info["warm_start_welfare"] - 1e-9
     assert got.info["exact"] == (got.info["status"] == "Optimal")
     assert got.info["objective"] == pytest.approx(got.welfare(), rel=1e-9)
+
+
+def _odd_cycle_gadgets(k: int) -> tuple[Problem, Policy]:
+    """k independent copies of a 5-cycle: in neighbourhood N1 = {B1 (2 flats), B2 (1)} households of group M may
+    hold 1 place (share 0.34 of 3 units); B3 (1 flat) is in N2. h1 (M) accepts B1, B3; h2 (M) accepts B2;
+    h3 (C) accepts B2, B3; every acceptable flat is worth 1; N2 also holds block B4 with two C occupants, so
+    its M limit (1 of 3 units) does not bind. LP relaxation: all five arcs at ½ → 2.5;
+    integer optimum 2 (hand-worked: h1 and h2 cannot both be housed in N1, and B3 serves h1 or h3)."""
+    rows, ids, grp, U = [], [], [], []
+    for i in range(k):
+        for b, n, size in ((f"B1.{i}", f"N1.{i}", 2), (f"B2.{i}", f"N1.{i}", 1), (f"B3.{i}", f"N2.{i}", 1)):
+            rows += [{"flat_id": f"{b}-{j}", "block_id": b, "neighbourhood_id": n, "occupant_g": None}
+                     for j in range(size)]
+        # Two occupied C flats in N2, so that N2 (3 units) also allows one M household.
+        rows += [{"flat_id": f"B4.{i}-{j}", "block_id": f"B4.{i}", "neighbourhood_id": f"N2.{i}",
+                  "occupant_g": "C"} for j in range(2)]
+    dev = Development.from_frame(pd.DataFrame(rows))
+    col = {b: j for j, b in enumerate(dev.block_ids)}
+    for i in range(k):
+        for h, g, acc in (("h1", "M", ("B1", "B3")), ("h2", "M", ("B2",)), ("h3", "C", ("B2", "B3"))):
+            ids.append(f"{h}.{i}")
+            grp.append(g)
+            u = np.full(dev.n_blocks, -np.inf)
+            u[[col[f"{b}.{i}"] for b in acc]] = 1.0
+            U.append(u)
+    hh = Households(ids=np.array(ids, dtype=object), attributes={"g": np.array(grp, dtype=object)})
+    problem = Problem.build(dev, hh, BlockUtilities(block=np.array(U), flat_type=np.zeros((len(ids), 1))))
+    return problem, Policy("n", caps=(Cap.of("g", "neighbourhood", {"M": 0.34}),))
+
+
+@pytest.mark.parametrize("k", [1, 40])
+def test_fractional_lp_is_closed_by_the_milp(k):
+    problem, policy = _odd_cycle_gadgets(k)
+    got = optimal(problem, policy)
+    assert got.info["lp_bound"] == pytest.approx(2.5 * k)          # the relaxation is fractional
+    assert got.info["arcs_after_fixing"] > 0                        # so the restricted MILP ran
+    assert got.info["exact"] and got.welfare() == pytest.approx(2.0 * k)
+    if k == 1:
+        assert got.welfare() == pytest.approx(brute_force(problem, policy))
+    assert not cap_violations(got)

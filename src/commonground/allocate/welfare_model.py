@@ -352,17 +352,13 @@ def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.
     cost = -np.r_[model.arc_a, model.classes.tier_value]
     lp_args = (M, cost, col_hi, row_lo, row_hi, time_limit, threads)
     if integer:
-        x, h = _highs(*lp_args, integer_cols=A, start=None if start is None else
-                      np.r_[start.astype(float), _fill_tiers(model, start)])
-        if start is not None and not h.getInfo().primal_solution_status:
-            x = start.astype(float)      # stopped before accepting any incumbent: keep the feasible start
-        rounds = 0
+        x, h, rounds, fixed = _milp_with_reduced_cost_fixing(model, lp_args, A, start)
     else:
         if pricing is None:
             pricing = A > 50_000
         x, h, rounds = _priced_lp(model, lp_args, A) if pricing else (*_highs(*lp_args), 0)
-    status = h.modelStatusToString(h.getModelStatus())
-    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus()) if h is not None else "Optimal"
+    info = h.getInfo() if h is not None else None
     x = x[:A]
     counts = np.rint(x).astype(np.int64)
     if not integer and np.abs(x - counts).max(initial=0.0) > INT_TOL:
@@ -372,11 +368,12 @@ def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.
         return sol
     obj = float(-(cost[:A] @ counts) - cost[A:] @ _fill_tiers(model, counts))
     if integer:
-        bound = -float(info.mip_dual_bound)
+        # h is None when the rounded LP optimum already met the LP bound: proven optimal without branching.
+        bound = fixed["lp_bound"] if h is None else min(-float(info.mip_dual_bound), fixed["lp_bound"])
         gap = max(bound - obj, 0.0) / max(abs(obj), 1e-12) if np.isfinite(bound) else np.inf
-        exact = status == "Optimal"
+        exact = status == "Optimal" or gap <= MIP_REL_GAP
         method = "aggregated MILP (HiGHS branch-and-cut)"
-        extra = {"nodes": int(info.mip_node_count)}
+        extra = {"nodes": int(info.mip_node_count) if info is not None else 0, "pricing_rounds": rounds, **fixed}
     else:
         bound, gap, exact = obj, 0.0, status == "Optimal"
         method = "min-cost flow (network LP, HiGHS simplex: integral vertex)"
@@ -435,7 +432,7 @@ def _highs(M, cost, col_hi, row_lo, row_hi, time_limit, threads, *, cols: np.nda
 PRICING_START = 8
 
 
-def _priced_lp(model: Model, lp_args: tuple, A: int):
+def _priced_lp(model: Model, lp_args: tuple, A: int, want_reduced: bool = False):
     """Column generation over the arcs (tier columns always in). Exact: stops only when no omitted arc has a
     negative reduced cost ``c_j − yᵀM_j`` under the restricted LP's optimal duals ``y``."""
     M, cost = lp_args[0], lp_args[1]
@@ -453,13 +450,56 @@ def _priced_lp(model: Model, lp_args: tuple, A: int):
         cols = np.r_[np.flatnonzero(active), A + np.arange(T)]
         x, h = _highs(*lp_args, cols=cols)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return x, h, rounds
+            return (x, h, rounds, None) if want_reduced else (x, h, rounds)
         y = np.asarray(h.getSolution().row_dual, dtype=float)
         reduced = cost[:A] - Ma @ y
         add = ~active & (reduced < -1e-9)
         if not add.any():
-            return x, h, rounds
+            return (x, h, rounds, reduced) if want_reduced else (x, h, rounds)
         active |= add
+
+
+def _objective(model: Model, counts: np.ndarray) -> float:
+    """Welfare of arc counts with each class's best flats used."""
+    return float(model.arc_a @ counts + model.classes.tier_value @ _fill_tiers(model, counts))
+
+
+def _milp_with_reduced_cost_fixing(model: Model, lp_args: tuple, A: int, start: np.ndarray | None):
+    """Exact MILP made small: LP relaxation (priced), an incumbent from its rounded-down counts or the ballot,
+    then *reduced-cost fixing*: with optimal LP duals y and reduced costs d = c − Aᵀy, every feasible x has
+    cᵀx ≥ z_LP + d_j·x_j for an arc j with d_j ≥ 0, so an arc with z_LP + d_j > z_incumbent is 0 in every
+    optimum and is dropped. HiGHS then solves the MILP over the arcs left, from the incumbent. Returns
+    (x, Highs or None if the incumbent already meets the LP bound, pricing rounds, facts for ``info``)."""
+    M, cost = lp_args[0], lp_args[1]
+    T = M.shape[1] - A
+    x_lp, h_lp, rounds, reduced = _priced_lp(model, lp_args, A, want_reduced=True)
+    facts: dict = {}
+    if h_lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        # LP not solved in time: fall back to the whole MILP from the start.
+        x, h = _highs(*lp_args, integer_cols=A, start=None if start is None else
+                      np.r_[start.astype(float), _fill_tiers(model, start)])
+        if start is not None and not h.getInfo().primal_solution_status:
+            x = start.astype(float)
+        return x, h, rounds, {"lp_bound": np.inf}
+    z_lp = float(cost @ x_lp)                        # minimisation form
+    facts["lp_bound"] = -z_lp
+    inc = np.floor(x_lp[:A] + INT_TOL).astype(np.int64)     # rounding down keeps every ≤ row satisfied
+    if start is not None and _objective(model, start) > _objective(model, inc):
+        inc = start.astype(np.int64)
+    z_inc = -_objective(model, inc)
+    facts["incumbent_welfare"] = -z_inc
+    if z_inc - z_lp <= MIP_ABS_GAP + MIP_REL_GAP * abs(z_lp):
+        facts["arcs_after_fixing"] = 0
+        return inc.astype(float), None, rounds, facts
+    keep = (reduced <= (z_inc - z_lp) + 1e-7) | (inc > 0)
+    facts["arcs_after_fixing"] = int(keep.sum())
+    arcs = np.flatnonzero(keep)
+    cols = np.r_[arcs, A + np.arange(T)]
+    x, h = _highs(*lp_args, cols=cols, integer_cols=len(arcs),
+                  start=np.r_[inc[arcs].astype(float), _fill_tiers(model, inc)])
+    if not h.getInfo().primal_solution_status or _objective(model, np.rint(x[:A]).astype(np.int64)) < -z_inc:
+        x = np.r_[inc.astype(float), _fill_tiers(model, inc)]
+    return x, h, rounds, facts
 
 
 def _fill_tiers(model: Model, counts: np.ndarray) -> np.ndarray:

@@ -234,3 +234,31 @@ def test_fractional_lp_is_closed_by_the_milp(k):
     if k == 1:
         assert got.welfare() == pytest.approx(brute_force(problem, policy))
     assert not cap_violations(got)
+
+
+def _shared_type_terms(problem: Problem, seed: int) -> Problem:
+    """The same problem with flat-type terms shared within each cap limit (A; B and C together)."""
+    rng = np.random.default_rng(seed)
+    limit = np.where(problem.households.attributes["ethnicity"] == "A", 0, 1)
+    nt = len(problem.development.flat_type_names)
+    tau = np.round(rng.uniform(0, 2, (2, nt)), 2)    # ≥ 0: no arc is pruned as worth < 0
+    V = tau[limit]
+    return Problem.build(problem.development, problem.households,
+                         BlockUtilities(block=problem.utilities.block, flat_type=V))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_network_with_group_level_type_terms(seed):
+    # Flat-type terms shared by each capped group keep the problem a flow (τ on the (limit, block) → class arcs).
+    # Expected values: brute force (tiny) and the textbook MILP (medium).
+    tiny, pol = instance(500 + seed, n_flats=6, n_blocks=2, n_households=4, kind="block", caps="block",
+                         share_scale=0.6)
+    tiny = _shared_type_terms(tiny, seed)
+    got = optimal(tiny, pol)
+    assert got.welfare() == pytest.approx(brute_force(tiny, pol), abs=1e-9)
+    med, pol = instance(600 + seed, n_flats=40, n_blocks=4, n_households=70, kind="block", caps="block",
+                        share_scale=0.4)
+    med = _shared_type_terms(med, seed)
+    got = optimal(med, pol)
+    assert got.info["network"] and "lp_fractional" not in got.info
+    assert got.welfare() == pytest.approx(textbook_milp(med, pol), rel=1e-9, abs=1e-7)

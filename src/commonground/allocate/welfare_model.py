@@ -93,6 +93,7 @@ class Model:
     cap_matrix: sparse.csr_matrix | None = None    # rows × arcs
     network: bool = True
     why_not_network: str = ""
+    set_of_group: np.ndarray | None = None    # network case: the active limit each group is under (-1: none)
 
     @property
     def n_arcs(self) -> int:
@@ -248,54 +249,47 @@ def _cap_rows(model: Model, caps: CapState) -> None:
 
 
 def network_structure(model: Model, caps: CapState) -> None:
-    """Decide whether the model is a min-cost flow, so that its LP optimum is integral.
+    """Decide whether the model is a min-cost flow, so that an LP solve is exact.
 
-    It is when (1) every cap row that can bind is at block level, (2) the household sets of those limits form a
-    laminar family (any two are disjoint or nested: e.g. one capped attribute), and (3) within each outermost
-    capped set and each block, all groups' utilities to that block's classes differ only by a constant
-    (``a(g, k) = α(g, block) + τ(set, k)``, same acceptable classes). Then the network
-    group → (innermost set, block) → … → (outermost set, block) → class → value tiers → sink carries exactly the
-    model's feasible integer points (uncapped groups go straight to classes), its node-arc incidence matrix is
-    totally unimodular, and a simplex vertex is integral. Cross-cutting attributes (ethnicity and residency),
-    neighbourhood caps that can bind, or household-specific flat-type terms under a cap break this in general;
-    the MILP is used then.
+    It is when (1) every cap row that can bind is at block level, (2) each household falls under at most one
+    of those limits (e.g. one capped attribute: Chinese / Malay / Indian-Others), and (3) within each limit and
+    block, all its groups' utilities to that block's classes differ only by a constant
+    (``a(g, k) = α(g, block) + τ(limit, block, k)``, same acceptable classes). Then the problem is exactly the
+    network source → group → (limit, block) → class → value tiers → sink (uncapped groups go straight to
+    classes), solved by :func:`_network_lp` on that network's node–arc incidence matrix, which is totally
+    unimodular: the simplex vertex is integral. Cross-cutting attributes (ethnicity and residency), nested
+    limits, neighbourhood caps that can bind, or household-specific flat-type terms under a cap break this in
+    general (see docs/price_of_diversity.md); the MILP is used then.
     """
+    G = len(model.group_rep)
     model.network, model.why_not_network = True, ""
+    model.set_of_group = np.full(G, -1, dtype=np.int64)
     if not model.cap_rows:
         return
-    levels = {int(caps.level[c]) for c, _, _, _ in model.cap_rows}
-    if 1 in levels:
+    if any(int(caps.level[c]) == 1 for c, _, _, _ in model.cap_rows):
         model.network, model.why_not_network = False, "a neighbourhood cap can bind"
         return
     active = sorted({(c, lim) for c, _, lim, _ in model.cap_rows})
     rep_lim = caps.hh_limit[:, model.group_rep]
-    sets = [rep_lim[c] == lim for c, lim in active]
-    for i in range(len(sets)):
-        for j in range(i + 1, len(sets)):
-            inter = sets[i] & sets[j]
-            if inter.any() and not ((inter == sets[i]).all() or (inter == sets[j]).all()):
-                model.network = False
-                model.why_not_network = "capped sets of households cross (several cap attributes)"
-                return
-    # Outermost set of each group (-1 if uncapped by any active limit).
-    outer = np.full(len(model.group_rep), -1, dtype=np.int64)
-    size = np.array([s.sum() for s in sets])
-    for i in np.argsort(-size, kind="stable"):
-        outer[(outer < 0) & sets[i]] = i
+    member = np.array([rep_lim[c] == lim for c, lim in active])          # sets × groups
+    if (member.sum(axis=0) > 1).any():
+        model.network = False
+        model.why_not_network = "a household falls under two limits that can bind (several cap attributes)"
+        return
+    model.set_of_group = np.where(member.any(axis=0), member.argmax(axis=0), -1)
     blk = model.classes.block[model.arc_k]
-    sig: dict[tuple[int, int], bytes] = {}
     order = np.lexsort((model.arc_k, blk, model.arc_g))
     g_s, b_s, k_s, a_s = model.arc_g[order], blk[order], model.arc_k[order], model.arc_a[order]
     brk = np.flatnonzero(np.diff(g_s * (model.problem.development.n_blocks + 1) + b_s)) + 1
+    sig: dict[tuple[int, int], bytes] = {}
     for lo, hi in zip(np.r_[0, brk], np.r_[brk, len(g_s)], strict=True):
-        if hi <= lo:
-            continue
         g = int(g_s[lo])
-        if outer[g] < 0:
+        if hi <= lo or model.set_of_group[g] < 0:
             continue
-        s = k_s[lo:hi].tobytes() + np.round(a_s[lo:hi] - a_s[lo], 9).tobytes()
-        key = (int(outer[g]), int(b_s[lo]))
-        if sig.setdefault(key, s) != s:
+        key = (int(model.set_of_group[g]), int(b_s[lo]))
+        # Differences compared to 1e-9 (utilities are sums of floats; last-bit noise is not a real difference).
+        this = k_s[lo:hi].tobytes() + np.round(a_s[lo:hi] - a_s[lo], 9).tobytes()
+        if sig.setdefault(key, this) != this:
             model.network = False
             model.why_not_network = "capped households weigh flat types (or flats) of a block differently"
             return
@@ -353,9 +347,12 @@ def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.
     lp_args = (M, cost, col_hi, row_lo, row_hi, time_limit, threads)
     if integer:
         x, h, rounds, fixed = _milp_with_reduced_cost_fixing(model, lp_args, A, start)
-    else:
+    elif model.network:
         if pricing is None:
             pricing = A > 50_000
+        x, h, rounds = _network_lp(model, time_limit, threads, pricing)
+    else:
+        # An LP relaxation asked for explicitly (integer=False on a non-network model): arc form.
         x, h, rounds = _priced_lp(model, lp_args, A) if pricing else (*_highs(*lp_args), 0)
     status = h.modelStatusToString(h.getModelStatus()) if h is not None else "Optimal"
     info = h.getInfo() if h is not None else None
@@ -456,6 +453,129 @@ def _priced_lp(model: Model, lp_args: tuple, A: int, want_reduced: bool = False)
         add = ~active & (reduced < -1e-9)
         if not add.any():
             return (x, h, rounds, reduced) if want_reduced else (x, h, rounds)
+        active |= add
+
+
+def _network_lp(model: Model, time_limit: float, threads: int | None, pricing: bool):
+    """Solve the min-cost flow source → group → (limit, block) → class → tiers → sink as an LP on its node–arc
+    incidence matrix (totally unimodular, so the simplex vertex is integral) and return arc counts per
+    (group, class) arc of the model, plus the Highs object and pricing rounds.
+
+    Columns: x(g, b) for capped groups (cost α(g, b)), x(g, k) for uncapped groups, w(s, b) the throughput of
+    node (limit s, block b) bounded by the places left, z(s, b, k) from that node to class k (cost τ), tiers.
+    Rows (each column has at most one +1 and one −1): group supply, node in (w − Σx = 0), node out
+    (Σz − w = 0), class balance (Σtiers − Σz − Σx = 0)."""
+    cls = model.classes
+    G, K, T = len(model.group_rep), cls.n, len(cls.tier_class)
+    sg = model.set_of_group
+    blk = cls.block[model.arc_k]
+    capped = sg[model.arc_g] >= 0
+    class_size = np.diff(cls.ptr).astype(float)
+    # Capped arcs → (g, b) columns with α = utility of the group's first class in b; τ = the rest.
+    ca = np.flatnonzero(capped)
+    ca = ca[np.lexsort((model.arc_k[ca], blk[ca], model.arc_g[ca]))]
+    gb = model.arc_g[ca] * (cls.block.max(initial=0) + 1) + blk[ca]
+    first = np.r_[True, gb[1:] != gb[:-1]] if len(ca) else np.zeros(0, bool)
+    col_of_arc = np.cumsum(first) - 1
+    xg, xb = model.arc_g[ca][first], blk[ca][first]
+    alpha = model.arc_a[ca][first]
+    tau_arc = model.arc_a[ca] - alpha[col_of_arc]
+    room_b = np.bincount(cls.block, weights=class_size, minlength=int(cls.block.max(initial=0)) + 1)
+    # Nodes (s, b) and their z columns (s, b, k).
+    sb_key = sg[xg] * len(room_b) + xb
+    nodes, node_of_x = np.unique(sb_key, return_inverse=True)
+    zkey = node_of_x[col_of_arc] * K + model.arc_k[ca]
+    zcols, z_first = np.unique(zkey, return_index=True)
+    z_node, z_k = zcols // K, zcols % K
+    z_tau = tau_arc[z_first]
+    remaining = np.full(len(nodes), np.inf)
+    set_index = {key: i for i, key in enumerate(sorted({(c, lim) for c, _, lim, _ in model.cap_rows}))}
+    for c, unit, lim, rem in model.cap_rows:
+        s_idx = set_index[(c, lim)]       # the same numbering as network_structure's set_of_group
+        j = np.searchsorted(nodes, s_idx * len(room_b) + unit)
+        if j < len(nodes) and nodes[j] == s_idx * len(room_b) + unit:
+            remaining[j] = rem
+    ua = np.flatnonzero(~capped)
+    X, U, W, Z = len(xg), len(ua), len(nodes), len(zcols)
+    N = len(nodes)
+    o = np.cumsum([0, X, U, W, Z, T])
+    rows, cols, vals = [], [], []
+
+    def put(r, c, v):
+        rows.append(np.asarray(r))
+        cols.append(np.asarray(c))
+        vals.append(np.broadcast_to(np.asarray(v, float), np.shape(r)))
+
+    put(xg, o[0] + np.arange(X), 1.0)                                  # group supply
+    put(model.arc_g[ua], o[1] + np.arange(U), 1.0)
+    put(G + node_of_x, o[0] + np.arange(X), -1.0)                      # node in: w − Σx = 0
+    put(G + np.arange(N), o[2] + np.arange(W), 1.0)
+    put(G + N + np.arange(N), o[2] + np.arange(W), -1.0)               # node out: Σz − w = 0
+    put(G + N + z_node, o[3] + np.arange(Z), 1.0)
+    put(G + 2 * N + z_k, o[3] + np.arange(Z), -1.0)                    # class: Σtiers − Σz − Σx = 0
+    put(G + 2 * N + model.arc_k[ua], o[1] + np.arange(U), -1.0)
+    put(G + 2 * N + cls.tier_class, o[4] + np.arange(T), 1.0)
+    M = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(G + 2 * N + K, o[5]))
+    cost = -np.r_[alpha, model.arc_a[ua], np.zeros(W), z_tau, cls.tier_value]
+    col_hi = np.r_[np.minimum(model.group_size[xg], room_b[xb]),
+                   np.minimum(model.group_size[model.arc_g[ua]], class_size[model.arc_k[ua]]),
+                   remaining, class_size[z_k], cls.tier_size.astype(float)]
+    row_lo = np.r_[np.full(G, -np.inf), np.zeros(2 * N + K)]
+    row_hi = np.r_[model.group_size.astype(float), np.zeros(2 * N + K)]
+    lp_args = (M, cost, col_hi, row_lo, row_hi, time_limit, threads)
+    P = X + U
+    if pricing:
+        grp = np.r_[xg, model.arc_g[ua]]
+        score = -cost[:P]
+        x, h, rounds = _priced_columns(lp_args, P, grp, score)
+    else:
+        (x, h), rounds = _highs(*lp_args), 0
+    # Back to (group, class) arc counts: pour each node's households into its classes.
+    counts = np.zeros(model.n_arcs)
+    counts[ua] = x[o[1]:o[2]]
+    xv = np.rint(x[:X]).astype(np.int64)
+    zv = np.rint(x[o[3]:o[4]]).astype(np.int64)
+    arc_index = {(int(g), int(k)): i for i, (g, k) in enumerate(zip(model.arc_g, model.arc_k, strict=True))}
+    if np.abs(x[:X] - xv).max(initial=0) > INT_TOL or np.abs(x[o[3]:o[4]] - zv).max(initial=0) > INT_TOL:
+        counts[:] = 0.5          # not integral: let the caller fall back to the MILP
+        return counts, h, rounds
+    for n in range(N):
+        gs = [(int(xg[i]), int(xv[i])) for i in np.flatnonzero((node_of_x == n) & (xv > 0))]
+        ks = [(int(z_k[i]), int(zv[i])) for i in np.flatnonzero((z_node == n) & (zv > 0))]
+        gi = ki = 0
+        while gi < len(gs) and ki < len(ks):
+            (g, ng), (k, nk) = gs[gi], ks[ki]
+            take = min(ng, nk)
+            counts[arc_index[(g, k)]] += take
+            gs[gi], ks[ki] = (g, ng - take), (k, nk - take)
+            gi += gs[gi][1] == 0
+            ki += ks[ki][1] == 0
+    return counts, h, rounds
+
+
+def _priced_columns(lp_args: tuple, P: int, grp: np.ndarray, score: np.ndarray):
+    """Column generation over the first ``P`` columns (the rest always in): start from each group's best
+    ``PRICING_START`` columns, add every omitted column with a negative reduced cost ``c_j − yᵀM_j`` under the
+    restricted LP's optimal duals, until none is left — then the restricted optimum is optimal for the whole LP."""
+    M, cost = lp_args[0], lp_args[1]
+    n = M.shape[1]
+    order = np.lexsort((-score, grp))
+    first = np.r_[0, np.flatnonzero(np.diff(grp[order])) + 1] if P else np.zeros(0, np.int64)
+    rank = np.arange(P) - np.repeat(first, np.diff(np.r_[first, P]))
+    active = np.zeros(P, dtype=bool)
+    active[order[rank < PRICING_START]] = True
+    Mp = M[:, :P].T.tocsr()
+    rounds = 0
+    while True:
+        rounds += 1
+        x, h = _highs(*lp_args, cols=np.r_[np.flatnonzero(active), np.arange(P, n)])
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return x, h, rounds
+        y = np.asarray(h.getSolution().row_dual, dtype=float)
+        add = ~active & (cost[:P] - Mp @ y < -1e-9)
+        if not add.any():
+            return x, h, rounds
         active |= add
 
 

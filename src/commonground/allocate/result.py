@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from commonground import __version__
+from commonground.io.jsonable import jsonable
 from commonground.model.problem import Problem
 from commonground.policy.caps import LEVELS, Policy, max_count
 from commonground.policy.state import limit_codes
@@ -220,7 +221,7 @@ class Allocation:
         """Headline figures, JSON-ready (``summary.json``)."""
         dev = self.problem.development
         caps = self.cap_utilisation()
-        return {
+        return jsonable({
             "mechanism": self.mechanism,
             "policy": self.policy.name,
             "rule": self.policy.rule,
@@ -237,8 +238,8 @@ class Allocation:
             "skip_reasons": {str(k): int(v) for k, v in self.skip_reasons().head(20).items()},
             "binding_caps": int(caps["binding"].sum()) if len(caps) else 0,
             "groups": self.group_outcomes().to_dict(orient="records"),
-            "info": _jsonable(self.info),
-        }
+            "info": self.info,
+        })
 
     # -- output ------------------------------------------------------------------------------------
     def write(self, out_dir: str | Path, *, parquet: bool = True) -> Path:
@@ -264,15 +265,3 @@ class Allocation:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return out
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return x

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commonground.io.jsonable import jsonable
+
 INDEX_PLOTS = ("block.theil_h", "neighbourhood.theil_h", "block.dissimilarity", "neighbourhood.dissimilarity")
 SCHELLING_PLOTS = ("similar_share", "pct_happy", "moves")
 
@@ -38,7 +40,7 @@ def write_outputs(out: str | Path, results: pd.DataFrame, summary: pd.DataFrame,
             files += plot_summary(summary, tmp)
         files.append("simulation.json")
         metadata = {**metadata, "files": files}
-        (tmp / "simulation.json").write_text(json.dumps(_jsonable(metadata), indent=2) + "\n", encoding="utf-8")
+        (tmp / "simulation.json").write_text(json.dumps(jsonable(metadata), indent=2) + "\n", encoding="utf-8")
         out.mkdir(parents=True, exist_ok=True)
         for p in tmp.iterdir():
             os.replace(p, out / p.name)
@@ -107,17 +109,3 @@ def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
         plt.close(fig)
         written.append(name)
     return written
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, float) and not np.isfinite(x):
-        return None
-    return x

@@ -24,6 +24,7 @@ import pandas as pd
 from commonground.allocate.ballot import ballot, ballot_unconstrained
 from commonground.allocate.optimal import optimal, optimal_unconstrained
 from commonground.allocate.result import Allocation
+from commonground.io.jsonable import jsonable
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
 
@@ -106,7 +107,7 @@ class PriceOfDiversity:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
-            (tmp / "price_of_diversity.json").write_text(json.dumps(_jsonable(self.summary()), indent=2) + "\n")
+            (tmp / "price_of_diversity.json").write_text(json.dumps(jsonable(self.summary()), indent=2) + "\n")
             self.ballots.to_csv(tmp / "ballots.csv", index=False)
             self.groups.to_csv(tmp / "groups.csv", index=False)
             out.mkdir(parents=True, exist_ok=True)
@@ -174,15 +175,3 @@ def _ratio(a: float, b: float) -> float:
     if b == 0:
         return 1.0 if a == 0 else float("inf")
     return float(a / b)
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, float) and not np.isfinite(x):
-        return None
-    return x

@@ -130,3 +130,20 @@ def test_hdb_loader_errors(tmp_path, shared_data):
     raw.to_csv(bad, index=False)
     with pytest.raises(InputError, match="row 4.*total_dwelling_units.*'many'"):
         read_hdb_property_information(bad)
+
+
+def test_allocate_optimal_with_a_time_limit_and_no_solver_banner(tmp_path):
+    """`--time-limit` reaches the optimal mechanism; HiGHS's licence banner never lands in the output."""
+    import subprocess
+    import sys
+
+    get_scenario("uk-town").write_inputs(tmp_path)
+    cmd = [sys.executable, "-m", "commonground.cli", "allocate", "--flats", str(tmp_path / "flats.csv"),
+           "--households", str(tmp_path / "households.csv"), "--preferences", str(tmp_path / "preferences.csv"),
+           "--policy", "uk-balanced-example", "--mechanism", "optimal", "--time-limit", "30",
+           "--out", str(tmp_path / "o")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Running HiGHS" not in done.stdout + done.stderr
+    info = json.loads((tmp_path / "o" / "summary.json").read_text())["info"]
+    assert info["exact"] is True and info["gap"] <= 1e-6

@@ -19,16 +19,16 @@ from commonground.policy.caps import Policy
 Mechanism = Callable[..., Allocation]
 
 
-def _optimal(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocation:
+def _optimal(problem: Problem, policy: Policy, *, seed: int | None = 0, **options) -> Allocation:
     from commonground.allocate.optimal import optimal
 
-    return optimal(problem, policy, seed=seed)
+    return optimal(problem, policy, seed=seed, **options)
 
 
-def _optimal_unconstrained(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocation:
+def _optimal_unconstrained(problem: Problem, policy: Policy, *, seed: int | None = 0, **options) -> Allocation:
     from commonground.allocate.optimal import optimal_unconstrained
 
-    return optimal_unconstrained(problem, policy, seed=seed)
+    return optimal_unconstrained(problem, policy, seed=seed, **options)
 
 
 MECHANISMS: dict[str, Mechanism] = {
@@ -47,9 +47,10 @@ def get_mechanism(name: str) -> Mechanism:
         raise ValueError(f"unknown mechanism '{name}' (choose from: {', '.join(MECHANISMS)})") from None
 
 
-def allocate(problem: Problem, policy: Policy, mechanism: str = "ballot", *, seed: int | None = 0) -> Allocation:
-    """Run the named mechanism."""
-    return get_mechanism(mechanism)(problem, policy, seed=seed)
+def allocate(problem: Problem, policy: Policy, mechanism: str = "ballot", *, seed: int | None = 0,
+             **options) -> Allocation:
+    """Run the named mechanism; ``options`` go to it (e.g. ``time_limit`` for ``optimal``, ``max_bids`` for ``cbl``)."""
+    return get_mechanism(mechanism)(problem, policy, seed=seed, **options)
 
 
 __all__ = ["MECHANISMS", "Allocation", "allocate", "ballot", "ballot_unconstrained", "choice_based_lettings",

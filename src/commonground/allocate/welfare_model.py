@@ -26,6 +26,8 @@ warm-started from a feasible assignment, and the proven bound and gap are report
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -379,13 +381,35 @@ def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.
                     seconds=time.perf_counter() - t0, info=extra)
 
 
+_BANNER_SHOWN = False
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A HiGHS instance; the first one in a process prints a licence banner to C-level stdout, which would
+    land in the middle of CLI output and piped CSV, so that one is created with stdout pointed at /dev/null."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        _BANNER_SHOWN = True
+    return h
+
+
 def _highs(M, cost, col_hi, row_lo, row_hi, time_limit, threads, *, cols: np.ndarray | None = None,
            integer_cols: int = 0, start: np.ndarray | None = None):
     """Run HiGHS on the columns ``cols`` of the model (all by default); returns (x over all columns, Highs)."""
     n_all = M.shape[1]
     if cols is not None:
         M, cost, col_hi = M[:, cols], cost[cols], col_hi[cols]
-    h = highspy.Highs()
+    h = _quiet_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     if threads:

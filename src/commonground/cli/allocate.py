@@ -26,6 +26,9 @@ def allocate_command(
     policy: str = typer.Option("none", "--policy", help="Preset name(s), comma-joined, or a policy .toml"),
     mechanism: str = typer.Option("ballot", "--mechanism", help=f"One of: {', '.join(MECHANISMS)}"),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same result"),
+    time_limit: float | None = typer.Option(None, "--time-limit", min=0.1,
+                                            help="Seconds the optimal mechanisms may search (default 600); "
+                                                 "on time-out the best found is kept and its gap reported"),
     out: Path = typer.Option(..., "--out", help="Output folder (allocation.csv, composition.csv, summary.json)"),
 ) -> None:
     """Allocate the vacant flats to the households under a policy, and write the result to OUT."""
@@ -36,7 +39,8 @@ def allocate_command(
         problem = read_problem(flats, households, preferences)
         pol = load_policy(policy)
         bar.update(task, advance=1, description=f"allocating ({mechanism})")
-        result = allocate(problem, pol, mechanism, seed=seed)
+        options = {"time_limit": time_limit} if time_limit is not None and mechanism.startswith("optimal") else {}
+        result = allocate(problem, pol, mechanism, seed=seed, **options)
         bar.update(task, advance=1, description="writing outputs")
         result.write(out)
         bar.update(task, advance=1)

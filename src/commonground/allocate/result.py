@@ -7,9 +7,6 @@ Tables (pandas) are derived on demand from the arrays, so a result stays cheap t
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from commonground import __version__
+from commonground.io.atomic import atomic_folder
 from commonground.io.jsonable import jsonable
 from commonground.model.problem import Problem
 from commonground.policy.caps import LEVELS, Policy, max_count
@@ -248,10 +246,7 @@ class Allocation:
         Files are written to a temporary folder beside ``out_dir`` and moved in only when all succeeded,
         so a failure leaves no partial output.
         """
-        out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
+        with atomic_folder(out_dir) as tmp:
             tables = {"allocation": self.households_frame(), "composition": self.composition(),
                       "caps": self.cap_utilisation(), "groups": self.group_outcomes()}
             for name, df in tables.items():
@@ -259,9 +254,4 @@ class Allocation:
                 if parquet:
                     df.to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=str) + "\n")
-            out.mkdir(parents=True, exist_ok=True)
-            for p in tmp.iterdir():
-                os.replace(p, out / p.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return out
+        return Path(out_dir)

@@ -10,9 +10,6 @@ welfare as a share of the constrained optimum. Per group: applicants housed, wel
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +21,7 @@ import pandas as pd
 from commonground.allocate.ballot import ballot, ballot_unconstrained
 from commonground.allocate.optimal import optimal, optimal_unconstrained
 from commonground.allocate.result import Allocation
+from commonground.io.atomic import atomic_folder
 from commonground.io.jsonable import jsonable
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
@@ -103,19 +101,11 @@ class PriceOfDiversity:
 
     def write(self, out_dir: str | Path) -> Path:
         """``price_of_diversity.json`` (summary), ``ballots.csv`` (per seed), ``groups.csv`` — atomically."""
-        out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
+        with atomic_folder(out_dir) as tmp:
             (tmp / "price_of_diversity.json").write_text(json.dumps(jsonable(self.summary()), indent=2) + "\n")
             self.ballots.to_csv(tmp / "ballots.csv", index=False)
             self.groups.to_csv(tmp / "groups.csv", index=False)
-            out.mkdir(parents=True, exist_ok=True)
-            for p in tmp.iterdir():
-                os.replace(p, out / p.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return out
+        return Path(out_dir)
 
 
 def price_of_diversity(problem: Problem, policy: Policy, *, seeds: int | Iterable[int] = 20,

@@ -11,9 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from commonground.io.atomic import atomic_folder
 from commonground.io.jsonable import jsonable
 
 INDEX_PLOTS = ("block.theil_h", "neighbourhood.theil_h", "block.dissimilarity", "neighbourhood.dissimilarity")
@@ -29,10 +27,7 @@ SCHELLING_PLOTS = ("similar_share", "pct_happy", "moves")
 
 def write_outputs(out: str | Path, results: pd.DataFrame, summary: pd.DataFrame, metadata: dict[str, Any],
                   *, plots: bool = True) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         results.to_parquet(tmp / "results.parquet", index=False)
         summary.to_csv(tmp / "summary.csv", index=False)
         files = ["results.parquet", "summary.csv"]
@@ -41,12 +36,7 @@ def write_outputs(out: str | Path, results: pd.DataFrame, summary: pd.DataFrame,
         files.append("simulation.json")
         metadata = {**metadata, "files": files}
         (tmp / "simulation.json").write_text(json.dumps(jsonable(metadata), indent=2) + "\n", encoding="utf-8")
-        out.mkdir(parents=True, exist_ok=True)
-        for p in tmp.iterdir():
-            os.replace(p, out / p.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return Path(out)
 
 
 def headline_metrics(metrics: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -16,17 +16,18 @@ from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
 
 
+def _queue(problem: Problem, policy: Policy, seed: int | None) -> np.ndarray:
+    """The seeded ballot queue; both ballots draw it the same way, so one seed gives one queue."""
+    n_vacant = int((~problem.development.occupied).sum())
+    return ballot_queue(problem.households, n_vacant, policy.priority_shares, np.random.default_rng(seed))
+
+
 def ballot(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocation:
     """The HDB ballot under ``policy``'s caps."""
-    rng = np.random.default_rng(seed)
-    n_vacant = int((~problem.development.occupied).sum())
-    order = ballot_queue(problem.households, n_vacant, policy.priority_shares, rng)
-    return sequential_result(problem, policy, "ballot", seed, order)
+    return sequential_result(problem, policy, "ballot", seed, _queue(problem, policy, seed))
 
 
 def ballot_unconstrained(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocation:
     """The same ballot (same queue for the same seed) with the caps switched off: the baseline."""
-    rng = np.random.default_rng(seed)
-    n_vacant = int((~problem.development.occupied).sum())
-    order = ballot_queue(problem.households, n_vacant, policy.priority_shares, rng)
-    return sequential_result(problem, policy.without_caps(), "ballot-unconstrained", seed, order)
+    return sequential_result(problem, policy.without_caps(), "ballot-unconstrained", seed,
+                             _queue(problem, policy, seed))

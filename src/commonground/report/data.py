@@ -115,8 +115,9 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     return _typed(df, numeric, _BOOLEAN.get(name, ()), csv)
 
 
-def _typed(df: pd.DataFrame, numeric: tuple[str, ...], boolean: tuple[str, ...], source: Path) -> pd.DataFrame:
-    for c in numeric:
+def numeric_columns(df: pd.DataFrame, columns: tuple[str, ...], source: Path) -> pd.DataFrame:
+    """Make ``columns`` (where present) numeric in place; a non-number is an error naming its line."""
+    for c in columns:
         if c in df.columns:
             values = pd.to_numeric(df[c], errors="coerce")
             bad = values.isna() & df[c].notna()
@@ -124,6 +125,11 @@ def _typed(df: pd.DataFrame, numeric: tuple[str, ...], boolean: tuple[str, ...],
                 i = int(np.flatnonzero(bad.to_numpy())[0])
                 raise InputError(f"not a number: {df[c].iloc[i]!r}", source=str(source), row=i + 2, column=c)
             df[c] = values
+    return df
+
+
+def _typed(df: pd.DataFrame, numeric: tuple[str, ...], boolean: tuple[str, ...], source: Path) -> pd.DataFrame:
+    numeric_columns(df, numeric, source)
     for c in boolean:
         if c in df.columns and not pd.api.types.is_bool_dtype(df[c]):
             df[c] = df[c].astype(str).str.lower().isin(("true", "1", "yes"))

@@ -10,12 +10,12 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from commonground.errors import InputError
+from commonground.report.data import numeric_columns
 from commonground.report.figures import colours, figure_block, new_figure, style_axes
 from commonground.report.page import Section
 from commonground.report.tables import definition_list, details, html_table, paragraph
@@ -43,13 +43,7 @@ def read_results(folder: Path) -> tuple[pd.DataFrame | None, Path | None]:
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)} (a simulation results table has "
                              f"{', '.join(RESULT_COLUMNS)})", source=str(path))
-        for c in ("year", "value"):
-            v = pd.to_numeric(df[c], errors="coerce")
-            bad = v.isna() & df[c].notna()
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(f"not a number: {df[c].iloc[i]!r}", source=str(path), row=i + 2, column=c)
-            df[c] = v
+        numeric_columns(df, ("year", "value"), path)
         for c in ("scenario", "policy", "metric"):
             df[c] = df[c].astype(str)
         return df, path

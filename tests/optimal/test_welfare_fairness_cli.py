@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from commonground.cli import app
-from commonground.measure.fairness import fairness_table, group_envy, group_value
-from commonground.measure.welfare import price_of_diversity, welfare_by_group
+from commonground.analysis.fairness import fairness_table, group_envy, group_value
+from commonground.analysis.welfare import price_of_diversity, welfare_by_group
 from commonground.model import BlockUtilities, Development, Households, Problem
 from commonground.policy import Cap, Policy
 

@@ -10,8 +10,8 @@ from rich.table import Table
 from commonground.cli.common import console, guarded, progress
 from commonground.errors import InputError
 from commonground.io import read_problem
-from commonground.measure.fairness import fairness_table
-from commonground.measure.welfare import price_of_diversity
+from commonground.analysis.fairness import fairness_table
+from commonground.analysis.welfare import price_of_diversity
 from commonground.policy import load_policy
 from commonground.scenarios import SCENARIOS, get_scenario
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from commonground.cli import app
 from commonground.analysis.fairness import fairness_table, group_envy, group_value
 from commonground.analysis.welfare import price_of_diversity, welfare_by_group
+from commonground.cli import app
 from commonground.model import BlockUtilities, Development, Households, Problem
 from commonground.policy import Cap, Policy
 

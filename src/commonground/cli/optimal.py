@@ -7,11 +7,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from commonground.analysis.fairness import fairness_table
+from commonground.analysis.welfare import price_of_diversity
 from commonground.cli.common import console, guarded, progress
 from commonground.errors import InputError
 from commonground.io import read_problem
-from commonground.analysis.fairness import fairness_table
-from commonground.analysis.welfare import price_of_diversity
 from commonground.policy import load_policy
 from commonground.scenarios import SCENARIOS, get_scenario
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from commonground.allocate import welfare_model as W
+from commonground.allocate.welfare_milp import solve
 from commonground.allocate.result import Allocation
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
@@ -28,7 +29,7 @@ def group_value(problem: Problem, members: np.ndarray, flats: np.ndarray) -> flo
     if not members.any() or not flats.any():
         return 0.0
     model = W.build_model(problem, Policy(name="none"), available=flats, households=members)
-    return W.solve(model).objective
+    return solve(model).objective
 
 
 def group_envy(allocation: Allocation, attribute: str) -> pd.DataFrame:

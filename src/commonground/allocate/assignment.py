@@ -3,12 +3,14 @@
 Without caps, maximising welfare is the classic assignment problem. When every household values (nearly) every
 flat differently, the aggregated model of :mod:`.welfare_model` has one arc per household × flat and gains
 nothing; ``scipy.optimize.linear_sum_assignment`` (a shortest-augmenting-path Jonker–Volgenant code, exact on the
-numbers it is given) solves the dense matrix directly. Unacceptable pairs and pairs worth less than nothing are
-entered as 0, the value of staying unhoused, and dropped from the answer, so the welfare is the optimum of the
-problem with "unhoused" allowed.
+numbers it is given) solves the dense matrix directly. Unacceptable pairs and pairs worth nothing or less are
+entered as 0, the value of staying unhoused, and dropped from the answer (which changes no welfare), so the
+welfare is the optimum of the problem with "unhoused" allowed.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -22,9 +24,20 @@ DENSE_MAX = 30_000_000
 DENSE_SHARE = 0.25
 
 
-def dense_utilities(problem: Problem, available: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(H × F_available utility matrix, -inf = unacceptable; the available flats' indices) when the utilities are
-    flat-level and dense enough (see ``DENSE_SHARE``, ``DENSE_MAX``), else ``None``."""
+@dataclass(frozen=True, eq=False)
+class DenseUtilities:
+    """``W[h, j]``: utility of available flat ``flats[j]`` to household ``h`` where positive, else 0 (unacceptable
+    or worth less than staying unhoused); ``acceptable[h]``: some flat is worth more than nothing to ``h``."""
+
+    W: np.ndarray
+    flats: np.ndarray
+    acceptable: np.ndarray
+    pairs: int
+
+
+def dense_utilities(problem: Problem, available: np.ndarray) -> DenseUtilities | None:
+    """The dense matrix when the utilities are flat-level and dense enough (``DENSE_SHARE``, ``DENSE_MAX``),
+    else ``None`` (the aggregated min-cost flow is the better tool then)."""
     u = problem.utilities
     if not isinstance(u, FlatUtilities):
         return None
@@ -34,21 +47,22 @@ def dense_utilities(problem: Problem, available: np.ndarray) -> tuple[np.ndarray
         return None
     col = np.full(problem.development.n_flats, -1, dtype=np.int64)
     col[flats] = np.arange(F)
-    hh = np.repeat(np.arange(H, dtype=np.int64), np.diff(u.indptr))
     c = col[u.flat]
-    keep = c >= 0
+    keep = (c >= 0) & (u.value > 0)
     if keep.sum() < DENSE_SHARE * H * F:
         return None
-    U = np.full((H, F), -np.inf)
-    U[hh[keep], c[keep]] = u.value[keep]
-    return U, flats
+    hh = np.repeat(np.arange(H, dtype=np.int64), np.diff(u.indptr))
+    W = np.zeros((H, F))
+    W[hh[keep], c[keep]] = u.value[keep]
+    acceptable = np.bincount(hh[keep], minlength=H) > 0
+    return DenseUtilities(W=W, flats=flats, acceptable=acceptable, pairs=int(keep.sum()))
 
 
-def assign(U: np.ndarray, flats: np.ndarray) -> tuple[np.ndarray, float]:
-    """(flat_of per household, welfare) of a maximum-weight assignment of ``U`` (rows: households)."""
-    W = np.where(U > 0, U, 0.0)          # -inf and non-positive: worth what staying unhoused is worth
-    rows, cols = linear_sum_assignment(W, maximize=True)
-    keep = W[rows, cols] > 0
-    flat_of = np.full(U.shape[0], -1, dtype=np.int64)
-    flat_of[rows[keep]] = flats[cols[keep]]
-    return flat_of, float(W[rows[keep], cols[keep]].sum())
+def assign(d: DenseUtilities) -> tuple[np.ndarray, float]:
+    """(flat_of per household, welfare) of a maximum-weight assignment of ``d.W`` (rows: households)."""
+    rows, cols = linear_sum_assignment(d.W, maximize=True)
+    w = d.W[rows, cols]
+    keep = w > 0
+    flat_of = np.full(d.W.shape[0], -1, dtype=np.int64)
+    flat_of[rows[keep]] = d.flats[cols[keep]]
+    return flat_of, float(w[keep].sum())

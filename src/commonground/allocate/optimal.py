@@ -31,7 +31,7 @@ import time
 import numpy as np
 
 from commonground.allocate import welfare_model as W
-from commonground.allocate.assignment import assign, dense_utilities
+from commonground.allocate.assignment import DenseUtilities, assign, dense_utilities
 from commonground.allocate.queue import ballot_queue
 from commonground.allocate.result import Allocation
 from commonground.allocate.selection import serial_selection
@@ -60,7 +60,7 @@ def optimal_unconstrained(problem: Problem, policy: Policy, *, seed: int | None 
     utilities SciPy's ``linear_sum_assignment``)."""
     dense = dense_utilities(problem, ~problem.development.occupied)
     if dense is not None:
-        return _run_dense(problem, policy.without_caps(), seed, *dense)
+        return _run_dense(problem, policy.without_caps(), seed, dense)
     return _run(problem, policy.without_caps(), "optimal-unconstrained", seed, time_limit=time_limit,
                 warm_start=False, report_policy=policy.without_caps())
 
@@ -103,18 +103,18 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
                       reason=reason, queue_position=np.full(problem.n_households, -1, dtype=np.int64), info=info)
 
 
-def _run_dense(problem: Problem, policy: Policy, seed: int | None, U: np.ndarray, flats: np.ndarray) -> Allocation:
+def _run_dense(problem: Problem, policy: Policy, seed: int | None, dense: DenseUtilities) -> Allocation:
     t0 = time.perf_counter()
-    flat_of, welfare = assign(U, flats)
-    acceptable = np.isfinite(U).any(axis=1) & (U > 0).any(axis=1)
+    flat_of, welfare = assign(dense)
+    acceptable = dense.acceptable
     reason = np.full(problem.n_households, "", dtype=object)
     reason[(flat_of < 0) & acceptable] = NOT_CHOSEN
     reason[(flat_of < 0) & ~acceptable] = NO_ACCEPTABLE
     info = {"method": "assignment (SciPy linear_sum_assignment on the dense households × flats matrix)",
             "solver": "SciPy linear_sum_assignment", "status": "Optimal", "exact": True, "objective": welfare,
             "bound": welfare, "gap": 0.0, "seconds": round(time.perf_counter() - t0, 4), "network": True,
-            "why_not_network": "", "household_groups": int(problem.n_households), "flat_classes": int(len(flats)),
-            "arcs": int(np.isfinite(U).sum()), "cap_rows": 0}
+            "why_not_network": "", "household_groups": int(problem.n_households),
+            "flat_classes": int(len(dense.flats)), "arcs": dense.pairs, "cap_rows": 0}
     return Allocation(problem=problem, policy=policy, mechanism="optimal-unconstrained", seed=seed, flat_of=flat_of,
                       reason=reason, queue_position=np.full(problem.n_households, -1, dtype=np.int64), info=info)
 

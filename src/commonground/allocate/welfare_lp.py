@@ -148,7 +148,9 @@ def solve_lp(lp: LinearProgram, *, priced: int = 0, group: np.ndarray | None = N
     n = lp.n_cols
     active = np.ones(n, dtype=bool)
     if priced:
-        order = np.lexsort((-score, group))
+        # Sort by group, then score descending, on one float key (score scaled into [0, 0.5]).
+        span = max(float(np.ptp(score)) if len(score) else 0.0, 1e-300)
+        order = np.argsort(group + 0.5 * (score.max(initial=0.0) - score) / span)
         first = np.r_[0, np.flatnonzero(np.diff(group[order])) + 1]
         rank = np.arange(priced) - np.repeat(first, np.diff(np.r_[first, priced]))
         active[:priced] = False
@@ -180,6 +182,13 @@ def solve_lp(lp: LinearProgram, *, priced: int = 0, group: np.ndarray | None = N
                             optimal=not add.any(), rounds=rounds,
                             iterations=int(h.getInfo().simplex_iteration_count))
         new = np.flatnonzero(add)
+        if len(new) > PRICING_START * (np.ptp(group[new]) + 1):
+            # Many candidates: each group's PRICING_START most negative this round (the rest come back if needed).
+            o = np.lexsort((d[new], group[new]))
+            g_sorted = group[new][o]
+            first = np.r_[0, np.flatnonzero(np.diff(g_sorted)) + 1]
+            rank = np.arange(len(new)) - np.repeat(first, np.diff(np.r_[first, len(new)]))
+            new = np.sort(new[o[rank < PRICING_START]])
         sub = lp.M[:, new]
         h.addCols(len(new), lp.cost[new], np.zeros(len(new)), lp.col_hi[new], sub.nnz,
                   sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data.astype(float))

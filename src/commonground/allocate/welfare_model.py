@@ -123,7 +123,7 @@ def flat_classes(problem: Problem, available: np.ndarray) -> tuple[FlatClasses, 
     base = u.value - dev.flat_value[ff]
     keep = available[ff]
     hh, ff, base = hh[keep], ff[keep], base[keep]
-    order = np.lexsort((hh, ff))
+    order = np.argsort(ff * max(problem.n_households, 1) + hh, kind="stable")
     hh, ff, base = hh[order], ff[order], base[order]
     bounds = np.searchsorted(ff, avail, "left"), np.searchsorted(ff, avail, "right")
     seen: dict[bytes, int] = {}
@@ -139,8 +139,13 @@ def flat_classes(problem: Problem, available: np.ndarray) -> tuple[FlatClasses, 
     kk = of_flat[ff]
     # Every flat of a class has the same (household, base) column, so any representative flat gives `a`.
     n_cls = max(len(blocks), 1)
-    key, first = np.unique(hh * n_cls + kk, return_index=True)
-    arcs = Arcs(h=(key // n_cls).astype(np.int64), k=(key % n_cls).astype(np.int64), a=base[first].astype(float))
+    if len(blocks) == len(avail):
+        # Every flat is its own class: the (household, flat) pairs are the arcs already.
+        arcs = Arcs(h=hh, k=kk, a=base.astype(float))
+    else:
+        key, first = np.unique(hh * n_cls + kk, return_index=True)
+        arcs = Arcs(h=(key // n_cls).astype(np.int64), k=(key % n_cls).astype(np.int64),
+                    a=base[first].astype(float))
     return _tiers(problem, of_flat, np.asarray(blocks, dtype=np.int64)), arcs
 
 
@@ -177,7 +182,7 @@ def build_model(problem: Problem, policy: Policy, *, available: np.ndarray | Non
 
     caps = CapState.build(policy, dev, problem.households)
     # Interchangeable households: same limit under every cap and the same arcs (classes and utilities).
-    order = np.lexsort((k, h))
+    order = np.argsort(h * max(classes.n, 1) + k, kind="stable")
     h, k, a = h[order], k[order], a[order]
     H = problem.n_households
     ptr = np.zeros(H + 1, dtype=np.int64)
@@ -226,15 +231,18 @@ def _cap_rows(dev, cls: FlatClasses, caps: CapState, group_size: np.ndarray, gro
         if not m.any():
             continue
         key = arc_unit[m] * caps.maximum.shape[2] + arc_lim[m]
-        ukeys, inv = np.unique(key, return_inverse=True)
+        arcs_m = np.flatnonzero(m)
+        order = np.argsort(key, kind="stable")
+        key_sorted = key[order]
+        ukeys, starts = np.unique(key_sorted, return_index=True)
+        ends = np.r_[starts[1:], len(key_sorted)]
         vacant_in_unit = np.bincount(unit_of_block[cls.block], weights=class_size,
                                      minlength=caps.maximum.shape[1])
-        arcs_m = np.flatnonzero(m)
-        for j, kk in enumerate(ukeys):
+        for kk, lo, hi in zip(ukeys, starts, ends, strict=True):
             unit, lim = divmod(int(kk), caps.maximum.shape[2])
             remaining = max(int(caps.maximum[c, unit, lim] - caps.count[c, unit, lim]), 0)
-            members = arcs_m[inv == j]
-            demand = group_size[np.unique(arc_g[members])].sum()
+            members = np.sort(arcs_m[order[lo:hi]])
+            demand = group_size[np.bincount(arc_g[members], minlength=len(group_size)) > 0].sum()
             if remaining >= min(vacant_in_unit[unit], demand):
                 continue  # cannot bind
             r = len(meta)
@@ -277,7 +285,8 @@ def network_structure(problem: Problem, cls: FlatClasses, caps: CapState, cap_ro
         return False, "a household falls under two limits that can bind (several cap attributes)", none
     set_of_group = np.where(member.any(axis=0), member.argmax(axis=0), -1).astype(np.int64)
     blk = cls.block[arc_k]
-    order = np.lexsort((arc_k, blk, arc_g))
+    K, B = max(cls.n, 1), problem.development.n_blocks + 1
+    order = np.argsort((arc_g * B + blk) * K + arc_k, kind="stable")
     g_s, b_s, k_s, a_s = arc_g[order], blk[order], arc_k[order], arc_a[order]
     brk = np.flatnonzero(np.diff(g_s * (problem.development.n_blocks + 1) + b_s)) + 1
     sig: dict[tuple[int, int], bytes] = {}
@@ -340,14 +349,20 @@ def _group_members(model: Model) -> dict[int, np.ndarray]:
     return {i: order[bounds[i]:bounds[i + 1]] for i in range(len(model.group_rep))}
 
 
+def arc_index(model: Model, g: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Index of the arc (group ``g``, class ``k``) for each pair, -1 where there is none."""
+    K = max(model.classes.n, 1)
+    key = model.arc_g * K + model.arc_k
+    order = np.argsort(key, kind="stable")
+    want = np.asarray(g, dtype=np.int64) * K + np.asarray(k, dtype=np.int64)
+    pos = np.clip(np.searchsorted(key[order], want), 0, max(len(key) - 1, 0))
+    ok = (len(key) > 0) & (np.asarray(g) >= 0) & (np.asarray(k) >= 0)
+    ok = ok & (key[order][pos] == want) if len(key) else np.zeros(len(want), bool)
+    return np.where(ok, order[pos] if len(key) else -1, -1)
+
+
 def counts_of(model: Model, flat_of: np.ndarray) -> np.ndarray:
     """Arc counts of a given assignment (households whose flat's class is not one of their arcs are dropped)."""
-    lookup = {(int(g), int(k)): i for i, (g, k) in enumerate(zip(model.arc_g, model.arc_k, strict=True))}
-    counts = np.zeros(model.n_arcs, dtype=np.int64)
-    for h in np.flatnonzero(flat_of >= 0):
-        g = model.group_of[h]
-        k = model.classes.of_flat[flat_of[h]]
-        i = lookup.get((int(g), int(k)))
-        if g >= 0 and k >= 0 and i is not None:
-            counts[i] += 1
-    return counts
+    h = np.flatnonzero(flat_of >= 0)
+    i = arc_index(model, model.group_of[h], model.classes.of_flat[flat_of[h]])
+    return np.bincount(i[i >= 0], minlength=model.n_arcs).astype(np.int64)

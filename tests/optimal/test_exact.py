@@ -8,8 +8,8 @@ import pytest
 
 from commonground.allocate import allocate
 from commonground.allocate import welfare_model as W
-from commonground.allocate.welfare_milp import solve
 from commonground.allocate.optimal import NO_ACCEPTABLE, NOT_CHOSEN, optimal, optimal_unconstrained
+from commonground.allocate.welfare_milp import solve
 from commonground.model import BlockUtilities, Development, Households, Problem
 from commonground.policy import NO_CAPS, Cap, Policy, load_policy
 

@@ -38,7 +38,6 @@ from commonground.policy.caps import Policy
 from commonground.policy.state import CapState
 
 
-
 @dataclass(eq=False)
 class FlatClasses:
     """Vacant flats grouped into classes (see module docstring) and, inside a class, into value tiers."""

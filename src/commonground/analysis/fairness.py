@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from commonground.allocate import welfare_model as W
-from commonground.allocate.welfare_milp import solve
 from commonground.allocate.result import Allocation
+from commonground.allocate.welfare_milp import solve
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
 

@@ -86,7 +86,8 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
         "status": sol.status,
         "exact": bool(sol.exact),
         "objective": sol.objective,
-        "bound": sol.bound,
+        # Never below the welfare of the assignment returned, however its sum is rounded.
+        "bound": max(sol.bound, float(np.nansum(problem.assignment_utility(flat_of)))),
         "gap": sol.gap,
         "seconds": round(sol.seconds, 4),
         "network": bool(model.network),

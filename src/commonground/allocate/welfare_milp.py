@@ -99,7 +99,7 @@ def _branch_and_bound(model: Model, deadline: float, t0: float, start: np.ndarra
     res = solve_lp(lp, priced=A if pricing else 0, group=np.asarray(model.arc_g), score=model.arc_value(),
                    deadline=deadline, threads=threads)
     facts: dict = {"pricing_rounds": res.rounds}
-    bound_min = res.bound if np.isfinite(res.bound) else lagrangian_bound(lp, np.zeros(lp.M.shape[0]))[2]
+    bound_min = res.bound if np.isfinite(res.bound) else _trivial_bound(model, lp)
     facts["lp_bound"] = -bound_min * S
     if not integer:
         # An LP relaxation asked for explicitly on a non-network model: report it as it is.
@@ -121,7 +121,7 @@ def _branch_and_bound(model: Model, deadline: float, t0: float, start: np.ndarra
     facts["incumbent_welfare"] = objective(model, best)
     nodes, status = 0, "Optimal"
     milp_bound = -np.inf          # min form, over the arcs kept
-    if _gap(model, best, bound_min) > MIP_REL_GAP:
+    if _gap(model, best, bound_min) > MIP_REL_GAP and time.perf_counter() < deadline:
         z_inc = -objective(model, best) / S
         slack = z_inc - bound_min
         keep = (res.reduced[:A] <= slack + 1e-9 * max(1.0, abs(z_inc))) | (best > 0)
@@ -135,7 +135,7 @@ def _branch_and_bound(model: Model, deadline: float, t0: float, start: np.ndarra
             if feasible(model, got) and objective(model, got) > objective(model, best):
                 best = got
     else:
-        facts["arcs_after_fixing"] = 0
+        facts["arcs_after_fixing"] = 0 if _gap(model, best, bound_min) <= MIP_REL_GAP else None
     obj = objective(model, best)
     # Bound (max form): the LP's; within the kept arcs HiGHS's, outside them nothing beats the incumbent.
     bound = -bound_min * S
@@ -146,12 +146,25 @@ def _branch_and_bound(model: Model, deadline: float, t0: float, start: np.ndarra
     exact = gap <= MIP_REL_GAP
     if exact:
         status = "Optimal"
+    elif time.perf_counter() >= deadline:
+        status = "Time limit reached"
     elif status == "Optimal":
         status = "Gap not closed"
     return Solution(counts=best, objective=obj, bound=bound, gap=gap, status=status,
                     method="aggregated MILP (LP column generation, fix-and-complete, reduced-cost fixing, "
                            "HiGHS branch-and-cut)", exact=exact, seconds=time.perf_counter() - t0,
                     info={"nodes": nodes, **facts})
+
+
+def _trivial_bound(model: Model, lp: LinearProgram) -> float:
+    """A bound without the LP (it ran out of time): each group's households at most their best arc each — the
+    Lagrangian bound with each group row priced at its best arc's (scaled) utility."""
+    G = len(model.group_rep)
+    best = np.zeros(G)
+    np.maximum.at(best, model.arc_g, model.arc_value() / model.scale)
+    y = np.zeros(lp.M.shape[0])
+    y[:G] = -best
+    return lagrangian_bound(lp, y)[2]
 
 
 def _gap(model: Model, counts: np.ndarray, bound_min: float) -> float:

@@ -71,6 +71,7 @@ def price_of_diversity_command(
                   f"{s['ballot_welfare_unconstrained_mean']:,.2f} ± {s['ballot_welfare_unconstrained_sd']:,.2f}",
                   f"{s['ballot_price_of_diversity_mean']:.4f}")
     table.add_row("ballot / optimal (with caps)", f"{s['ballot_share_of_optimum_mean']:.1%}", "", "")
+    table.add_row("lottery ratio (optimal without caps / ballot with caps)", "", "", f"{s['lottery_ratio']:.4f}")
     console.print(table)
     console.print(f"optimal: {s['optimal_method']}; exact: {s['optimal_exact']} (gap {s['optimal_gap']:.2g})")
     if len(result.groups):

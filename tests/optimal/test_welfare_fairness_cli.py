@@ -47,6 +47,12 @@ def test_price_of_diversity_hand_worked():
     g = r.groups.set_index(["mechanism", "group"])
     assert g.loc[("optimal", "Malay"), "share_housed"] == 1.0
     assert g.loc[("optimal", "Malay"), "welfare"] == pytest.approx(18.0)
+    # The paper's lottery ratio (optWithout / meanLot): 21 over the mean capped ballot welfare, each ballot
+    # welfare being 12 or 20 by the hand-worked orders above; beside the ballot-vs-ballot ratio, named apart.
+    n20 = int((np.round(r.ballots["welfare"], 9) == 20.0).sum())
+    assert s["lottery_ratio"] == pytest.approx(21.0 / ((20.0 * n20 + 12.0 * (4 - n20)) / 4))
+    assert s["ballot_price_of_diversity_of_means"] == pytest.approx(21.0 / ((20.0 * n20 + 12.0 * (4 - n20)) / 4))
+    assert "price_of_diversity" in s and s["lottery_ratio"] >= s["price_of_diversity"]
 
 
 @pytest.mark.parametrize("seed", range(4))

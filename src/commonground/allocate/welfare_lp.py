@@ -20,17 +20,17 @@ import highspy
 import numpy as np
 from scipy import sparse
 
-from commonground.allocate.welfare_model import Model
+from commonground.allocate.welfare_model import Model, arc_index
 
 #: Integrality tolerance when reading counts back.
 INT_TOL = 1e-6
-#: Columns per group in the first pricing round (between 2 and 8, about 50,000 in all); more are added only where
-#: reduced costs ask for them. A small start keeps the first simplex solve cheap (35,000 applicants: 2 per group
-#: took 2 s where 8 took 11 s); with few groups 8 saves rounds (1,348 households × 1,350 flats: 1.0 s vs 1.7 s).
-PRICING_START = (2, 8)
+#: Columns per group in the first pricing round, and at most priced in per group and round: about
+#: PRICING_START_TOTAL in all, between PRICING_START[0] and [1] per group (at least 2 per round). Small numbers
+#: keep each simplex solve cheap when there are many groups (50,000 households × 80 blocks: 13 s with 1 and 2
+#: against 31 s with 2 and 8; a 35,000-applicant sales exercise: 2 s against 11 s with all 8); with few groups
+#: 8 saves rounds (1,348 households × 1,350 flats: 1.0 s against 1.7 s with 2).
+PRICING_START = (1, 8)
 PRICING_START_TOTAL = 50_000
-#: At most this many columns per group are priced in per round (the most negative reduced costs).
-PRICING_ADD = 8
 #: A reduced cost below −PRICING_TOL (scaled units, costs of order 1) prices a column in.
 PRICING_TOL = 1e-9
 
@@ -159,6 +159,7 @@ def solve_lp(lp: LinearProgram, *, priced: int = 0, group: np.ndarray | None = N
         first = np.r_[0, np.flatnonzero(np.diff(group[order])) + 1]
         rank = np.arange(priced) - np.repeat(first, np.diff(np.r_[first, priced]))
         per_group = int(np.clip(PRICING_START_TOTAL // max(len(first), 1), *PRICING_START))
+        per_round = max(per_group, 2)
         active[:priced] = False
         active[order[rank < per_group]] = True
     cols = np.flatnonzero(active)
@@ -188,13 +189,13 @@ def solve_lp(lp: LinearProgram, *, priced: int = 0, group: np.ndarray | None = N
                             optimal=not add.any(), rounds=rounds,
                             iterations=int(h.getInfo().simplex_iteration_count))
         new = np.flatnonzero(add)
-        if len(new) > PRICING_ADD * (np.ptp(group[new]) + 1):
-            # Many candidates: each group's PRICING_ADD most negative this round (the rest come back if needed).
+        if priced and len(new) > per_round * (np.ptp(group[new]) + 1):
+            # Many candidates: each group's few most negative this round (the rest come back if needed).
             o = np.lexsort((d[new], group[new]))
             g_sorted = group[new][o]
             first = np.r_[0, np.flatnonzero(np.diff(g_sorted)) + 1]
             rank = np.arange(len(new)) - np.repeat(first, np.diff(np.r_[first, len(new)]))
-            new = np.sort(new[o[rank < PRICING_ADD]])
+            new = np.sort(new[o[rank < per_round]])
         sub = lp.M[:, new]
         h.addCols(len(new), lp.cost[new], np.zeros(len(new)), lp.col_hi[new], sub.nnz,
                   sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data.astype(float))
@@ -285,16 +286,25 @@ def network_lp(model: Model, *, deadline: float = np.inf, threads: int | None = 
     # Back to (group, class) arc counts: pour each node's households into its classes.
     counts = np.zeros(model.n_arcs, dtype=np.int64)
     counts[ua] = uv
-    arc_index = {(int(g), int(k)): i for i, (g, k) in enumerate(zip(model.arc_g, model.arc_k, strict=True))}
+    xs, zs = np.flatnonzero(xv > 0), np.flatnonzero(zv > 0)
+    xs, zs = xs[np.argsort(node_of_x[xs], kind="stable")], zs[np.argsort(z_node[zs], kind="stable")]
+    x_bounds = np.searchsorted(node_of_x[xs], np.arange(N + 1))
+    z_bounds = np.searchsorted(z_node[zs], np.arange(N + 1))
+    pg, pk, pn = [], [], []
     for n in range(N):
-        gs = [(int(xg[i]), int(xv[i])) for i in np.flatnonzero((node_of_x == n) & (xv > 0))]
-        ks = [(int(z_k[i]), int(zv[i])) for i in np.flatnonzero((z_node == n) & (zv > 0))]
+        gs = [[int(xg[i]), int(xv[i])] for i in xs[x_bounds[n]:x_bounds[n + 1]]]
+        ks = [[int(z_k[i]), int(zv[i])] for i in zs[z_bounds[n]:z_bounds[n + 1]]]
         gi = ki = 0
         while gi < len(gs) and ki < len(ks):
-            (g, ng), (k, nk) = gs[gi], ks[ki]
-            take = min(ng, nk)
-            counts[arc_index[(g, k)]] += take
-            gs[gi], ks[ki] = (g, ng - take), (k, nk - take)
+            take = min(gs[gi][1], ks[ki][1])
+            pg.append(gs[gi][0])
+            pk.append(ks[ki][0])
+            pn.append(take)
+            gs[gi][1] -= take
+            ks[ki][1] -= take
             gi += gs[gi][1] == 0
             ki += ks[ki][1] == 0
+    if pn:
+        idx = arc_index(model, np.asarray(pg), np.asarray(pk))
+        np.add.at(counts, idx, np.asarray(pn, dtype=np.int64))
     return counts, res

@@ -283,21 +283,32 @@ def network_structure(problem: Problem, cls: FlatClasses, caps: CapState, cap_ro
     if (member.sum(axis=0) > 1).any():
         return False, "a household falls under two limits that can bind (several cap attributes)", none
     set_of_group = np.where(member.any(axis=0), member.argmax(axis=0), -1).astype(np.int64)
+    # Condition (3), vectorised: arcs sorted by (group, block, class) form one segment per (group, block); every
+    # capped segment must repeat, class for class, the first segment of its (limit, block), with utilities that
+    # differ from it by one constant (compared to 1e-9: last-bit noise in sums of floats is no real difference).
     blk = cls.block[arc_k]
     K, B = max(cls.n, 1), problem.development.n_blocks + 1
     order = np.argsort((arc_g * B + blk) * K + arc_k, kind="stable")
     g_s, b_s, k_s, a_s = arc_g[order], blk[order], arc_k[order], arc_a[order]
-    brk = np.flatnonzero(np.diff(g_s * (problem.development.n_blocks + 1) + b_s)) + 1
-    sig: dict[tuple[int, int], bytes] = {}
-    for lo, hi in zip(np.r_[0, brk], np.r_[brk, len(g_s)], strict=True):
-        g = int(g_s[lo]) if hi > lo else -1
-        if hi <= lo or set_of_group[g] < 0:
-            continue
-        key = (int(set_of_group[g]), int(b_s[lo]))
-        # Differences compared to 1e-9 (utilities are sums of floats; last-bit noise is not a real difference).
-        this = k_s[lo:hi].tobytes() + np.round(a_s[lo:hi] - a_s[lo], 9).tobytes()
-        if sig.setdefault(key, this) != this:
-            return False, "capped households weigh flat types (or flats) of a block differently", set_of_group
+    capped = set_of_group[g_s] >= 0
+    g_s, b_s, k_s, a_s = g_s[capped], b_s[capped], k_s[capped], a_s[capped]
+    if not len(g_s):
+        return True, "", set_of_group
+    new_seg = np.r_[True, (g_s[1:] != g_s[:-1]) | (b_s[1:] != b_s[:-1])]
+    seg = np.cumsum(new_seg) - 1
+    start = np.flatnonzero(new_seg)
+    length = np.diff(np.r_[start, len(g_s)])
+    pos = np.arange(len(g_s)) - start[seg]
+    diff = np.round(a_s - a_s[start[seg]], 9)
+    key = set_of_group[g_s[start]] * B + b_s[start]                   # (limit, block) of each segment
+    _, ref_of_key = np.unique(key, return_index=True)
+    ref = start[ref_of_key[np.searchsorted(np.unique(key), key)]]      # first arc of the reference segment
+    ref_len = length[seg[ref]]
+    if (length != ref_len).any():
+        return False, "capped households weigh flat types (or flats) of a block differently", set_of_group
+    ref_arc = ref[seg] + pos
+    if (k_s[ref_arc] != k_s).any() or (diff[ref_arc] != diff).any():
+        return False, "capped households weigh flat types (or flats) of a block differently", set_of_group
     return True, "", set_of_group
 
 

@@ -67,14 +67,16 @@ def optimal_unconstrained(problem: Problem, policy: Policy, *, seed: int | None 
 
 def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_limit: float,
          warm_start: bool, report_policy: Policy | None = None) -> Allocation:
+    t0 = time.perf_counter()           # the time limit covers building the model and the warm start too
     model = W.build_model(problem, policy)
     start = None
     start_welfare = None
-    if warm_start and not model.network and model.n_arcs:
+    if warm_start and model.n_arcs:
+        # The ballot: the MILP's first incumbent, and the answer if a network LP cannot finish in time.
         start_flat_of = _ballot_assignment(problem, policy, seed)
         start = W.counts_of(model, start_flat_of)
         start_welfare = float(np.nansum(problem.assignment_utility(start_flat_of)))
-    sol = solve(model, time_limit=time_limit, start=start)
+    sol = solve(model, time_limit=time_limit - (time.perf_counter() - t0), start=start)
     rng = np.random.default_rng(seed)
     flat_of = W.decode(model, sol.counts, rng)
     reason = np.full(problem.n_households, "", dtype=object)
@@ -98,7 +100,7 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
         "cap_rows": int(len(model.cap_rows)),
         **sol.info,
     }
-    if start_welfare is not None:
+    if start_welfare is not None and not model.network:
         info["warm_start_welfare"] = start_welfare
     return Allocation(problem=problem, policy=report_policy or policy, mechanism=name, seed=seed, flat_of=flat_of,
                       reason=reason, queue_position=np.full(problem.n_households, -1, dtype=np.int64), info=info)

@@ -88,8 +88,22 @@ def solve(model: Model, *, integer: bool | None = None, time_limit: float = 600.
             sol = solve(model, integer=True, time_limit=deadline - time.perf_counter(), threads=threads)
             sol.info["lp_fractional"] = True
             return sol
-        # Out of time in the LP: fall through to the MILP path, which returns the best assignment it has.
+        # Out of time in the LP: the warm start (if any) with the best bound at hand.
+        counts = start.astype(np.int64) if start is not None and feasible(model, start) else np.zeros(A, np.int64)
+        obj = objective(model, counts)
+        bound = max(-res.bound * model.scale if np.isfinite(res.bound) else _best_arc_bound(model), obj)
+        return Solution(counts=counts, objective=obj, bound=bound, gap=(bound - obj) / max(abs(obj), 1e-300),
+                        status="Time limit reached", method="min-cost flow (network LP, HiGHS simplex: not finished)",
+                        exact=bound - obj <= MIP_REL_GAP * abs(obj), seconds=time.perf_counter() - t0,
+                        info={"simplex_iterations": res.iterations, "pricing_rounds": res.rounds})
     return _branch_and_bound(model, deadline, t0, start, threads, pricing, integer)
+
+
+def _best_arc_bound(model: Model) -> float:
+    """Welfare bound without any LP: every household on its best arc."""
+    best = np.zeros(len(model.group_rep))
+    np.maximum.at(best, model.arc_g, model.arc_value())
+    return float(best @ model.group_size)
 
 
 def _branch_and_bound(model: Model, deadline: float, t0: float, start: np.ndarray | None, threads: int | None,

@@ -38,7 +38,7 @@ from commonground.policy.caps import Policy
 from commonground.policy.state import CapState
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class FlatClasses:
     """Vacant flats grouped into classes (see module docstring) and, inside a class, into value tiers."""
 
@@ -60,7 +60,7 @@ class FlatClasses:
         return out
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Arcs:
     """Sparse utilities household → flat class: ``a`` is the utility before the flat's own value."""
 

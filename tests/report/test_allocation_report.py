@@ -85,7 +85,9 @@ def test_folder_report_matches_the_written_files(tiny):
     assert card(html, "households") == "24"
     assert card(html, "binding cap limits") == str(summary["binding_caps"]) == "6"
     assert card(html, "skipped because of a cap") == "8"  # 5 + 2 + 1 in summary.json's skip reasons
-    assert card(html, "largest group share in a block") == "80.0% Chinese"  # B2: 8 of 10 dwellings
+    # B2 (new): 8 of 10 dwellings; both blocks had vacant flats, so no block counts as existing.
+    assert card(html, "largest group share in a block with new homes") == "80.0% Chinese (B2)"
+    assert "largest group share in an existing block" not in html
     caps = pd.read_csv(folder / "caps.csv", dtype={"unit_id": str})
     for _, r in caps[caps["utilisation"] >= 0.95].iterrows():  # every limit at its cap, with count and maximum
         assert re.search(rf"<td>{r['unit_id']}</td><td>{re.escape(r['limit'])}</td><td class=\"num\">"

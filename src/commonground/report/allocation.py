@@ -29,7 +29,11 @@ MAX_NEAR_ROWS = 30
 
 def allocation_sections(results: list[AllocationData]) -> list[Section]:
     """Every section, in reading order; sections with nothing to show are left out by the page."""
-    return [headline_section(results), welfare_section(results), outcomes_section(results),
+    from commonground.report.impact import impact_section
+    from commonground.report.verdict import verdict_section
+
+    return [verdict_section(results), headline_section(results), impact_section(results),
+            welfare_section(results), outcomes_section(results),
             skipped_section(results), composition_section(results), caps_section(results),
             indices_section(results), map_section(results), run_section(results)]
 
@@ -42,12 +46,14 @@ def headline(r: AllocationData) -> dict[str, object]:
         "households": s.get("households"), "vacant flats": s.get("vacant_flats"),
         "allocated": s.get("allocated"), "skipped": s.get("skipped"),
         "flats left vacant": s.get("flats_left_vacant"),
-        "welfare (total utility)": s.get("welfare"),
+        "welfare (total utility points)": s.get("welfare"),
         "binding cap limits": s.get("binding_caps"),
         "skipped because of a cap": cap_skips(r.households),
     }
     for level in ("block", "neighbourhood"):
-        out[f"largest group share in a {level}"] = _max_share(r, level)
+        out[f"largest group share in a {level} with new homes"] = _max_share(r, level, new_only=True)
+        out[f"largest group share in an existing {level} (residents before)"] = _max_share(r, level,
+                                                                                          existing_only=True)
     return out
 
 
@@ -56,6 +62,7 @@ def headline_section(results: list[AllocationData]) -> Section:
     if len(results) == 1:
         return sec.add(key_numbers(headline(results[0])))
     table = pd.DataFrame({r.label: pd.Series(headline(r), dtype=object) for r in results})
+    table = table[table.notna().any(axis=1)]
     table.index.name = ""
     sec.intro = "The same applicants and flats allocated under each policy, side by side."
     return sec.add(html_table(table, index=True, formats={r.label: _cell for r in results}))
@@ -252,15 +259,25 @@ def run_section(results: list[AllocationData]) -> Section:
     return sec
 
 
-def _max_share(r: AllocationData, level: str) -> str | None:
+def _max_share(r: AllocationData, level: str, *, new_only: bool = False, existing_only: bool = False) -> str | None:
+    """The largest group share in any unit at ``level`` (of the verdict's attribute): among units with new homes
+    (``new_only``, shares after allocation) or units without any (``existing_only``), so an existing block's
+    share is not read as the caps' result."""
+    from commonground.report.verdict import primary_attribute, unit_table
+
     comp = r.composition
-    if comp.empty or not r.attributes:
+    attribute = primary_attribute(r)
+    if comp.empty or attribute is None:
         return None
-    sub = comp[(comp["level"] == level) & (comp["attribute"] == r.attributes[0])]
+    sub = comp[(comp["level"] == level) & (comp["attribute"] == attribute)]
+    if new_only or existing_only:
+        units = unit_table(r, attribute, level)
+        keep = units.index[(units["new_homes"] > 0) if new_only else (units["new_homes"] <= 0)]
+        sub = sub[sub["unit_id"].isin(keep)]
     if sub.empty:
         return None
     top = sub.loc[pd.to_numeric(sub["share"]).idxmax()]
-    return f"{float(top['share']):.1%} {top['value']}"
+    return f"{float(top['share']):.1%} {top['value']} ({top['unit_id']})"
 
 
 def _index_value(v: object) -> str:

@@ -64,3 +64,12 @@ def tiny(tmp_path_factory):
     result = allocate(problem, load_policy("sg-eip-2010"), "ballot", seed=1)
     result.write(root / "run")
     return root, result
+
+
+@pytest.fixture(scope="session")
+def uk_demo_dir(tmp_path_factory):
+    """The folder ``commonground demo --scenario uk-town`` writes (cbl with and without the example caps)."""
+    out = tmp_path_factory.mktemp("uk-demo") / "demo"
+    res = CliRunner().invoke(app, ["demo", "--scenario", "uk-town", "--out", str(out), "--seed", "0"])
+    assert res.exit_code == 0, res.output
+    return out

@@ -73,3 +73,21 @@ def uk_demo_dir(tmp_path_factory):
     res = CliRunner().invoke(app, ["demo", "--scenario", "uk-town", "--out", str(out), "--seed", "0"])
     assert res.exit_code == 0, res.output
     return out
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """Headless Debian Chromium driven by Playwright (installed by the service tests' fixture or apt-get; the
+    test is skipped when it is absent)."""
+    from pathlib import Path
+
+    exe = Path("/usr/bin/chromium")
+    if not exe.exists():
+        pytest.skip(f"{exe} not found; install Debian's chromium package (tests/service installs it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(exe), headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()

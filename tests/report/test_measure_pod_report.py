@@ -101,6 +101,14 @@ def test_price_of_diversity_folder(tmp_path):
     assert f"<td class=\"num\">{83 / 79:.4f}</td>" in html  # per seed
     assert {"price-of-diversity", "ballot-seeds", "groups-under-each-mechanism",
             "group-envy-under-the-optimal-allocation"} <= set(section_ids(html))
+    assert 'class="caution"' not in html  # every group housed under both mechanisms, PoD above 1
+    # The optimum housing no Malay applicant, and a ballot PoD below 1, each bring their caution.
+    pd.DataFrame({"mechanism": ["optimal", "optimal"], "group": ["Chinese", "Malay"],
+                  "share_housed": [0.5, 0.0]}).to_csv(tmp_path / "groups.csv", index=False)
+    (tmp_path / "price_of_diversity.json").write_text(json.dumps({**POD, "ballot_price_of_diversity_mean": 0.98}))
+    html = render_report(tmp_path)
+    assert "Caution: optimal houses no Malay applicant." in html
+    assert "The price of diversity of the ballot is below 1 (0.9800)" in html
 
 
 def test_price_of_diversity_command_output(tmp_path):
@@ -112,3 +120,8 @@ def test_price_of_diversity_command_output(tmp_path):
     s = json.loads((out / "price_of_diversity.json").read_text())
     assert card(html, "price of diversity (optimal)") == f"{s['price_of_diversity']:.4f}"
     assert card(html, "optimal welfare with caps") == f"{s['welfare_optimal']:,.1f}"
+    groups = pd.read_csv(out / "groups.csv")
+    zero = groups[groups["share_housed"] == 0]
+    for m, g in zip(zero["mechanism"], zero["group"], strict=True):  # docs: the optimum houses no "Others"
+        assert f"{m} houses no {g} applicant" in html
+    assert ('class="caution"' in html) == (len(zero) > 0 or s["price_of_diversity"] < 1)

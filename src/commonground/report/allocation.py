@@ -71,8 +71,9 @@ def headline_section(results: list[AllocationData]) -> Section:
 def welfare_section(results: list[AllocationData]) -> Section:
     sec = Section("Welfare and the price of diversity")
     sec.intro = ("Welfare is the total utility of the housed households (the sum over households of how much "
-                 "they value the flat they got). The price of diversity is welfare without caps divided by "
-                 "welfare with caps: 1 means the caps cost nothing.")
+                 "they value the flat they got), in utility points: Borda points when preferences were ranks, "
+                 "one per household housed without a preferences file. The price of diversity is welfare "
+                 "without caps divided by welfare with caps: 1 means the caps cost nothing.")
     rows = []
     base = [r for r in results if not r.has_caps]
     for r in results:
@@ -92,6 +93,11 @@ def welfare_section(results: list[AllocationData]) -> Section:
         if len(pod):
             sec.add(key_numbers({f"price of diversity ({lab})": f"{v:.4f}" for lab, v in
                                  zip(df.loc[pod.index, "result"], pod, strict=True)}))
+        if (pod < 1).any():
+            sec.add(paragraph("A price of diversity below 1 (a negative 'welfare lost to caps') means the capped run "
+                              "has the higher total utility. A queue-based mechanism (ballot, choice-based lettings) "
+                              "can do this: when a cap skips a household, one further down the queue takes a home "
+                              "it values more. It is not a gain the caps guarantee.", "warn"))
     elif len(results) == 1:
         sec.add(paragraph("No uncapped run to compare with: run the same problem with policy 'none' (as "
                           "'commonground demo' does) to see the price of diversity.", "note"))

@@ -137,3 +137,23 @@ def test_print_opens_collapsed_sections(chromium_browser, uk_demo_dir):
     page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
     assert page.locator("details[open]").count() == 0
     page.close()
+
+
+def test_measurement_report_search_and_pages_in_chromium(chromium_browser, tmp_path):
+    n = 120
+    df = pd.DataFrame({"region": [f"R{i:03d}" for i in range(n)], "theil_h": [i / 1000 for i in range(n)],
+                       "multi_dissimilarity": [0.5] * n})
+    df.to_csv(tmp_path / "idx.csv", index=False)
+    html = write_report(tmp_path / "idx.csv")
+    page = _open(chromium_browser, html, "measurement")
+    rows = page.locator("[data-paged] tbody tr")
+    assert rows.count() == n
+    visible = page.locator("[data-paged] tbody tr:not([hidden])")
+    assert visible.count() == 50 and visible.first.inner_text().startswith("R119")  # highest theil_h first
+    page.fill(".table-tools input", "R007")
+    assert visible.count() == 1
+    page.fill(".table-tools input", "")
+    page.click(".table-tools button[data-step='1']")
+    assert visible.first.inner_text().startswith("R069")
+    _pdf_keeps_every_column(page, "measurement")
+    page.close()

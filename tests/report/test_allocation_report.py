@@ -105,7 +105,13 @@ def test_folder_report_matches_the_written_files(tiny):
     assert "No uncapped run to compare with" in html
     # The coordinates in ../inputs/flats.csv (the demo layout) give a map.
     assert "map-of-blocks" in section_ids(html)
-    assert str(folder) in html
+    map_html = re.search(r'<section id="map-of-blocks">(.*?)</section>', html, re.S).group(1)
+    comp = pd.read_csv(folder / "composition.csv")
+    blocks = comp[(comp["level"] == "block") & (comp["attribute"] == "ethnicity")]
+    largest = set(blocks.sort_values("share").groupby("unit_id")["value"].last())
+    legend = set(re.findall(r"<!-- (\w+) -->", map_html)) | set(re.findall(r">([A-Za-z]+)</text>", map_html))
+    assert largest <= legend, (largest, legend)  # the legend names each block's largest group
+    assert "largest group" in map_html and re.search(r">[\d.]+ km</text>", map_html)  # scale bar
     # A web app rendering from a temporary copy names the run instead of the path.
     named = render_report(folder, source="run 7")
     assert str(folder) not in named and "<dd>run 7</dd>" in named and "from <code>run 7</code>" in named

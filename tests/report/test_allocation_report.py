@@ -41,7 +41,8 @@ def test_demo_writes_a_self_contained_comparison_report(demo_dir, demo_html, sg)
     for cap in ("Chinese (cap 87%)", "Malay (cap 25%)", "Chinese (cap 84%)", "SPR (cap 8%)"):
         assert cap in text
     assert set(section_ids(html)) >= SECTIONS
-    assert "map-of-blocks" not in section_ids(html)  # the built-in scenario has no coordinates
+    # sg-bto carries real Punggol block positions (embedded from the geocoded HDB property file).
+    assert "map-of-blocks" in section_ids(html)
 
 
 def test_price_of_diversity_of_the_comparison(sg, demo_html):
@@ -154,9 +155,22 @@ def test_block_coordinates_from_memory_blocks_csv_or_inputs(tiny, tmp_path):
     assert mem.blocks["lat"].tolist() == pytest.approx([1.35, 1.352])
     disk = AllocationData.from_folder(root / "run", coordinate_folders=(root,))
     assert disk.blocks is not None and disk.blocks["lng"].tolist() == pytest.approx([103.94, 103.943])
-    # Copied elsewhere without inputs: no coordinates, no map; a blocks.csv brings them back (rows without
-    # numbers are dropped and reported as missing).
+    # Copied elsewhere without inputs: allocation.csv's lat/lng (each housed household's block) place the blocks
+    # anyone moved into.
     result.write(tmp_path / "run")
+    alone = AllocationData.from_folder(tmp_path / "run", coordinate_folders=(tmp_path,))
+    housed = result.households_frame().dropna(subset=["block_id"])
+    assert set(alone.blocks["block_id"]) == set(housed["block_id"])
+    assert alone.blocks.set_index("block_id")["lat"].to_dict() == pytest.approx(
+        housed.groupby("block_id")["lat"].first().to_dict())
+    # Without lat/lng anywhere: no coordinates, no map; a blocks.csv brings them back (rows without numbers are
+    # dropped and reported as missing).
+    for name in ("allocation.csv", "allocation.parquet"):
+        f = tmp_path / "run" / name
+        if f.suffix == ".csv":
+            pd.read_csv(f).drop(columns=["lat", "lng"]).to_csv(f, index=False)
+        elif f.is_file():
+            pd.read_parquet(f).drop(columns=["lat", "lng"]).to_parquet(f, index=False)
     alone = AllocationData.from_folder(tmp_path / "run", coordinate_folders=(tmp_path,))
     assert alone.blocks is None and not map_section([alone]).blocks
     pd.DataFrame({"block_id": ["B1", "B2"], "lat": [1.3, None], "lng": [103.9, 103.9]}).to_csv(

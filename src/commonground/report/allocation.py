@@ -241,8 +241,9 @@ def map_section(results: list[AllocationData]) -> Section:
     if fig is None:
         return sec
     sec.intro = "Blocks placed by their coordinates; marker size is the number of dwellings."
-    sec.add(figure_block(fig, "Blocks by longitude and latitude, coloured by the largest group's share of dwellings "
-                              "after allocation and by the highest utilisation of any block cap."))
+    sec.add(figure_block(fig, "Blocks by longitude and latitude (no map tiles; the bar gives the scale), coloured by "
+                              "the largest group after allocation (labelled with its share of dwellings) and by the "
+                              "highest utilisation of any block cap."))
     missing = blocks_missing_coordinates(results[0])
     if missing:
         sec.add(paragraph(f"{missing} block(s) have no coordinates and are not shown.", "note"))

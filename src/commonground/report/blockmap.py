@@ -77,7 +77,10 @@ def block_map_figure(results: list[AllocationData]) -> Figure | None:
                                 vmax=hi, edgecolors="#333333", linewidths=0.4)
             if len(m) <= MAX_LABELS:
                 for _, b in m.iterrows():
-                    ax.annotate(b["block_id"], (b["lng"], b["lat"]), fontsize=6, xytext=(3, 3),
+                    text = b["block_id"]
+                    if col == "largest group" and pd.notna(b.get("largest share")):
+                        text += f" {float(b['largest share']):.0%}"
+                    ax.annotate(text, (b["lng"], b["lat"]), fontsize=6, xytext=(3, 3),
                                 textcoords="offset points", color="#333333")
             if col != "largest group":
                 cb = fig.colorbar(sc, ax=ax, shrink=0.7, format=lambda x, _: f"{x:.0%}")

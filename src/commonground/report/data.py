@@ -25,7 +25,7 @@ ALLOCATION_TABLES = ("allocation", "composition", "caps", "groups")
 ALLOCATION_FILES = ("allocation.csv", "composition.csv", "caps.csv", "groups.csv", "summary.json")
 
 _NUMERIC = {
-    "allocation": ("queue_position", "utility", "ballot_chances"),
+    "allocation": ("queue_position", "utility", "ballot_chances", "lat", "lng"),
     "composition": ("units", "count_before", "count", "share_before", "share", "cap"),
     "caps": ("share_limit", "units", "count", "max_count", "utilisation"),
     "groups": ("applicants", "allocated", "skipped", "share_housed", "welfare", "mean_utility_housed",
@@ -91,6 +91,12 @@ class AllocationData:
                    source=str(folder))
         blocks_here = set(data.composition.loc[data.composition["level"] == "block", "unit_id"].astype(str))
         data.blocks = find_coordinates((folder, *coordinate_folders), blocks_here)
+        if data.blocks is None and {"block_id", "lat", "lng"} <= set(data.households.columns):
+            # allocation.csv carries each housed household's block position
+            hh = data.households.dropna(subset=["block_id"])
+            if len(hh):
+                data.blocks = _clean_coordinates(hh.assign(block_id=hh["block_id"].astype(str)).groupby(
+                    "block_id", as_index=False)[["lat", "lng"]].first())
         return data
 
 

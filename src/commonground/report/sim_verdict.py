@@ -97,6 +97,46 @@ def cost_table(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The parts of a year's change (``change.<part>.<index>`` metrics written by the town model), with labels.
+CHANGE_PARTS = {"new_flats": "new flats (launch allocation)", "departures": "departures (sellers leaving town)",
+                "moves_out": "moves out (movers' homes sold)", "moves_in": "moves in (buyers: arrivals, new "
+                                                                            "households, movers)"}
+
+
+def decomposition_table(results: pd.DataFrame, index: str) -> pd.DataFrame:
+    """Per scenario and policy: each part's change in ``index`` summed over the years (median across replicates)
+    and the total; empty when the results have no ``change.*`` metrics."""
+    names = {f"change.{p}.{index}": p for p in CHANGE_PARTS}
+    d = results[results["metric"].isin(names)]
+    if d.empty:
+        return pd.DataFrame()
+    per_rep = d.groupby(["scenario", "policy", "replicate", "metric"], sort=False)["value"].sum().unstack("metric")
+    per_rep = per_rep.rename(columns=names)
+    per_rep["total"] = per_rep[[p for p in CHANGE_PARTS if p in per_rep.columns]].sum(axis=1)
+    out = per_rep.groupby(level=["scenario", "policy"], sort=False).median()
+    return out.rename(columns={p: CHANGE_PARTS[p] for p in CHANGE_PARTS}).reset_index()
+
+
+def decomposition_sentence(table: pd.DataFrame, index: str) -> str | None:
+    """Which part made each policy end away from the baseline (the largest difference in a part)."""
+    parts = [c for c in table.columns if c in CHANGE_PARTS.values()]
+    out = []
+    for sc, d in table.groupby("scenario", sort=False):
+        base = baseline_policy(list(dict.fromkeys(d["policy"])))
+        b = d[d["policy"] == base]
+        if b.empty:
+            continue
+        for _, r in d[d["policy"] != base].iterrows():
+            diff = {p: float(r[p]) - float(b[p].iloc[0]) for p in parts}
+            top = max(diff, key=lambda k: abs(diff[k]))
+            out.append(f"{sc} / {r['policy']}: {float(r['total']) - float(b['total'].iloc[0]):+.4f} against "
+                       f"{base}, mostly from {top} ({diff[top]:+.4f})")
+    if not out:
+        return None
+    return (f"Where the difference in {index} comes from (change summed over the years, median across replicates): "
+            + "; ".join(out) + ".")
+
+
 def simulation_verdict_section(results: pd.DataFrame) -> Section:
     sec = Section("Verdict")
     t = verdict_table(results)
@@ -128,6 +168,18 @@ def simulation_verdict_section(results: pd.DataFrame) -> Section:
     sec.add(html_table(shown, caption="Segregation at the start and in the final year (median [5%, 95%] across "
                                       "replicates); the difference from the baseline is per replicate pair",
                        formats={"start": lambda v: f"{float(v):.3f}"}))
+    for index in ("block.theil_h", "block.dissimilarity"):
+        dec = decomposition_table(results, index)
+        if dec.empty:
+            continue
+        sentence = decomposition_sentence(dec, index)
+        if sentence:
+            sec.add(paragraph(sentence))
+        sec.add(html_table(dec, caption=f"Change in {index} over the years by where it came from (parts add up to "
+                                        "the total; median across replicates)",
+                           formats={c: (lambda v: f"{float(v):+.4f}") for c in dec.columns
+                                    if c not in ("scenario", "policy")}))
+        break
     costs = cost_table(results)
     if not costs.empty:
         sec.add(html_table(costs, caption="What the policies cost: median [5%, 95%] across replicates"))

@@ -4,7 +4,8 @@
   metric; year 0 is the initial state);
 * ``summary.csv`` — per scenario, policy, year and metric: n, mean, sd, ci95_low, ci95_high (normal
   interval of the mean), q05, q25, q50, q75, q95 (bands across replicates);
-* ``indices.png``, ``market.png`` — means over time with 5–95 % bands, one line per scenario × policy;
+* ``indices.png``, ``market.png`` — medians over time with 5–95 % bands, one line per scenario × policy
+  (colour = policy, line style = scenario, the HTML report's colours);
 * ``simulation.json`` — what was run (the simulation, its tasks' seeds, scheduler, versions, timings).
 """
 
@@ -74,7 +75,8 @@ def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
         combos = [tuple(c) for c in combos]
         scen = list(dict.fromkeys(s for s, _ in combos))
         pols = list(dict.fromkeys(p for _, p in combos))
-        colours = plt.get_cmap("tab10")
+        from commonground.report.figures import PALETTE  # the HTML report's colours: colour = policy there too
+
         styles = ["-", "--", ":", "-."]
         for ax, metric in zip(axes.ravel(), metrics, strict=False):
             for s, p in combos:
@@ -82,8 +84,8 @@ def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
                 d = d.sort_values("year")
                 if d.empty:
                     continue
-                col = colours(scen.index(s) % 10)
-                ax.plot(d["year"], d["mean"], styles[pols.index(p) % 4], color=col, label=f"{s} · {p}")
+                col = PALETTE[pols.index(p) % len(PALETTE)]
+                ax.plot(d["year"], d["q50"], styles[scen.index(s) % 4], color=col, label=f"{s} · {p}")
                 ax.fill_between(d["year"], d["q05"], d["q95"], color=col, alpha=0.12, linewidth=0)
             ax.set_title(metric, fontsize=10)
             ax.set_xlabel("year")
@@ -93,7 +95,8 @@ def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
         handles, labels = axes.ravel()[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=min(4, max(1, len(labels))), fontsize=8,
                    frameon=False)
-        fig.suptitle("mean across replicates, band: 5–95 % of replicates", fontsize=10)
+        fig.suptitle("median across replicates, band: 5–95 % of replicates (colour = policy, line style = "
+                     "scenario)", fontsize=10)
         fig.tight_layout(rect=(0, 0.06, 1, 0.97))
         fig.savefig(folder / name, dpi=110)
         plt.close(fig)

@@ -38,14 +38,22 @@ def simulate_command(
     sim = load(scenario).with_replicates(replicates)
     where = "inprocess" if in_process else (scheduler or "local")
     n = len(make_tasks(sim))
+    head = f"{sim.name}: {n} runs ({where})"
     with progress() as bar:
-        task = bar.add_task(f"{sim.name}: {n} runs ({where})", total=n)
-        _, summary = run_simulation(sim, out, scheduler=where, n_workers=workers,
-                                    on_done=lambda: bar.advance(task))
+        task = bar.add_task(head, total=n)
+
+        def stage(text: str) -> None:
+            bar.update(task, description=f"{head}: {text}")
+
+        def done() -> None:
+            bar.update(task, advance=1, description=f"{head}: running")
+
+        _, summary = run_simulation(sim, out, scheduler=where, n_workers=workers, on_done=done, on_stage=stage,
+                                    plots=plots)
     last = summary[summary["year"] == summary["year"].max()]
     console.print(f"[bold]{sim.name}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
                   f"{sim.replicates} replicate(s), {sim.years} {'steps' if sim.model == 'schelling' else 'years'}")
     key = "similar_share" if sim.model == "schelling" else "block.theil_h"
     for r in last[last["metric"] == key].itertuples():
         console.print(f"  {r.scenario} · {r.policy}: {key} {r.mean:.3f} (5–95 %: {r.q05:.3f}–{r.q95:.3f})")
-    console.print(f"wrote {out}/results.parquet, summary.csv, plots and simulation.json")
+    console.print(f"wrote {out}/results.parquet, summary.csv, {'plots and ' if plots else ''}simulation.json")

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,17 @@ SCHELLING_PLOTS = ("similar_share", "pct_happy", "moves")
 
 
 def write_outputs(out: str | Path, results: pd.DataFrame, summary: pd.DataFrame, metadata: dict[str, Any],
-                  *, plots: bool = True) -> Path:
+                  *, plots: bool = True, on_stage: Callable[[str], None] | None = None) -> Path:
+    """Write the folder; ``on_stage`` is told what is being written (a progress display's label)."""
     with atomic_folder(out) as tmp:
+        if on_stage:
+            on_stage("writing results.parquet and summary.csv")
         results.to_parquet(tmp / "results.parquet", index=False)
         summary.to_csv(tmp / "summary.csv", index=False)
         files = ["results.parquet", "summary.csv"]
         if plots:
+            if on_stage:
+                on_stage("drawing indices.png and market.png")
             files += plot_summary(summary, tmp)
         files.append("simulation.json")
         metadata = {**metadata, "files": files}

@@ -26,11 +26,23 @@ def load(spec: str | Path) -> Simulation:
 
 def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = "local",
                    n_workers: int | None = None, on_done: Callable[[], None] | None = None,
-                   plots: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sweep ``sim`` and write ``out`` (results.parquet, summary.csv, plots, simulation.json)."""
+                   plots: bool = True, on_stage: Callable[[str], None] | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sweep ``sim`` and write ``out`` (results.parquet, summary.csv, plots, simulation.json).
+
+    ``on_stage`` is told each stage as it starts (start-up and compilation, runs, summary, writing, plots), so a
+    command can show more than a bar stuck at 0 or at its end."""
+    def stage(text: str) -> None:
+        if on_stage:
+            on_stage(text)
+
     t0 = time.perf_counter()
+    where = "here" if scheduler in (None, "", "inprocess") else ("a local Dask cluster" if scheduler == "local"
+                                                                 else f"the Dask scheduler {scheduler}")
+    stage(f"starting on {where}; the first run also compiles the model (Numba)")
     results = sweep(sim, scheduler=scheduler, n_workers=n_workers, on_done=on_done)
     elapsed = time.perf_counter() - t0
+    stage("summarising across replicates")
     summary = summarise(results)
     tasks = make_tasks(sim)
     meta = {
@@ -41,7 +53,7 @@ def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = 
         "versions": _versions(),
         "columns": {"results.parquet": list(results.columns), "summary.csv": list(summary.columns)},
     }
-    write_outputs(out, results, summary, meta, plots=plots)
+    write_outputs(out, results, summary, meta, plots=plots, on_stage=on_stage)
     return results, summary
 
 

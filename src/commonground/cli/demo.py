@@ -30,13 +30,15 @@ def demo_command(
     runs = {"with caps": sc.policy, "without caps": sc.policy.without_caps()}
     results = {}
     with progress() as bar:
-        task = bar.add_task("allocating", total=len(runs) + 2)
+        task = bar.add_task("writing the inputs", total=len(runs) + 2)
         sc.write_inputs(out / "inputs")
         bar.advance(task)
         for label, pol in runs.items():
+            bar.update(task, description=f"allocating {label} ({mech})")
             results[label] = allocate(sc.problem, pol, mech, seed=seed)
             results[label].write(out / label.replace(" ", "-"))
             bar.advance(task)
+        bar.update(task, description="writing the report (verdict, tables, charts)")
         _report(out, results)
         bar.advance(task)
     console.print(f"[bold]{sc.name}[/]: {sc.description}")

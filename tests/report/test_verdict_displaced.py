@@ -129,3 +129,21 @@ def test_net_change_per_group_is_gained_minus_lost(rows):
     assert (d["change"] == GAINED).sum() == t["gained a home"].sum()
     changed = {h for h, r in zip(ids, rows, strict=True) if r[1] != r[2] and not (r[1] < 0 and r[2] < 0)}
     assert set(d["household_id"]) == changed
+
+
+def test_outcomes_by_waiting_time_when_allocation_csv_has_it():
+    """Hand-worked: four households waiting 100, 400, 800 and 2000 days fall in the four bands; the one at 400
+    days lost its home to the caps and the one at 2000 gained one."""
+    from commonground.report.displaced import impact_columns, waiting_band
+
+    ids = ["a", "b", "c", "d"]
+    base = pd.DataFrame({"household_id": ids, "status": ["allocated", "allocated", "skipped", "skipped"],
+                         "block_id": ["B1", "B1", None, None]})
+    cap = pd.DataFrame({"household_id": ids, "status": ["allocated", "skipped", "skipped", "allocated"],
+                        "block_id": ["B1", None, None, "B2"], "waiting_days": [100, 400, 800, 2000],
+                        "ethnicity": ["X", "Y", "X", "Y"]})
+    assert list(waiting_band(cap["waiting_days"])) == ["under 1 year", "1-2 years", "2-5 years", "5 years or more"]
+    assert impact_columns(cap, ["ethnicity"]) == ["ethnicity", "waiting band"]
+    t = impact_by(cap, base, "waiting band").set_index("waiting band")
+    assert t["lost a home"].to_dict() == {"under 1 year": 0, "1-2 years": 1, "2-5 years": 0, "5 years or more": 0}
+    assert t["gained a home"].to_dict() == {"under 1 year": 0, "1-2 years": 0, "2-5 years": 0, "5 years or more": 1}

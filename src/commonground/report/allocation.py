@@ -33,9 +33,9 @@ def allocation_sections(results: list[AllocationData]) -> list[Section]:
     from commonground.report.verdict import verdict_section
 
     return [verdict_section(results), headline_section(results), impact_section(results),
-            welfare_section(results), outcomes_section(results),
+            indices_section(results), welfare_section(results), outcomes_section(results),
             skipped_section(results), composition_section(results), caps_section(results),
-            indices_section(results), map_section(results), run_section(results)]
+            map_section(results), run_section(results)]
 
 
 def headline(r: AllocationData) -> dict[str, object]:
@@ -221,9 +221,17 @@ def indices_section(results: list[AllocationData]) -> Section:
     tables = [(r, t) for r, t in tables if t is not None and len(t)]
     if not tables:
         return sec
-    sec.intro = ("Multigroup segregation across blocks and across neighbourhoods (0 = every unit mirrors the whole, "
-                 "1 = complete segregation), before allocation (existing residents only, units with residents) "
-                 "and after it (every unit).")
+    sec.intro = ("Multigroup segregation of the whole area, existing residents included, across blocks and across "
+                 "neighbourhoods (0 = every unit mirrors the whole, 1 = complete segregation), before allocation "
+                 "(existing residents only, units with residents) and after it (every unit). The verdict above "
+                 "measures the households moved in alone.")
+    rising = [r.label for r, t in tables if r.has_caps and (t["after"] > t["before"]).any()]
+    if rising:
+        sec.add(paragraph(f"Some whole-area indices rise ({', '.join(rising)}) even where the "
+                          "caps make the new homes more mixed: new blocks enter as new units, and their mix (the "
+                          "applicants') differs from the existing residents' around them, so the area's spread "
+                          "between units grows. Compare the capped and uncapped 'after' columns, not before and "
+                          "after.", "note"))
     if len(tables) > 1:
         wide = None
         for r, t in tables:

@@ -147,3 +147,38 @@ def test_outcomes_by_waiting_time_when_allocation_csv_has_it():
     t = impact_by(cap, base, "waiting band").set_index("waiting band")
     assert t["lost a home"].to_dict() == {"under 1 year": 0, "1-2 years": 1, "2-5 years": 0, "5 years or more": 0}
     assert t["gained a home"].to_dict() == {"under 1 year": 0, "1-2 years": 0, "2-5 years": 0, "5 years or more": 1}
+
+
+def test_verdict_from_tables_read_as_text(tiny):
+    """As the web app's run page calls it: every table read with dtype=str; the figures equal summary.json."""
+    from commonground.report.verdict import verdict_from_tables
+
+    root, _ = tiny
+    folder = root / "run"
+    tables = {n: pd.read_csv(folder / f"{n}.csv", dtype=str) for n in ("composition", "caps", "groups", "allocation")}
+    summary = json.loads((folder / "summary.json").read_text())
+    html = "".join(verdict_from_tables(summary, tables))
+    figs = _verdict_figures(html)
+    assert figs["allocated:this run"] == f"{summary['allocated']:,}"
+    assert figs["left-empty:this run"] == f"{summary['flats_left_vacant']:,}"
+    assert figs["welfare:this run"] == f"{summary['welfare']:,.1f}"
+    assert verdict_from_tables(summary, {"groups": tables["groups"]}) == []
+
+
+def test_verdict_with_one_unit_of_new_homes(tmp_path):
+    """One block with new homes: no index can be measured over the newcomers, and the verdict still reads."""
+    from commonground.allocate import allocate
+    from commonground.policy import load_policy
+    from commonground.report.verdict import Pair, verdict_sentences
+
+    from .conftest import tiny_inputs
+
+    problem = tiny_inputs(tmp_path)
+    res = allocate(problem, load_policy("sg-eip-2010"), "ballot", seed=3)
+    res.write(tmp_path / "run")
+    from commonground.report.data import AllocationData
+
+    d = AllocationData.from_folder(tmp_path / "run")
+    d.composition = d.composition[~d.composition["unit_id"].isin(["B1"])]  # only B2 (new) left
+    text = " ".join(verdict_sentences(Pair(d, None), "ethnicity"))
+    assert "new homes" in text and "Mix of the households" not in text

@@ -231,7 +231,9 @@ def group_change(pair: Pair, attribute: str) -> pd.DataFrame:
 
 def mix_sentences(pair: Pair, attribute: str, table: pd.DataFrame) -> list[str]:
     c, b = pair.capped, pair.baseline
-    out = []
+    out: list[str] = []
+    if table.empty:
+        return out
     for level in ("block", "neighbourhood"):
         units = unit_table(c, attribute, level)
         n_new = int((units["new_homes"] > 0).sum())
@@ -313,6 +315,37 @@ def welfare_sentence(pair: Pair) -> str | None:
     return s + "."
 
 
+def verdict_sentences(pair: Pair, attribute: str, table: pd.DataFrame | None = None) -> list[str]:
+    """The verdict's sentences (HTML, figures marked with ``data-key``) for one result and its baseline."""
+    if table is None:
+        table = index_table(pair, attribute)
+    sentences = housing_sentences(pair, attribute) + mix_sentences(pair, attribute, table)
+    for extra in (existing_sentence(pair), welfare_sentence(pair)):
+        if extra:
+            sentences.append(extra)
+    return sentences
+
+
+def verdict_from_tables(summary: dict, tables: dict[str, pd.DataFrame], label: str = "this run") -> list[Markup]:
+    """The verdict of one allocation from its tables as read from storage (e.g. the web app's run page):
+    ``tables`` maps ``composition``, ``caps``, ``groups`` and ``allocation`` to frames (text columns are made
+    numeric here). Empty when the tables are incomplete."""
+    from pathlib import Path
+
+    from commonground.report.data import _BOOLEAN, _NUMERIC, _typed
+
+    need = ("composition", "caps", "groups", "allocation")
+    if any(n not in tables for n in need) or tables["composition"].empty or tables["groups"].empty:
+        return []
+    typed = {n: _typed(tables[n].copy(), _NUMERIC.get(n, ()), _BOOLEAN.get(n, ()), Path(f"{n}.csv")) for n in need}
+    data = AllocationData(label=label, summary=summary, composition=typed["composition"], caps=typed["caps"],
+                          groups=typed["groups"], households=typed["allocation"])
+    attribute = primary_attribute(data)
+    if attribute is None:
+        return []
+    return [Markup(s) for s in verdict_sentences(Pair(data, None), attribute)]
+
+
 def verdict_section(results: list[AllocationData]) -> Section:
     """The verdict panel (first section of an allocation or comparison report)."""
     sec = Section("Verdict")
@@ -323,10 +356,7 @@ def verdict_section(results: list[AllocationData]) -> Section:
         if attribute is None:
             continue
         table = index_table(pair, attribute)
-        sentences = housing_sentences(pair, attribute) + mix_sentences(pair, attribute, table)
-        for extra in (existing_sentence(pair), welfare_sentence(pair)):
-            if extra:
-                sentences.append(extra)
+        sentences = verdict_sentences(pair, attribute, table)
         if len(pairs(results)) > 1:
             sec.add(Markup(f"<h3>{escape(pair.capped.label)}</h3>"))
         sec.add(Markup('<div class="verdict"><ul>' + "".join(f"<li>{s}</li>" for s in sentences) + "</ul></div>"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
@@ -35,6 +36,12 @@ def block_measures(r: AllocationData) -> pd.DataFrame:
         out["units"] = out["block_id"].map(top["units"])
         out["largest group"] = out["block_id"].map(top["value"].astype(str))
         out["largest share"] = out["block_id"].map(top["share"])
+    hh = r.households
+    if "neighbourhood_id" in out.columns:
+        out["neighbourhood"] = out.pop("neighbourhood_id")
+    elif {"block_id", "neighbourhood_id"} <= set(hh.columns):
+        nb = hh.dropna(subset=["block_id", "neighbourhood_id"]).drop_duplicates("block_id")
+        out["neighbourhood"] = out["block_id"].map(nb.set_index(nb["block_id"].astype(str))["neighbourhood_id"])
     caps = r.caps[r.caps["level"] == "block"] if r.has_caps else pd.DataFrame()
     if len(caps):
         util = caps.assign(unit_id=caps["unit_id"].astype(str)).groupby("unit_id")["utilisation"].max()
@@ -92,8 +99,31 @@ def block_map_figure(results: list[AllocationData]) -> Figure | None:
             ax.set_xlabel("longitude", fontsize=7)
             ax.set_ylabel("latitude", fontsize=7)
             _pad(ax, m)
+            _outlines(ax, m)
             _scale_bar(ax, lat0)
     return fig
+
+
+def _outlines(ax, m: pd.DataFrame) -> None:
+    """Each neighbourhood's blocks enclosed by their convex hull (dashed), labelled: the outline a reader orients
+    by when there are no map tiles. Blocks whose neighbourhood is unknown (nobody moved in) are left out."""
+    if "neighbourhood" not in m.columns:
+        return
+    from scipy.spatial import ConvexHull, QhullError
+
+    for name, g in m.dropna(subset=["neighbourhood"]).groupby("neighbourhood"):
+        pts = g[["lng", "lat"]].to_numpy(dtype=float)
+        if len(pts) >= 3:
+            try:
+                ring = pts[ConvexHull(pts).vertices]
+            except QhullError:  # collinear blocks
+                ring = pts
+        else:
+            ring = pts
+        closed = np.vstack([ring, ring[:1]])
+        ax.plot(closed[:, 0], closed[:, 1], color="#777777", linewidth=0.8, linestyle="--", zorder=0)
+        ax.annotate(str(name), (float(pts[:, 0].mean()), float(pts[:, 1].max())), xytext=(0, 8),
+                    textcoords="offset points", ha="center", fontsize=7, color="#555555")
 
 
 #: Scale bar lengths to choose from (km).

@@ -61,8 +61,9 @@ class AllocationData:
         dev = allocation.problem.development
         blocks = None
         if dev.block_lat is not None and dev.block_lng is not None:
-            blocks = _clean_coordinates(pd.DataFrame({"block_id": dev.block_ids.astype(str),
-                                                      "lat": dev.block_lat, "lng": dev.block_lng}))
+            blocks = _clean_coordinates(pd.DataFrame({
+                "block_id": dev.block_ids.astype(str), "lat": dev.block_lat, "lng": dev.block_lng,
+                "neighbourhood_id": dev.neighbourhood_ids[dev.block_neighbourhood].astype(str)}))
         return cls(label=label, summary=allocation.summary(), composition=allocation.composition(),
                    caps=allocation.cap_utilisation(), groups=allocation.group_outcomes(),
                    households=allocation.households_frame(), blocks=blocks, source="")
@@ -158,8 +159,10 @@ def find_coordinates(folders: tuple[Path, ...], block_ids: set[str]) -> pd.DataF
                 continue
             if not {"block_id", "lat", "lng"} <= set(head.columns):
                 continue
-            df = pd.read_csv(path, usecols=["block_id", "lat", "lng"], dtype={"block_id": str})
-            blocks = _clean_coordinates(df.groupby("block_id", as_index=False)[["lat", "lng"]].mean())
+            cols = ["block_id", "lat", "lng", *(["neighbourhood_id"] if "neighbourhood_id" in head.columns else [])]
+            df = pd.read_csv(path, usecols=cols, dtype={"block_id": str, "neighbourhood_id": str})
+            agg = {"lat": "mean", "lng": "mean", **({"neighbourhood_id": "first"} if len(cols) > 3 else {})}
+            blocks = _clean_coordinates(df.groupby("block_id", as_index=False).agg(agg))
             if blocks is not None:
                 blocks = blocks[blocks["block_id"].isin(block_ids)]
                 if len(blocks):

@@ -113,6 +113,7 @@ def test_folder_report_matches_the_written_files(tiny):
     legend = set(re.findall(r"<!-- (\w+) -->", map_html)) | set(re.findall(r">([A-Za-z]+)</text>", map_html))
     assert largest <= legend, (largest, legend)  # the legend names each block's largest group
     assert "largest group" in map_html and re.search(r">[\d.]+ km</text>", map_html)  # scale bar
+    assert ">N1</text>" in map_html  # the neighbourhood outline's label (inputs/flats.csv's neighbourhood_id)
     # A web app rendering from a temporary copy names the run instead of the path.
     named = render_report(folder, source="run 7")
     assert str(folder) not in named and "<dd>run 7</dd>" in named and "from <code>run 7</code>" in named

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from commonground.errors import InputError
+from commonground.io import schema
 from commonground.report.figures import colours, figure_block, hbars, new_figure, style_axes
 from commonground.report.page import Section
 from commonground.report.tables import html_table
@@ -61,6 +62,7 @@ def read_index_table(path: Path) -> pd.DataFrame:
         raise InputError(f"cannot read the index table ({e})", source=str(path)) from None
     if not isinstance(df.index, pd.RangeIndex):  # Parquet keeps the region labels as the index
         df = df.reset_index()
+    df = df.drop(columns=[schema.NOTES_COLUMN], errors="ignore")  # explains blank cells; not a label
     if {"index", "value"} <= set(df.columns):
         tidy = df.copy()
         if "group" not in tidy.columns:

@@ -62,7 +62,8 @@ def _tell_blanks(notes: pd.Series) -> None:
     if blank.empty:
         return
     causes = list(dict.fromkeys(c for n in blank for c in n.split("; ")))
-    shown = "; ".join(causes[:3]) + (f"; and {len(causes) - 3} more" if len(causes) > 3 else "")
+    shown = "; ".join(causes[:6]) + (f"; and {len(causes) - 6} more (see the notes column)" if len(causes) > 6
+                                      else "")
     where = ", ".join(str(r) for r in dict.fromkeys(blank.index))
     err_console.print(f"note: blank cells (undefined indices) in {len(blank)} row(s) ({where[:200]}): {shown}",
                       highlight=False, markup=False, soft_wrap=True)

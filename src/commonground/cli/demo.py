@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -10,8 +11,12 @@ from commonground.allocate import allocate
 from commonground.cli.common import console, guarded, progress
 from commonground.cli.summary import summary_table
 from commonground.io import schema
-from commonground.io.atomic import output_folder
+from commonground.io.atomic import check_target, output_folder
 from commonground.scenarios import SCENARIOS, get_scenario
+
+if TYPE_CHECKING:
+    from commonground.allocate.result import Allocation
+    from commonground.scenarios.base import Scenario
 
 
 def register(app: typer.Typer) -> None:
@@ -30,27 +35,40 @@ def demo_command(
     sc = get_scenario(scenario)
     mech = mechanism or sc.mechanism
     runs = {"with caps": sc.policy, "without caps": sc.policy.without_caps()}
-    parts = {label: label.replace(" ", "-") for label in runs}
+    check_target(out, force=force)
     results = {}
-    with progress() as bar, output_folder(out, schema.COMPARISON, force=force, seed=seed,
-                                          inputs={"scenario": {"name": sc.name}},
-                                          extra={"parts": parts}) as w:
-        task = bar.add_task("allocating", total=len(runs) + 2)
-        sc.write_inputs(w.path / schema.INPUTS_FOLDER)
-        bar.advance(task)
+    with progress() as bar:
+        task = bar.add_task("allocating", total=len(runs) + 1)
         for label, pol in runs.items():
             results[label] = allocate(sc.problem, pol, mech, seed=seed)
-            results[label].write(w.path / parts[label])
             bar.advance(task)
-        _report(w.path, results)
+        bar.update(task, description="writing outputs and the report")
+        write_comparison(out, results, scenario=sc, seed=seed, force=force)
         bar.advance(task)
-        w.json(schema.DEMO_JSON, {k: v.summary() for k, v in results.items()})
     console.print(f"[bold]{sc.name}[/]: {sc.description}")
     console.print(summary_table(results, title=f"{mech}, seed {seed}: policy {sc.policy.name} vs no caps"))
     if (out / schema.REPORT_HTML).is_file():
         console.print(f"report: {out / schema.REPORT_HTML}")
     console.print(f"wrote {out}/with-caps/, {out}/without-caps/, {out}/inputs/, {out}/demo.json and "
                   f"{out}/manifest.json")
+
+
+def write_comparison(out: Path, results: dict[str, Allocation], *, scenario: Scenario | None = None,
+                     seed: int | None = None, force: bool = False, report: bool = True) -> Path:
+    """A comparison output folder: one allocation folder per label (``with caps`` -> ``with-caps/``), the
+    scenario's inputs, ``demo.json``, ``report.html``; swapped in whole, its manifest naming the parts."""
+    parts = {label: label.replace(" ", "-") for label in results}
+    inputs = {"scenario": {"name": scenario.name}} if scenario is not None else {}
+    with output_folder(out, schema.COMPARISON, force=force, seed=seed, inputs=inputs,
+                       extra={"parts": parts}) as w:
+        if scenario is not None:
+            scenario.write_inputs(w.path / schema.INPUTS_FOLDER)
+        for label, result in results.items():
+            result.write(w.path / parts[label])
+        if report:
+            _report(w.path, results)
+        w.json(schema.DEMO_JSON, {k: v.summary() for k, v in results.items()})
+    return Path(out)
 
 
 def _report(folder: Path, results: dict) -> None:

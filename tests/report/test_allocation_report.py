@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from commonground.io.schema import write_manifest
 from commonground.allocate import allocate
+from commonground.io.schema import write_manifest
 from commonground.measure import measure_allocation
 from commonground.report import render_report, write_comparison_report, write_report
 from commonground.report.allocation import map_section, skipped_section

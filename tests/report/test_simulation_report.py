@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from commonground.io.schema import write_manifest
 from commonground.errors import InputError
+from commonground.io.schema import write_manifest
 from commonground.report import render_report
 from commonground.report.simulation import bands, final_year_table, metric_families
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from commonground.io import schema
 from commonground.io.atomic import atomic_file
 from commonground.io.schema import add_to_manifest, is_output_folder
 from commonground.report.allocation import allocation_sections
@@ -16,7 +17,7 @@ from commonground.report.page import Page, render_page
 if TYPE_CHECKING:
     from commonground.allocate.result import Allocation
 
-REPORT_NAME = "report.html"
+REPORT_NAME = schema.REPORT_HTML
 
 
 def render_report(path: str | Path, *, source: str | None = None) -> str:

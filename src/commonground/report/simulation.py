@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from commonground.errors import InputError
 from commonground.io import schema
 from commonground.io.schema import read_manifest
-from commonground.io.tables import numeric_columns
+from commonground.io.tables import read_table
 from commonground.report.figures import colours, figure_block, new_figure, style_axes
 from commonground.report.page import Section
 from commonground.report.tables import definition_list, details, html_table, paragraph
@@ -38,15 +38,11 @@ def read_results(folder: Path) -> tuple[pd.DataFrame | None, Path | None]:
         if not manifest.has(name):
             continue
         path = manifest.path(name)
-        try:
-            df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-        except Exception as e:
-            raise InputError(f"cannot read the simulation results ({e})", source=str(path)) from None
+        df = read_table(path, text=("scenario", "policy", "metric"), table=schema.SIM_RESULTS)
         missing = [c for c in RESULT_COLUMNS if c not in df.columns]
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)} (a simulation results table has "
                              f"{', '.join(RESULT_COLUMNS)})", source=str(path))
-        numeric_columns(df, ("year", "value"), path)
         for c in ("scenario", "policy", "metric"):
             df[c] = df[c].astype(str)
         return df, path
@@ -202,10 +198,7 @@ def simulation_sections(folder: Path) -> list[Section]:
                              html_table(final.loc[[m for m in final.index if m in others]], index=True)))
         secs.append(last)
     if read_manifest(folder, verify=False).has(schema.SIM_SUMMARY.csv):
-        try:
-            summary = pd.read_csv(folder / "summary.csv")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise InputError(f"cannot read CSV ({e})", source=str(folder / "summary.csv")) from None
+        summary = read_table(folder / schema.SIM_SUMMARY.csv, text=("scenario", "policy", "metric"), empty_ok=True)
         body = html_table(summary, full_source="summary.csv")
         secs.append(Section("Summary table", intro="summary.csv as written by the simulation.")
                     .add(details(f"summary.csv ({len(summary):,} rows)", body) if len(summary) > 30 else body))

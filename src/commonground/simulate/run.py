@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from commonground import __version__
+from commonground.io import schema
 from commonground.io.atomic import check_target
 from commonground.simulate.builtin import BUILTIN, builtin_simulation
 from commonground.simulate.output import write_outputs
@@ -47,7 +48,7 @@ def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = 
                    "seed_entropy": t.seed.entropy, "seed_spawn_key": list(t.seed.spawn_key)} for t in tasks],
         "scheduler": scheduler or "inprocess", "n_workers": n_workers, "seconds": round(elapsed, 3),
         "versions": _versions(),
-        "columns": {"results.parquet": list(results.columns), "summary.csv": list(summary.columns)},
+        "columns": {schema.SIM_RESULTS.parquet: list(results.columns), schema.SIM_SUMMARY.csv: list(summary.columns)},
     }
     write_outputs(out, results, summary, meta, plots=plots, force=force, inputs=inputs)
     return results, summary

@@ -262,3 +262,30 @@ def test_output_modes_follow_the_umask(tmp_path):
         os.umask(old)
     assert oct((tmp_path / "o").stat().st_mode & 0o777) == oct(0o755)
     assert {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "o").iterdir()} == {oct(0o644)}
+
+
+def test_written_tables_have_the_columns_the_schema_declares(inputs, tmp_path):
+    """The schema is what readers rely on: every table a writer produces has the declared columns (writers may
+    add more, e.g. the households' attributes), and the manifest's row counts are the tables' lengths."""
+    from commonground.measure.fairness import fairness_table
+    from commonground.measure.welfare import price_of_diversity
+    from commonground.simulate.sweep import summarise
+
+    _, problem, policy = inputs
+    result = allocate(problem, policy, "ballot", seed=0)
+    result.write(tmp_path / "a")
+    manifest = read_manifest(tmp_path / "a")
+    for table in schema.ALLOCATION_TABLES:
+        for name in (table.csv, table.parquet):
+            frame = pd.read_parquet(tmp_path / "a" / name) if name.endswith("parquet") else pd.read_csv(
+                tmp_path / "a" / name)
+            assert set(table.columns) <= set(frame.columns), name
+            assert manifest.files[name]["rows"] == len(frame)
+    pod = price_of_diversity(problem, policy, seeds=1, attribute="ethnicity")
+    pod.write(tmp_path / "p", fairness=fairness_table(pod.optimal, "ethnicity"))
+    for table in schema.POD_TABLES:
+        frame = pd.read_csv(tmp_path / "p" / table.csv)
+        assert set(table.columns) <= set(frame.columns), table.csv
+    results = pd.DataFrame({"scenario": "s", "policy": "p", "replicate": [0, 1], "year": 0, "metric": "m",
+                            "value": [1.0, 2.0]})
+    assert set(schema.SIM_SUMMARY.columns) <= set(summarise(results).columns)

@@ -53,6 +53,7 @@ def price_of_diversity_command(
         problem, pol, label = read_problem(flats, households, preferences), load_policy(policy), str(flats)
     else:
         sc = get_scenario(scenario or "sg-bto")
+        inputs["scenario"] = {"name": sc.name}
         problem, pol, label = sc.problem, (load_policy(policy) if policy else sc.policy), sc.name
     with progress() as bar:
         task = bar.add_task("optimal assignments", total=seeds + 2)

@@ -289,3 +289,15 @@ def test_written_tables_have_the_columns_the_schema_declares(inputs, tmp_path):
     results = pd.DataFrame({"scenario": "s", "policy": "p", "replicate": [0, 1], "year": 0, "metric": "m",
                             "value": [1.0, 2.0]})
     assert set(schema.SIM_SUMMARY.columns) <= set(summarise(results).columns)
+
+
+def test_comparison_manifest_names_its_parts_and_their_rows(inputs, tmp_path):
+    _, problem, policy = inputs
+    results = {"with caps": allocate(problem, policy, "ballot", seed=0),
+               "without caps": allocate(problem, policy.without_caps(), "ballot", seed=0)}
+    write_comparison(tmp_path / "c", results, seed=0, report=False)
+    manifest = read_manifest(tmp_path / "c")
+    assert manifest.kind == "comparison" and manifest.parts == {"with caps": "with-caps",
+                                                                "without caps": "without-caps"}
+    assert manifest.files["with-caps/allocation.csv"]["rows"] == problem.n_households
+    assert read_manifest(tmp_path / "c" / "without-caps").kind == "allocation"

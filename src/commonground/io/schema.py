@@ -196,7 +196,19 @@ def is_output_folder(folder: str | Path) -> bool:
 
 
 def file_entries(folder: Path, rows: dict[str, int | None]) -> list[dict[str, Any]]:
-    """One entry per file under ``folder`` (sorted, the manifest itself excluded): name, rows, bytes, sha256."""
+    """One entry per file under ``folder`` (sorted, the manifest itself excluded): name, rows, bytes, sha256.
+
+    Row counts come from ``rows`` and, for files of a nested output (a comparison's allocation folders), from
+    that output's own manifest.
+    """
+    rows = dict(rows)
+    for nested in folder.rglob(f"*/{MANIFEST}"):
+        prefix = nested.parent.relative_to(folder).as_posix()
+        try:
+            for f in json.loads(nested.read_text(encoding="utf-8")).get("files", []):
+                rows.setdefault(f"{prefix}/{f['name']}", f.get("rows"))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
     entries = []
     for p in sorted(q for q in folder.rglob("*") if q.is_file()):
         name = p.relative_to(folder).as_posix()

@@ -233,6 +233,9 @@ def write_manifest(folder: str | Path, kind: str, *, rows: dict[str, int | None]
     folder = Path(folder)
     data: dict[str, Any] = {"format": FORMAT, "kind": kind, "schema_version": SCHEMA_VERSION,
                             "code_version": __version__, "seed": seed, "inputs": inputs or {}}
+    clash = sorted(set(extra or {}) & {*data, "format", "files"})
+    if clash:
+        raise ValueError(f"manifest extras may not replace {', '.join(clash)}")
     data.update(extra or {})
     data["files"] = file_entries(folder, rows or {})
     path = folder / MANIFEST

@@ -22,18 +22,9 @@ def report_command(
     """Write a self-contained HTML report (key numbers, tables and plots) for an output folder."""
     import time
 
-    from commonground.report.api import REPORT_NAME, write_html
-    from commonground.report.detect import inspect_output
-    from commonground.report.page import render_page
+    from commonground.report import write_report
 
     t0 = time.monotonic()
-    with err_console.status("report: finding the outputs") as status:
-        found = inspect_output(path)
-        status.update(f"report: reading the {' and '.join(found.kinds)} tables and drawing the charts")
-        page = found.page(None)
-        status.update(f"report: writing {len(page.sections)} sections")
-        html = render_page(page)
-        if out is None:
-            out = path / REPORT_NAME if path.is_dir() else path.with_name(f"{path.stem}.{REPORT_NAME}")
-        written = write_html(html, Path(out))
+    with err_console.status("report: starting") as status:
+        written = write_report(path, out, on_stage=lambda text: status.update(f"report: {text}"))
     console.print(f"wrote {written} ({time.monotonic() - t0:.1f} s)")

@@ -330,14 +330,14 @@ def verdict_from_tables(summary: dict, tables: dict[str, pd.DataFrame], label: s
     """The verdict of one allocation from its tables as read from storage (e.g. the web app's run page):
     ``tables`` maps ``composition``, ``caps``, ``groups`` and ``allocation`` to frames (text columns are made
     numeric here). Empty when the tables are incomplete."""
-    from pathlib import Path
+    from commonground.io.schema import ALLOCATION_TABLES
+    from commonground.io.tables import typed as type_table
 
-    from commonground.report.data import _BOOLEAN, _NUMERIC, _typed
-
+    declared = {t.stem: t for t in ALLOCATION_TABLES}
     need = ("composition", "caps", "groups", "allocation")
     if any(n not in tables for n in need) or tables["composition"].empty or tables["groups"].empty:
         return []
-    typed = {n: _typed(tables[n].copy(), _NUMERIC.get(n, ()), _BOOLEAN.get(n, ()), Path(f"{n}.csv")) for n in need}
+    typed = {n: type_table(tables[n].copy(), declared[n], f"{n}.csv") for n in need}
     data = AllocationData(label=label, summary=summary, composition=typed["composition"], caps=typed["caps"],
                           groups=typed["groups"], households=typed["allocation"])
     attribute = primary_attribute(data)

@@ -6,12 +6,12 @@
   interval of the mean), q05, q25, q50, q75, q95 (bands across replicates);
 * ``indices.png``, ``market.png`` — medians over time with 5–95 % bands, one line per scenario × policy
   (colour = policy, line style = scenario, the HTML report's colours);
-* ``simulation.json`` — what was run (the simulation, its tasks' seeds, scheduler, versions, timings).
+* ``simulation.json`` — what was run (the simulation, its tasks' seeds, scheduler, versions, timings);
+* ``manifest.json`` — the output's manifest (:mod:`commonground.io.schema`), written last.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,29 +19,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commonground.io.atomic import atomic_folder
-from commonground.io.jsonable import jsonable
+from commonground.io import schema
+from commonground.io.atomic import output_folder
 
 INDEX_PLOTS = ("block.theil_h", "neighbourhood.theil_h", "block.dissimilarity", "neighbourhood.dissimilarity")
 SCHELLING_PLOTS = ("similar_share", "pct_happy", "moves")
 
 
 def write_outputs(out: str | Path, results: pd.DataFrame, summary: pd.DataFrame, metadata: dict[str, Any],
-                  *, plots: bool = True, on_stage: Callable[[str], None] | None = None) -> Path:
-    """Write the folder; ``on_stage`` is told what is being written (a progress display's label)."""
-    with atomic_folder(out) as tmp:
+                  *, plots: bool = True, force: bool = False, inputs: dict[str, Any] | None = None,
+                  on_stage: Callable[[str], None] | None = None) -> Path:
+    """Write the simulation's output folder (swapped in whole, ``manifest.json`` last); ``on_stage`` is told
+    what is being written (a progress display's label)."""
+    with output_folder(out, schema.SIMULATION, force=force, inputs=inputs) as w:
+        tmp = w.path
         if on_stage:
             on_stage("writing results.parquet and summary.csv")
-        results.to_parquet(tmp / "results.parquet", index=False)
-        summary.to_csv(tmp / "summary.csv", index=False)
-        files = ["results.parquet", "summary.csv"]
+        results.to_parquet(tmp / schema.SIM_RESULTS.parquet, index=False)
+        w.rows[schema.SIM_RESULTS.parquet] = len(results)
+        w.table(schema.SIM_SUMMARY, summary)
+        files = [schema.SIM_RESULTS.parquet, schema.SIM_SUMMARY.csv]
         if plots:
             if on_stage:
                 on_stage("drawing indices.png and market.png")
             files += plot_summary(summary, tmp)
-        files.append("simulation.json")
-        metadata = {**metadata, "files": files}
-        (tmp / "simulation.json").write_text(json.dumps(jsonable(metadata), indent=2) + "\n", encoding="utf-8")
+        files.append(schema.SIM_JSON)
+        w.json(schema.SIM_JSON, {**metadata, "files": files})
     return Path(out)
 
 
@@ -70,7 +73,7 @@ def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
 
     idx, market = headline_metrics(summary["metric"].unique())
     written = []
-    for name, metrics in (("indices.png", idx), ("market.png", market)):
+    for name, metrics in zip(schema.SIM_PLOTS, (idx, market), strict=True):
         if not metrics:
             continue
         ncol = 3 if len(metrics) > 4 else 2

@@ -12,6 +12,7 @@ import pytest
 from commonground.allocate import allocate
 from commonground.io.schema import write_manifest
 from commonground.measure import measure_allocation
+from commonground.policy import load_policy
 from commonground.report import render_report, write_comparison_report, write_report
 from commonground.report.allocation import map_section, skipped_section
 from commonground.report.data import AllocationData
@@ -19,6 +20,7 @@ from commonground.report.figures import new_figure, to_svg
 from commonground.report.outcomes import outcome_table, reason_category
 from commonground.scenarios import get_scenario
 
+from .conftest import tiny_inputs
 from .helpers import card, check_page, section_ids
 
 SECTIONS = {"key-numbers", "welfare-and-the-price-of-diversity", "who-was-housed", "who-was-skipped-and-why",
@@ -167,12 +169,9 @@ def test_block_coordinates_from_memory_blocks_csv_or_inputs(tiny, tmp_path):
         housed.groupby("block_id")["lat"].first().to_dict())
     # Without lat/lng anywhere: no coordinates, no map; a blocks.csv brings them back (rows without numbers are
     # dropped and reported as missing).
-    for name in ("allocation.csv", "allocation.parquet"):
-        f = tmp_path / "run" / name
-        if f.suffix == ".csv":
-            pd.read_csv(f).drop(columns=["lat", "lng"]).to_csv(f, index=False)
-        elif f.is_file():
-            pd.read_parquet(f).drop(columns=["lat", "lng"]).to_parquet(f, index=False)
+    bare = allocate(tiny_inputs(tmp_path / "bare-inputs", coordinates=False), load_policy("sg-eip-2010"), "ballot",
+                    seed=1)
+    bare.write(tmp_path / "run", force=True)
     alone = AllocationData.from_folder(tmp_path / "run", coordinate_folders=(tmp_path,))
     assert alone.blocks is None and not map_section([alone]).blocks
     pd.DataFrame({"block_id": ["B1", "B2"], "lat": [1.3, None], "lng": [103.9, 103.9]}).to_csv(

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commonground.cli import app
+from commonground.io.schema import write_manifest
 from commonground.report import write_report
 
 pytestmark = pytest.mark.browser
@@ -114,6 +115,7 @@ def test_simulation_report_in_chromium(chromium_browser, tmp_path):
     folder.mkdir()
     pd.DataFrame(rows, columns=["scenario", "policy", "replicate", "year", "metric", "value"]).to_csv(
         folder / "results.csv", index=False)
+    write_manifest(folder, "simulation")  # a simulation folder assembled by hand, declared as one
     html = write_report(folder)
     page = _open(chromium_browser, html, "simulation")
     _verdict_on_first_screen(page)

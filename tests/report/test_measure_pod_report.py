@@ -115,6 +115,7 @@ def test_price_of_diversity_folder(tmp_path):
     pd.DataFrame({"mechanism": ["optimal", "optimal"], "group": ["Chinese", "Malay"],
                   "share_housed": [0.5, 0.0]}).to_csv(tmp_path / "groups.csv", index=False)
     (tmp_path / "price_of_diversity.json").write_text(json.dumps({**POD, "ballot_price_of_diversity_mean": 0.98}))
+    write_manifest(tmp_path, "price-of-diversity")
     html = render_report(tmp_path)
     assert "Caution: optimal houses no Malay applicant." in html
     assert "The price of diversity of the ballot is below 1 (0.9800)" in html

@@ -124,6 +124,7 @@ def test_verdict_decomposition_and_costs(tmp_path):
                 rows.append(("town", pol, r, y, "sellers_refused_by_cap", 2.0 if pol == "caps" else 0.0))
     pd.DataFrame(rows, columns=["scenario", "policy", "replicate", "year", "metric", "value"]).to_csv(
         tmp_path / "results.csv", index=False)
+    write_manifest(tmp_path, "simulation")
     html = render_report(tmp_path)
     check_page(html)
     assert section_ids(html)[0] == "verdict"

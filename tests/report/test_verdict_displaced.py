@@ -182,3 +182,24 @@ def test_verdict_with_one_unit_of_new_homes(tmp_path):
     d.composition = d.composition[~d.composition["unit_id"].isin(["B1"])]  # only B2 (new) left
     text = " ".join(verdict_sentences(Pair(d, None), "ethnicity"))
     assert "new homes" in text and "Mix of the households" not in text
+
+
+def test_existing_blocks_over_a_cap_match_a_recount_from_the_inputs(demo_dir):
+    """Residents per block and group counted from inputs/flats.csv (occupant_ethnicity), against caps.csv's
+    max_count: the (block, limit) pairs already over before the allocation are exactly those the verdict lists."""
+    from commonground.report.data import AllocationData
+    from commonground.report.verdict import over_cap_before
+
+    flats = pd.read_csv(demo_dir / "inputs" / "flats.csv", dtype=str, keep_default_na=False)
+    caps = pd.read_csv(demo_dir / "with-caps" / "caps.csv", dtype={"unit_id": str})
+    members = {"Chinese": ["Chinese"], "Malay": ["Malay"], "Indian/Others": ["Indian", "Others"]}
+    expected = set()
+    for row in caps[(caps["level"] == "block") & (caps["attribute"] == "ethnicity")].itertuples():
+        residents = flats[(flats["block_id"] == row.unit_id)
+                          & flats["occupant_ethnicity"].isin(members[row.limit])]
+        if len(residents) > row.max_count:
+            expected.add((row.unit_id, row.limit))
+    got = over_cap_before(AllocationData.from_folder(demo_dir / "with-caps"))
+    got = set(zip(got.loc[got["level"] == "block", "unit_id"], got.loc[got["level"] == "block", "limit"],
+                  strict=True))
+    assert expected and got == expected

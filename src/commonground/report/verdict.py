@@ -138,32 +138,37 @@ def limit_values(label: str, values: list[str]) -> list[str]:
 def over_cap_before(r: AllocationData) -> pd.DataFrame:
     """Cap limits already exceeded by the existing residents: level, unit, limit, cap, residents of the group
     before, the most the cap allows, households of the group the allocation added, and whether the unit had
-    new homes."""
+    new homes. Vectorised (a merge per attribute and level), so it stays fast with thousands of blocks."""
     cols = ["level", "unit_id", "limit", "share_limit", "before", "max_count", "added", "had_new_homes"]
     if not r.has_caps:
         return pd.DataFrame(columns=cols)
     comp = r.composition
-    rows = []
+    parts = []
     for (attribute, level), caps in r.caps.groupby(["attribute", "level"], sort=False):
         sub = comp[(comp["attribute"] == attribute) & (comp["level"] == level)]
-        before = sub.pivot_table(index="unit_id", columns="value", values="count_before", aggfunc="sum",
-                                 fill_value=0)
-        after = sub.pivot_table(index="unit_id", columns="value", values="count", aggfunc="sum", fill_value=0)
+        values = [str(v) for v in sub["value"].dropna().unique()]
+        members = pd.DataFrame([(lim, v) for lim in caps["limit"].astype(str).unique()
+                                for v in limit_values(lim, values)], columns=["limit", "value"])
+        if members.empty:
+            continue
+        counts = (sub.assign(value=sub["value"].astype(str), unit_id=sub["unit_id"].astype(str))
+                  .merge(members, on="value")
+                  .groupby(["unit_id", "limit"], as_index=False)[["count_before", "count"]].sum()
+                  .rename(columns={"count_before": "group_before", "count": "group_after"}))
+        m = caps.assign(unit_id=caps["unit_id"].astype(str), limit=caps["limit"].astype(str)).merge(
+            counts, on=["unit_id", "limit"], how="inner")
+        m = m[m["group_before"] > m["max_count"]]
+        if m.empty:
+            continue
         units = unit_table(r, str(attribute), str(level))
-        values = [str(v) for v in before.columns]
-        for row in caps.itertuples(index=False):
-            vals = limit_values(str(row.limit), values)
-            uid = row.unit_id
-            if not vals or uid not in before.index:
-                continue
-            b = int(before.loc[uid, vals].sum())
-            if b <= int(row.max_count):
-                continue
-            rows.append({"level": level, "unit_id": uid, "limit": row.limit, "share_limit": row.share_limit,
-                         "before": b, "max_count": int(row.max_count),
-                         "added": int(after.loc[uid, vals].sum()) - b,
-                         "had_new_homes": bool(units.loc[uid, "new_homes"] > 0)})
-    return pd.DataFrame(rows, columns=cols)
+        units.index = units.index.astype(str)
+        parts.append(pd.DataFrame({
+            "level": level, "unit_id": m["unit_id"].to_numpy(), "limit": m["limit"].to_numpy(),
+            "share_limit": m["share_limit"].to_numpy(), "before": m["group_before"].astype(int).to_numpy(),
+            "max_count": m["max_count"].astype(int).to_numpy(),
+            "added": (m["group_after"] - m["group_before"]).astype(int).to_numpy(),
+            "had_new_homes": (units["new_homes"].reindex(m["unit_id"]).fillna(0) > 0).to_numpy()}))
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 
 # -- the panel ---------------------------------------------------------------------------------------------------

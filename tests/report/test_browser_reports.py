@@ -159,3 +159,21 @@ def test_measurement_report_search_and_pages_in_chromium(chromium_browser, tmp_p
     assert visible.first.inner_text().startswith("R069")
     _pdf_keeps_every_column(page, "measurement")
     page.close()
+
+
+def test_price_of_diversity_report_in_chromium(chromium_browser, tmp_path):
+    out = tmp_path / "pod"
+    res = CliRunner().invoke(app, ["price-of-diversity", "--scenario", "sg-bto", "--seeds", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = write_report(out)
+    page = _open(chromium_browser, html, "price-of-diversity")
+    s = json.loads((out / "price_of_diversity.json").read_text())
+    cards = page.eval_on_selector_all(".card", "els => Object.fromEntries(els.map(e => "
+                                               "[e.querySelector('.label').textContent, "
+                                               "e.querySelector('.value').textContent]))")
+    assert cards["price of diversity (optimal)"] == f"{s['price_of_diversity']:.4f}"
+    groups = pd.read_csv(out / "groups.csv")
+    if (groups["share_housed"] == 0).any():  # docs/price_of_diversity.md: the optimum houses no "Others"
+        assert page.locator(".caution").count() > 0
+    _pdf_keeps_every_column(page, "price-of-diversity")
+    page.close()

@@ -174,8 +174,7 @@ def test_trap1_no_caps_keeps_the_bands(tmp_path):
     want = allocate(sc.problem, sc.policy.without_caps(), "cbl", seed=2)
     got = pd.read_csv(out / "allocation.csv", dtype=str, keep_default_na=False)
     assert (got["status"] == "allocated").sum() == want.n_allocated
-    assert list(got["flat_id"].replace("", None)) == [None if f < 0 else sc.problem.development.flat_ids[f]
-                                                      for f in want.flat_of]
+    assert list(got["flat_id"]) == ["" if f < 0 else sc.problem.development.flat_ids[f] for f in want.flat_of]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["binding_caps"] == 0 and "no caps" in summary["policy"]
 
@@ -247,11 +246,14 @@ def test_trap2_registration_date_gives_waiting_days_with_a_named_reference_date(
     # cbl: same band, so the longest wait (h1) comes first on the shortlist.
     r = allocate(problem, Policy(name="p"), "cbl")
     assert int(np.argmin(r.queue_position)) == 1
+    with pytest.raises(InputError, match="after the reference date"):
+        read_problem(small_flats(tmp_path), hh, reference_date="2024-01-15")
     bad = households_file(tmp_path, registration_date=["2024-01-01", "01/02/2024", "2024-01-31"])
     with pytest.raises(InputError, match=r"row 3.*registration_date.*YYYY-MM-DD"):
         read_problem(small_flats(tmp_path), bad)
-    with pytest.raises(InputError, match="after the reference date"):
-        read_problem(small_flats(tmp_path), hh, reference_date="2024-01-15")
+    bad = households_file(tmp_path, registration_date=["2024-01-01", "2024-01-02"], waiting_days=["1", "2"])
+    with pytest.raises(InputError, match="not both"):
+        read_problem(small_flats(tmp_path), bad)
 
 
 def test_trap2_near_miss_of_a_known_column_is_an_error(tmp_path):

@@ -81,10 +81,12 @@ class Allocation:
             "queue_position": np.where(self.queue_position > 0, self.queue_position, pd.NA),
             "utility": self.household_utility(),
             "priority": hh.priority,
+            "waiting_days": hh.waiting_days,
             "ballot_chances": hh.ballot_chances,
         })
         df["queue_position"] = df["queue_position"].astype("Int64")
-        for a, v in hh.attributes.items():
+        # Group attributes, then the input's other columns verbatim (carried through, never grouped).
+        for a, v in [*hh.attributes.items(), *hh.carried.items()]:
             if a not in df.columns:
                 df[a] = v
         return df
@@ -236,8 +238,16 @@ class Allocation:
             "skip_reasons": {str(k): int(v) for k, v in self.skip_reasons().head(20).items()},
             "binding_caps": int(caps["binding"].sum()) if len(caps) else 0,
             "groups": self.group_outcomes().to_dict(orient="records"),
+            "notes": list(self.info.get("notes", [])),
+            "inputs": self._inputs(),
             "info": self.info,
         })
+
+    def _inputs(self) -> dict[str, Any]:
+        """How the households were read: grouped attributes, carried columns, waiting-time reference date."""
+        hh = self.problem.households
+        return {"attributes": list(hh.attributes), "carried_columns": list(hh.carried),
+                "waiting_days_reference_date": hh.reference_date}
 
     # -- output ------------------------------------------------------------------------------------
     def write(self, out_dir: str | Path, *, parquet: bool = True) -> Path:

@@ -79,7 +79,7 @@ def read_columns(df: pd.DataFrame, *, source: str, attributes: Iterable[str] | N
         names = list(dict.fromkeys(str(a) for a in attributes))
         absent = [a for a in names if a not in df.columns]
         if absent:
-            raise InputError(f"no column '{absent[0]}' for the attribute the policy or --attributes names "
+            raise InputError(f"households have no attribute '{absent[0]}', which the policy or --attributes names "
                              f"(columns: {', '.join(map(str, df.columns))})", source=source)
         known = [a for a in names if a in KNOWN_COLUMNS]
         if known:

@@ -84,20 +84,21 @@ def check_categories(policy: Policy, hh: Households) -> None:
         if vals is None or policy.unknown.get(attr) == "uncapped":
             continue
         declared = policy.groups.get(attr)
-        if declared is not None:
-            bad = ~pd.Series(vals).isin(declared).to_numpy()
-            where = f"outside policy '{policy.name}''s groups for '{attr}' ({', '.join(declared)})"
-        else:
-            bad = np.asarray(vals == BLANK, dtype=bool)
-            where = f"blank for '{attr}', which policy '{policy.name}' caps"
+        bad = (~pd.Series(vals).isin(declared).to_numpy() if declared is not None
+               else np.asarray(vals == BLANK, dtype=bool))
         if not bad.any():
             continue
-        values = [str(v) for v in pd.unique(vals[bad])]
-        listing = _listing(values, list(declared)) if declared is not None else "blank"
-        raise PolicyError(f"{int(bad.sum())} households have a value {where}: {listing}; fix the data, or add "
-                          f'unknown = {{ {attr} = "uncapped" }} to the policy to keep them as their own, never '
-                          "capped, group", source=hh.source or None, row=_row(hh, int(np.flatnonzero(bad)[0])),
-                          column=attr)
+        n = int(bad.sum())
+        who = f"{n} household{'s' if n > 1 else ''}"
+        if declared is not None:
+            values = [str(v) for v in pd.unique(vals[bad])]
+            what = (f"unknown group {_listing(values, list(declared))} for '{attr}' in {who}: policy "
+                    f"'{policy.name}' knows {', '.join(declared)}")
+        else:
+            what = f"blank value for '{attr}' in {who}: policy '{policy.name}' caps '{attr}'"
+        raise PolicyError(f'{what}; fix the data, or add unknown = {{ {attr} = "uncapped" }} to the policy to keep '
+                          "them as their own, never capped, group", source=hh.source or None,
+                          row=_row(hh, int(np.flatnonzero(bad)[0])), column=attr)
 
 
 def check_households(policy: Policy, hh: Households) -> None:

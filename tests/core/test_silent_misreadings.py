@@ -153,11 +153,11 @@ def test_trap1_unknown_priority_values_are_an_error_with_the_closest_known_value
         assert "'C'" not in msg.split("known")[0]
 
 
-def test_trap1_cbl_with_bands_but_no_order_is_an_error():
-    """Trap 1: `--policy none` under cbl silently dropped the band order; now it says so and stops."""
+def test_trap1_cbl_with_bands_but_no_order_says_so():
+    """Trap 1: `--policy none` under cbl silently dropped the band order; now its summary says so."""
     problem = banded_problem(["A", "B", "A"])
-    with pytest.raises(PolicyError, match="priority_order"):
-        allocate(problem, load_policy("none"), "cbl")
+    notes = allocate(problem, load_policy("none"), "cbl").summary()["notes"]
+    assert any("ignores the households' priority bands" in n and "--no-caps" in n for n in notes), notes
 
 
 def test_trap1_no_caps_keeps_the_bands(tmp_path):

@@ -3,9 +3,9 @@
 Homes are advertised in cycles; each household not yet housed bids for up to ``max_bids`` of the
 advertised homes it likes best (ties: flat order in the file); each home goes to the bidder highest on the
 shortlist — priority band first (the policy's ``priority_order``; a blank band last; a band the policy does
-not know is an error, and so are bands under a policy with no ``priority_order``), then longest waiting time,
-then a seeded random tie-break — whom the caps allow. Homes not let are advertised again next cycle; after the last
-batch, cycles of re-advertising go on until one lets nothing or ``max_cycles`` is reached.
+not know is an error; under a policy with no ``priority_order`` all are one band, and a note says so), then
+longest waiting time, then a seeded random tie-break — whom the caps allow. Homes not let are advertised again
+next cycle; after the last batch, cycles of re-advertising go on until one lets nothing or ``max_cycles`` is reached.
 Processing bidders in shortlist order, each taking its best bid home still free, gives exactly that.
 """
 
@@ -19,7 +19,7 @@ from commonground.allocate.selection import reasons
 from commonground.model.preferences import BlockUtilities
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
-from commonground.policy.checks import require_bands, waiting_note
+from commonground.policy.checks import priority_notes, waiting_note
 from commonground.policy.state import CapState
 
 
@@ -37,7 +37,6 @@ def choice_based_lettings(problem: Problem, policy: Policy, *, seed: int | None 
     """Let the vacant flats over ``cycles`` advertising rounds with up to ``max_bids`` bids each."""
     rng = np.random.default_rng(seed)
     dev = problem.development
-    require_bands(policy, problem.households, "cbl")
     caps = CapState.build(policy, dev, problem.households)
     order = shortlist_order(problem, policy, rng)
     vacant = np.flatnonzero(~dev.occupied)
@@ -77,11 +76,11 @@ def choice_based_lettings(problem: Problem, policy: Policy, *, seed: int | None 
     position[order] = np.arange(1, problem.n_households + 1)
     return Allocation(problem=problem, policy=policy, mechanism="cbl", seed=seed, flat_of=flat_of, reason=why,
                       queue_position=position, info={"cycles": rounds, "max_bids": max_bids,
-                                                     **_notes(problem)})
+                                                     **_notes(problem, policy)})
 
 
-def _notes(problem: Problem) -> dict:
-    notes = waiting_note(problem.households)
+def _notes(problem: Problem, policy: Policy) -> dict:
+    notes = [*priority_notes(problem.households, policy, "cbl"), *waiting_note(problem.households)]
     return {"notes": notes} if notes else {}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from commonground.allocate import MECHANISMS, allocate
 from commonground.cli.common import console, guarded, progress
@@ -56,5 +57,6 @@ def allocate_command(
         result.write(out)
         bar.update(task, advance=1)
     print_notes(result)
-    console.print(summary_table({mechanism: result}, title=f"{mechanism} under {pol.name}"))
-    console.print(f"wrote {out}/allocation.csv, composition.csv, caps.csv, groups.csv, summary.json (+ Parquet)")
+    console.print(summary_table({mechanism: result}, title=escape(f"{mechanism} under {pol.name}")))
+    console.print(f"wrote {out}/allocation.csv, composition.csv, caps.csv, groups.csv, summary.json (+ Parquet)",
+                  markup=False)

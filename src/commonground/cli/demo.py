@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from commonground.allocate import allocate
 from commonground.cli.common import console, guarded, progress
+from commonground.cli.inputs import print_notes
 from commonground.cli.summary import summary_table
 from commonground.scenarios import SCENARIOS, get_scenario
 
@@ -39,11 +41,12 @@ def demo_command(
             bar.advance(task)
         _report(out, results)
         bar.advance(task)
-    console.print(f"[bold]{sc.name}[/]: {sc.description}")
-    console.print(summary_table(results, title=f"{mech}, seed {seed}: policy {sc.policy.name} vs no caps"))
+    print_notes(results["with caps"])
+    console.print(f"[bold]{escape(sc.name)}[/]: {escape(sc.description)}")
+    console.print(summary_table(results, title=escape(f"{mech}, seed {seed}: policy {sc.policy.name} vs no caps")))
     (out / "demo.json").write_text(json.dumps({k: v.summary() for k, v in results.items()}, indent=2,
                                               default=str) + "\n")
-    console.print(f"wrote {out}/with-caps/, {out}/without-caps/, {out}/inputs/ and {out}/demo.json")
+    console.print(f"wrote {out}/with-caps/, {out}/without-caps/, {out}/inputs/ and {out}/demo.json", markup=False)
 
 
 def _report(out: Path, results: dict) -> None:
@@ -53,4 +56,4 @@ def _report(out: Path, results: dict) -> None:
     except ImportError:
         return
     path = write_comparison_report(results, out / "report.html")
-    console.print(f"report: {path}")
+    console.print(f"report: {path}", markup=False)

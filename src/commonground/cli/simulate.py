@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from commonground.cli.common import console, guarded, progress
 
@@ -43,9 +44,10 @@ def simulate_command(
         _, summary = run_simulation(sim, out, scheduler=where, n_workers=workers,
                                     on_done=lambda: bar.advance(task))
     last = summary[summary["year"] == summary["year"].max()]
-    console.print(f"[bold]{sim.name}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
+    console.print(f"[bold]{escape(sim.name)}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
                   f"{sim.replicates} replicate(s), {sim.years} {'steps' if sim.model == 'schelling' else 'years'}")
     key = "similar_share" if sim.model == "schelling" else "block.theil_h"
     for r in last[last["metric"] == key].itertuples():
-        console.print(f"  {r.scenario} · {r.policy}: {key} {r.mean:.3f} (5–95 %: {r.q05:.3f}–{r.q95:.3f})")
-    console.print(f"wrote {out}/results.parquet, summary.csv, plots and simulation.json")
+        console.print(f"  {escape(str(r.scenario))} · {escape(str(r.policy))}: {key} {r.mean:.3f} "
+                      f"(5–95 %: {r.q05:.3f}–{r.q95:.3f})")
+    console.print(f"wrote {out}/results.parquet, summary.csv, plots and simulation.json", markup=False)

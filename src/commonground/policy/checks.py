@@ -6,7 +6,8 @@
 * **Unknown categories**: a household whose value of a capped attribute is outside the policy's declared
   groups (or blank, where no groups are declared) is an error unless the policy says
   ``unknown = { attribute = "uncapped" }``; the error counts them and names the first line.
-* **Notes**: a mechanism that does not use the bands (the ballot, the optimum) says so.
+* **Notes**: a mechanism that does not use the bands (the ballot, the optimum; cbl under a policy with no
+  ``priority_order``) says so.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def closest(value: str, known: Sequence[str]) -> str | None:
 def _listing(values: Sequence[str], known: Sequence[str], limit: int = 6) -> str:
     parts = []
     for v in values[:limit]:
+        if v == BLANK:
+            parts.append("blank")
+            continue
         c = closest(v, known)
         parts.append(f"'{v}' (closest '{c}')" if c else f"'{v}'")
     more = f" and {len(values) - limit} more" if len(values) > limit else ""
@@ -70,7 +74,7 @@ def check_priorities(policy: Policy, hh: Households) -> None:
     bad = (prio != "") & ~pd.Series(prio).isin(known).to_numpy()
     if not bad.any():
         return
-    values = list(pd.unique(prio[bad]))
+    values = sorted(map(str, pd.unique(prio[bad])))
     raise PolicyError(f"{int(bad.sum())} households have priority values policy '{policy.name}' does not know: "
                       f"{_listing(values, known)}; known: {', '.join(known)} (rename them in the data, or list "
                       "them in the policy's priority_order)", source=hh.source or None,
@@ -91,7 +95,7 @@ def check_categories(policy: Policy, hh: Households) -> None:
         n = int(bad.sum())
         who = f"{n} household{'s' if n > 1 else ''}"
         if declared is not None:
-            values = [str(v) for v in pd.unique(vals[bad])]
+            values = sorted(str(v) for v in pd.unique(vals[bad]))
             what = (f"unknown group {_listing(values, list(declared))} for '{attr}' in {who}: policy "
                     f"'{policy.name}' knows {', '.join(declared)}")
         else:
@@ -111,20 +115,16 @@ def has_bands(hh: Households) -> bool:
     return bool((np.asarray(hh.priority, dtype=object) != "").any())
 
 
-def require_bands(policy: Policy, hh: Households, mechanism: str) -> None:
-    """A mechanism that orders by band (cbl) refuses banded households under a policy that orders none."""
-    if has_bands(hh) and not policy.priority_order:
-        values = ", ".join(map(str, pd.unique(hh.priority[hh.priority != ""])[:6]))
-        raise PolicyError(f"{mechanism}: households have priority bands ({values}) but policy '{policy.name}' "
-                          "gives no priority_order, so they would be ignored; use a policy that orders them "
-                          "(--no-caps keeps a policy's bands and drops only its caps)")
-
-
 def priority_notes(hh: Households, policy: Policy, mechanism: str) -> list[str]:
     """What a mechanism that does not order by band leaves unused (for its summary and stderr)."""
     if not has_bands(hh):
         return []
     base = mechanism.split("-")[0]
+    if base == "cbl":
+        if policy.priority_order:
+            return []
+        return [f"cbl ignores the households' priority bands: policy '{policy.name}' gives no priority_order, so "
+                "all are one band (--no-caps keeps a policy's bands and drops only its caps)"]
     if policy.priority_order:
         how = ("its queue is random; priority_shares reserve places" if base == "ballot" and policy.priority_shares
                else "its queue is random" if base == "ballot" else "it maximises total utility")

@@ -21,7 +21,7 @@ from commonground.cli import app
 from commonground.errors import InputError, PolicyError
 from commonground.io import read_problem, read_table
 from commonground.model import Development, Households, Problem
-from commonground.policy import Policy, load_policy, policy_from_toml
+from commonground.policy import Policy, load_policy, policy_from_toml, policy_to_toml
 from commonground.scenarios import get_scenario
 from commonground.simulate import simulation_from_dict
 
@@ -288,6 +288,7 @@ def test_trap3_blank_and_undeclared_values_error_by_default_and_can_be_uncapped(
     assert g.loc["Malay", "allocated"] == 10
     assert g.loc["(blank)", "allocated"] == 5 and g.loc["Prefer not to say", "allocated"] == 5
     assert loose.without_caps().unknown == {"ethnicity": "uncapped"}
+    assert policy_from_toml(policy_to_toml(loose)).unknown == {"ethnicity": "uncapped"}
     with pytest.raises(PolicyError, match="'error' or 'uncapped'"):
         policy_from_toml('name = "x"\nunknown = { ethnicity = "ignore" }\n')
 
@@ -347,6 +348,12 @@ def test_trap8_simulation_numbers_must_be_finite_and_hold_in_memory(value):
 def test_trap8_huge_counts_are_errors(section, key, value):
     with pytest.raises(InputError, match=key):
         simulation_from_dict({"name": "t", "years": 2, "replicates": 1, section: {key: value}})
+
+
+def test_trap8_huge_schelling_grid_is_an_error():
+    with pytest.raises(InputError, match="schelling"):
+        simulation_from_dict({"name": "t", "model": "schelling", "years": 2, "replicates": 1,
+                              "schelling": {"width": 100_000, "height": 100_000}})
 
 
 def test_trap8_simulate_cli_gives_exit_2_not_a_traceback(tmp_path):

@@ -40,7 +40,7 @@ def simulate_command(
     where = "inprocess" if in_process else (scheduler or "local")
     n = len(make_tasks(sim))
     with progress() as bar:
-        task = bar.add_task(f"{sim.name}: {n} runs ({where})", total=n)
+        task = bar.add_task(escape(f"{sim.name}: {n} runs ({where})"), total=n)
         _, summary = run_simulation(sim, out, scheduler=where, n_workers=workers,
                                     on_done=lambda: bar.advance(task))
     last = summary[summary["year"] == summary["year"].max()]

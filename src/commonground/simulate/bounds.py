@@ -55,3 +55,17 @@ def check_bounds(p: Any) -> None:
          f"must be ≤ {MAX_VIEWINGS_PER_MONTH:,}")
     need(mk.max_search_years <= MAX_YEARS, "market.max_search_years", f"must be ≤ {MAX_YEARS:,}")
     need(mk.buyback_after_months <= MAX_MONTHS, "market.buyback_after_months", f"must be ≤ {MAX_MONTHS:,}")
+
+
+MAX_GRID_NEIGHBOURS = 50_000_000   # cells × neighbours of the Schelling grid (the neighbour table's size)
+MAX_STEPS = 100_000
+
+
+def check_schelling_bounds(p: Any, steps: int) -> None:
+    """The Schelling grid's neighbour table and the number of steps must fit (``p``: SchellingParams)."""
+    if steps > MAX_STEPS:
+        raise InputError(f"'years' (steps of the Schelling model) must be ≤ {MAX_STEPS:,}, got {steps:,}")
+    size = p.width * p.height * ((2 * min(p.radius, max(p.width, p.height)) + 1) ** 2 - 1)
+    if size > MAX_GRID_NEIGHBOURS:
+        raise InputError(f"[schelling] width × height × neighbours is {size:,}, more than the "
+                         f"{MAX_GRID_NEIGHBOURS:,} a simulation may hold")

@@ -42,7 +42,7 @@ from typing import Any
 
 from commonground.errors import InputError, PolicyError
 from commonground.policy import load_policy
-from commonground.simulate.bounds import MAX_REPLICATES
+from commonground.simulate.bounds import MAX_REPLICATES, check_schelling_bounds
 from commonground.simulate.params import POLICY_KINDS, PolicySpec, TownParams, params_from_dict
 from commonground.simulate.schelling import SchellingParams
 from commonground.simulate.town import default_shares
@@ -171,6 +171,7 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
                 params = SchellingParams(**sch)
             except TypeError as e:
                 raise InputError(f"{where}: [schelling] {e}") from None
+            check_schelling_bounds(params, years)
         scenarios.append((name, params))
     pol_list = data.get("policies", [{"name": "none", "kind": "none"}])
     if not isinstance(pol_list, list) or not pol_list:

@@ -220,6 +220,14 @@ def test_trap2_other_columns_are_carried_not_grouped(tmp_path):
     frame = r.households_frame()
     assert list(frame["postcode"]) == [f"PC{i}" for i in range(n)]
     assert set(r.group_outcomes()["attribute"]) == {"ethnicity"}
+    # Named by nobody, nothing is grouped, and the CLI says which columns it carried instead.
+    res = runner.invoke(app, ["allocate", "--flats", str(small_flats(tmp_path)), "--households", str(hh),
+                              "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "ethnicity, postcode carried through" in one_line(res)
+    assert pd.read_csv(tmp_path / "o" / "groups.csv").empty
+    rep = runner.invoke(app, ["report", str(tmp_path / "o")])       # an ungrouped result still has a report
+    assert rep.exit_code == 0, rep.output
 
 
 def test_trap2_attribute_with_too_many_values_is_an_error(tmp_path):

@@ -154,7 +154,10 @@ class Allocation:
                     "share": (after.to_numpy() / np.maximum(units, 1)[:, None]).ravel(),
                     "cap": np.tile(np.array([caps[v] for v in after.columns], dtype=float), n_u),
                 }))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        cols = ["level", "unit_id", "units", "attribute", "value", "count_before", "count", "share_before", "share",
+                "cap"]
+        # No group attributes (none capped or named): the table is empty but keeps its columns for readers.
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
     def _cap_share(self, attribute: str, level: str, value: str) -> float:
         shares = [lim.share for cap in self.policy.caps if cap.attribute == attribute and cap.level == level

@@ -38,6 +38,10 @@ def read_inputs(flats: Path, households: Path, preferences: Path | None, policy:
     problem = read_problem(flats, households, preferences, attributes=names, max_groups=max_groups,
                            reference_date=reference_date)
     hh = problem.households
+    carried = [c for c in hh.carried if c != "registration_date"]
+    if not hh.attributes and carried:
+        note(f"no group attributes (the policy caps none and --attributes names none): {', '.join(carried[:6])} "
+             "carried through to the outputs, not grouped")
     if hh.reference_date:
         how = "given" if reference_date else "the latest registration date; --reference-date to change"
         note(f"waiting_days counted from registration_date to {hh.reference_date} ({how})")

@@ -11,6 +11,8 @@ from rich.table import Table
 from commonground.cli.common import console, guarded, progress
 from commonground.cli.inputs import ATTRIBUTES_HELP, MAX_GROUPS_HELP, REFERENCE_DATE_HELP, read_inputs
 from commonground.errors import InputError
+from commonground.io.atomic import check_target
+from commonground.io.schema import input_fingerprints
 from commonground.measure.fairness import fairness_table
 from commonground.measure.welfare import price_of_diversity
 from commonground.model.household_schema import MAX_GROUPS
@@ -37,10 +39,15 @@ def price_of_diversity_command(
     max_groups: int = typer.Option(MAX_GROUPS, "--max-groups", min=1, help=MAX_GROUPS_HELP),
     reference_date: str | None = typer.Option(None, "--reference-date", help=REFERENCE_DATE_HELP),
     out: Path | None = typer.Option(None, "--out", help="Folder for price_of_diversity.json, ballots.csv, "
-                                                       "groups.csv, fairness.csv"),
+                                                       "groups.csv, fairness.csv, manifest.json"),
+    force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
 ) -> None:
     """Welfare of the optimal assignment and of the ballot, with and without the caps, and the price of
     diversity (optimal welfare without caps / with caps; Benabbou et al., AAMAS 2018)."""
+    if out is not None:
+        check_target(out, force=force)  # before the long run, not after it
+    inputs = input_fingerprints(flats=flats, households=households, preferences=preferences,
+                                policy=policy if policy.endswith(".toml") else None)
     if flats is not None or households is not None:
         if scenario:
             raise InputError("give either --scenario or --flats/--households, not both")
@@ -53,6 +60,7 @@ def price_of_diversity_command(
         label = str(flats)
     else:
         sc = get_scenario(scenario or "sg-bto")
+        inputs["scenario"] = {"name": sc.name}
         problem, pol, label = sc.problem, (load_policy(policy) if policy else sc.policy), sc.name
     with progress() as bar:
         task = bar.add_task("optimal assignments", total=seeds + 2)
@@ -93,7 +101,6 @@ def price_of_diversity_command(
                        f"{r['mean_utility_applicant']:.3f}")
         console.print(gt)
     if out is not None:
-        result.write(out)
-        if fair is not None:
-            fair.to_csv(out / "fairness.csv", index=False)
-        console.print(f"wrote {out}/price_of_diversity.json, ballots.csv, groups.csv, fairness.csv", markup=False)
+        result.write(out, fairness=fair, force=force, inputs=inputs)
+        console.print(f"wrote {out}/price_of_diversity.json, ballots.csv, groups.csv, fairness.csv, manifest.json",
+                      markup=False)

@@ -271,6 +271,17 @@ def test_trap2_near_miss_of_a_known_column_is_an_error(tmp_path):
         read_problem(small_flats(tmp_path), hh)
 
 
+def test_trap2_input_column_named_like_an_output_column_is_an_error(tmp_path):
+    """Trap 2: a households column called 'status' would be silently shadowed in allocation.csv."""
+    from commonground.io import schema
+    from commonground.model.household_schema import KNOWN_COLUMNS, OUTPUT_COLUMNS
+
+    assert set(schema.ALLOCATION_TABLE.columns) == set(KNOWN_COLUMNS) - {"registration_date"} | set(OUTPUT_COLUMNS)
+    hh = households_file(tmp_path, status=["new", "old"])
+    with pytest.raises(InputError, match="column 'status'"):
+        read_problem(small_flats(tmp_path), hh)
+
+
 # -- trap 3: unknown categories ----------------------------------------------------------------------------
 def test_trap3_blank_and_undeclared_values_error_by_default_and_can_be_uncapped(tmp_path):
     """Trap 3: blank or 'Prefer not to say' was a hard error with no documented way out; now a policy option

@@ -9,7 +9,8 @@
   :data:`MAX_GROUPS`) is an error that names it: a postcode or a date is not a group. A blank value becomes
   the group :data:`BLANK`; whether a policy may leave it uncapped is the policy's ``unknown`` option.
 * **Carried columns**: every other column is kept verbatim and written to the outputs, never grouped.
-* A column whose name is a near miss of a known one (``Waiting Days``) is an error, not an attribute.
+* A column whose name is a near miss of a known one (``Waiting Days``) is an error, not an attribute; so is one
+  named like a column the allocation output writes itself (``status``, ``flat_id``, …).
 
 Numbers must be finite and of a size that means something (see the ``MAX_*`` bounds); every error is one
 line naming the file, the CSV line and the column (docs/inputs.md).
@@ -27,6 +28,9 @@ import pandas as pd
 from commonground.errors import InputError
 
 KNOWN_COLUMNS = ("household_id", "priority", "ballot_chances", "waiting_days", "registration_date")
+#: Columns allocation.csv adds of its own (io/schema.py's ALLOCATION_TABLE): an input column of the same name
+#: would be shadowed in the output, so it is an error.
+OUTPUT_COLUMNS = ("flat_id", "block_id", "neighbourhood_id", "status", "reason", "queue_position", "utility")
 #: Most distinct values an attribute may have before it is treated as a mistake (a postcode, a date).
 MAX_GROUPS = 50
 #: The group a blank attribute value falls in (kept only where the policy allows it: ``unknown = "uncapped"``).
@@ -100,6 +104,9 @@ def _norm(name: str) -> str:
 def _check_column_names(df: pd.DataFrame, source: str) -> None:
     """A near miss of a known column (case, spaces, hyphens) would silently become a group: say so instead."""
     for c in df.columns:
+        if str(c) in OUTPUT_COLUMNS:
+            raise InputError(f"column '{c}' has the name of a column allocation.csv writes itself: rename it",
+                             source=source)
         n = _norm(c)
         if n in KNOWN_COLUMNS and c != n:
             raise InputError(f"column '{c}' looks like the known column '{n}': rename it to '{n}' "

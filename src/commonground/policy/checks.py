@@ -126,9 +126,11 @@ def priority_notes(hh: Households, policy: Policy, mechanism: str) -> list[str]:
         return [f"cbl ignores the households' priority bands: policy '{policy.name}' gives no priority_order, so "
                 "all are one band (--no-caps keeps a policy's bands and drops only its caps)"]
     if policy.priority_order:
-        how = ("its queue is random; priority_shares reserve places" if base == "ballot" and policy.priority_shares
-               else "its queue is random" if base == "ballot" else "it maximises total utility")
-        return [f"{base} ignores the priority bands ({', '.join(policy.priority_order)}): {how}"]
+        shares = ", ".join(policy.priority_shares)
+        how = (f"its queue is random, with places reserved for {shares} (priority_shares)"
+               if base == "ballot" and shares else "its queue is random" if base == "ballot"
+               else "it maximises total utility")
+        return [f"{base} ignores the priority bands of priority_order ({', '.join(policy.priority_order)}): {how}"]
     if not policy.priority_shares:
         return [f"{base} ignores the households' priority values: policy '{policy.name}' gives no priority_order "
                 "or priority_shares"]

@@ -22,9 +22,11 @@ def report_command(
     """Write a self-contained HTML report (key numbers, tables and plots) for an output folder."""
     import time
 
+    from rich.markup import escape
+
     from commonground.report import write_report
 
     t0 = time.monotonic()
     with err_console.status("report: starting") as status:
-        written = write_report(path, out, on_stage=lambda text: status.update(f"report: {text}"))
-    console.print(f"wrote {written} ({time.monotonic() - t0:.1f} s)")
+        written = write_report(path, out, on_stage=lambda text: status.update(escape(f"report: {text}")))
+    console.print(f"wrote {written} ({time.monotonic() - t0:.1f} s)", markup=False)

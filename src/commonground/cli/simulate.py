@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from commonground.cli.common import console, guarded, progress
 
@@ -46,21 +47,22 @@ def simulate_command(
     n = len(make_tasks(sim))
     head = f"{sim.name}: {n} runs ({where})"
     with progress() as bar:
-        task = bar.add_task(head, total=n)
+        task = bar.add_task(escape(head), total=n)
 
         def stage(text: str) -> None:
-            bar.update(task, description=f"{head}: {text}")
+            bar.update(task, description=escape(f"{head}: {text}"))
 
         def done() -> None:
-            bar.update(task, advance=1, description=f"{head}: running")
+            bar.update(task, advance=1, description=escape(f"{head}: running"))
 
         _, summary = run_simulation(sim, out, scheduler=where, n_workers=workers, on_done=done, on_stage=stage,
                                     plots=plots, force=force, inputs=inputs)
     last = summary[summary["year"] == summary["year"].max()]
-    console.print(f"[bold]{sim.name}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
+    console.print(f"[bold]{escape(sim.name)}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
                   f"{sim.replicates} replicate(s), {sim.years} {'steps' if sim.model == 'schelling' else 'years'}")
     key = "similar_share" if sim.model == "schelling" else "block.theil_h"
     for r in last[last["metric"] == key].itertuples():
-        console.print(f"  {r.scenario} · {r.policy}: {key} {r.mean:.3f} (5–95 %: {r.q05:.3f}–{r.q95:.3f})")
+        console.print(f"  {escape(str(r.scenario))} · {escape(str(r.policy))}: {key} {r.mean:.3f} "
+                      f"(5–95 %: {r.q05:.3f}–{r.q95:.3f})")
     console.print(f"wrote {out}/results.parquet, summary.csv, {'plots, ' if plots else ''}simulation.json and "
-                  "manifest.json")
+                  "manifest.json", markup=False)

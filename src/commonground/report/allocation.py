@@ -99,8 +99,9 @@ def welfare_section(results: list[AllocationData]) -> Section:
                               "can do this: when a cap skips a household, one further down the queue takes a home "
                               "it values more. It is not a gain the caps guarantee.", "warn"))
     elif len(results) == 1:
-        sec.add(paragraph("No uncapped run to compare with: run the same problem with policy 'none' (as "
-                          "'commonground demo' does) to see the price of diversity.", "note"))
+        sec.add(paragraph("No uncapped run to compare with: run the same problem and policy with --no-caps (it "
+                          "keeps the bands and drops only the caps, as 'commonground demo' does) to see the price of "
+                          "diversity.", "note"))
     return sec.add(html_table(df), paragraph("Mean utility per group is in the tables of the next section.", "note"))
 
 

@@ -71,12 +71,14 @@ def impact_section(results: list[AllocationData]) -> Section:
             if differ:
                 sec.add(paragraph(f"The queues differ for {differ:,} households, so part of the difference is the "
                                   "queue, not the caps.", "warn"))
-        for col in impact_columns(c.households, c.attributes):
+        columns = impact_columns(c.households, c.attributes)
+        for col in columns:
             t = impact_by(c.households, b.households, col)
-            sec.add(html_table(t, caption=f"Outcomes by {col}"))
-        if "waiting_days" not in c.households.columns:
-            sec.add(paragraph("allocation.csv has no waiting_days column, so outcomes by waiting time are not "
-                              "shown.", "note"))
+            sec.add(html_table(t, caption=f"Outcomes by {col}",
+                               percent={"share housed without caps", "share housed with caps"}))
+        if "waiting band" not in columns:
+            sec.add(paragraph("The applicants have no waiting times (waiting_days in the households file), so "
+                              "outcomes by waiting time are not shown.", "note"))
         sec.add(csv_link(d))
         sec.add(details(f"Every household whose outcome changed ({len(d):,})", html_table(d, full_source=CSV_NAME)))
     return sec

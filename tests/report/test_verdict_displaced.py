@@ -68,6 +68,13 @@ def test_displaced_table_matches_an_independent_recount(uk_demo_dir):
     by_band = Counter(cap[h]["priority"] for h in lost)
     tb = impact_by(c, b, "priority").set_index("priority")
     assert {k: int(v) for k, v in tb["lost a home"].items() if v} == dict(by_band)
+    # By waiting time (allocation.csv's waiting_days): years waited, counted by hand.
+    def years(h):
+        d = float(cap[h]["waiting_days"])
+        return "under 1 year" if d < 365 else "1-2 years" if d < 730 else "2-5 years" if d < 1825 else "5 years or more"
+    tw = impact_by(c, b, "waiting band").set_index("waiting band")
+    assert {k: int(v) for k, v in tw["lost a home"].items() if v} == dict(Counter(years(h) for h in lost))
+    assert "Outcomes by waiting band" in html
 
 
 def test_uk_verdict_says_homes_left_empty_and_who_lost_homes(uk_demo_dir):

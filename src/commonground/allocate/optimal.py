@@ -36,12 +36,14 @@ from commonground.allocate.queue import ballot_queue
 from commonground.allocate.result import Allocation
 from commonground.allocate.selection import serial_selection
 from commonground.allocate.welfare_milp import solve
+from commonground.model import preferences as P
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
+from commonground.policy.checks import priority_notes
 from commonground.policy.state import CapState
 
 NOT_CHOSEN = "not in the welfare-optimal assignment"
-NO_ACCEPTABLE = "no acceptable flat in this development"
+NO_ACCEPTABLE = P.NO_ACCEPTABLE
 
 
 def optimal(problem: Problem, policy: Policy, *, seed: int | None = 0, time_limit: float = 600.0,
@@ -81,7 +83,8 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
     flat_of = W.decode(model, sol.counts, rng)
     reason = np.full(problem.n_households, "", dtype=object)
     reason[(flat_of < 0) & (model.group_of >= 0)] = NOT_CHOSEN
-    reason[(flat_of < 0) & (model.group_of < 0)] = NO_ACCEPTABLE
+    none = np.flatnonzero((flat_of < 0) & (model.group_of < 0))
+    reason[none] = problem.no_acceptable_reason(none)
     info = {
         "method": sol.method,
         "solver": f"HiGHS {highs_version()}",
@@ -100,6 +103,9 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
         "cap_rows": int(len(model.cap_rows)),
         **sol.info,
     }
+    notes = priority_notes(problem.households, policy, name)
+    if notes:
+        info["notes"] = notes
     if start_welfare is not None and not model.network:
         info["warm_start_welfare"] = start_welfare
     return Allocation(problem=problem, policy=report_policy or policy, mechanism=name, seed=seed, flat_of=flat_of,
@@ -112,12 +118,16 @@ def _run_dense(problem: Problem, policy: Policy, seed: int | None, dense: DenseU
     acceptable = dense.acceptable
     reason = np.full(problem.n_households, "", dtype=object)
     reason[(flat_of < 0) & acceptable] = NOT_CHOSEN
-    reason[(flat_of < 0) & ~acceptable] = NO_ACCEPTABLE
+    none = np.flatnonzero((flat_of < 0) & ~acceptable)
+    reason[none] = problem.no_acceptable_reason(none)
     info = {"method": "assignment (SciPy linear_sum_assignment on the dense households × flats matrix)",
             "solver": "SciPy linear_sum_assignment", "status": "Optimal", "exact": True, "objective": welfare,
             "bound": welfare, "gap": 0.0, "seconds": round(time.perf_counter() - t0, 4), "network": True,
             "why_not_network": "", "household_groups": int(problem.n_households),
             "flat_classes": int(len(dense.flats)), "arcs": dense.pairs, "cap_rows": 0}
+    notes = priority_notes(problem.households, policy, "optimal-unconstrained")
+    if notes:
+        info["notes"] = notes
     return Allocation(problem=problem, policy=policy, mechanism="optimal-unconstrained", seed=seed, flat_of=flat_of,
                       reason=reason, queue_position=np.full(problem.n_households, -1, dtype=np.int64), info=info)
 

@@ -124,3 +124,20 @@ def test_allocate_command_runs_optimal(tmp_path):
     assert res.exit_code == 0, res.output
     info = json.loads((tmp_path / "o" / "summary.json").read_text())["info"]
     assert info["exact"] and info["method"].startswith("min-cost flow")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_group_value_on_flat_level_utilities_equals_the_flow_model(seed):
+    # Dense flat-level utilities go to linear_sum_assignment; the expected value is the aggregated min-cost flow
+    # of the same members and flats (no caps), built and solved directly.
+    from commonground.allocate import welfare_model as W
+    from commonground.allocate.welfare_milp import solve
+    from commonground.policy import Policy
+
+    problem, _ = instance(40 + seed, n_flats=12, n_blocks=3, n_households=15, kind="flat")
+    rng = np.random.default_rng(seed)
+    members = rng.random(problem.n_households) < 0.6
+    flats = (rng.random(problem.development.n_flats) < 0.7) & ~problem.development.occupied
+    model = W.build_model(problem, Policy(name="none"), available=flats, households=members)
+    expected = solve(model).objective if model.n_arcs else 0.0
+    assert group_value(problem, members, flats) == pytest.approx(expected, rel=1e-12, abs=1e-12)

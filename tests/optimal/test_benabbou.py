@@ -165,3 +165,37 @@ def _used(flat_of: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     h = np.flatnonzero(flat_of >= 0)
     used[h, flat_of[h]] = True
     return used
+
+
+GUARD = """
+import sys, time
+sys.path.insert(0, {tests!r})
+import numpy as np
+from optimal.benabbou import instance
+from commonground.allocate import welfare_lp as L, welfare_milp as M, welfare_model as W
+p, pol, U = instance("random", 2)
+m = W.build_model(p, pol)
+lp = L.arc_lp(m)
+A = m.n_arcs
+cols = np.r_[np.arange(A), A + np.arange(len(m.classes.tier_class))]
+t = time.perf_counter()
+x, bound, status, nodes = M.run_milp(lp, cols, A, None, time.perf_counter() + 2.0, None)
+print(time.perf_counter() - t, status)
+"""
+
+
+def test_branch_and_cut_deadline_holds_even_in_highs_set_up():
+    # The case the issue saw hang: the whole 1.82-million-binary MILP handed to HiGHS, whose set-up alone runs
+    # far past any limit. run_milp must come back by the deadline plus its grace period. In a child process, so
+    # the abandoned solver thread ends with it instead of loading the rest of the suite.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from commonground.allocate.welfare_milp import GRACE
+
+    code = GUARD.format(tests=str(Path(__file__).resolve().parents[1]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240, check=True)
+    seconds, status = out.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert float(seconds) <= 2.0 + GRACE + 3.0, out.stdout
+    assert status != "Optimal"

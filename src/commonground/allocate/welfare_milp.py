@@ -7,7 +7,8 @@
 2. **incumbent**: the LP's integral part (counts rounded down keep every ≤ row), completed by a small MILP over
    the households, flats and cap places it leaves free ("fix and complete"); the ballot's assignment competes;
 3. **reduced-cost fixing**: any assignment using an arc with ``L + d_j > incumbent`` is worse than the incumbent
-   (weak duality), so such arcs are dropped;
+   (weak duality), so such arcs are dropped; when many are left, a quick MILP over the most promising of them
+   polishes the incumbent and fixing is redone;
 4. **branch and cut** (HiGHS) on the arcs left, started from the incumbent.
 
 All costs are divided by the model's ``scale`` so tolerances act relative to the utilities; ``exact`` is true
@@ -41,6 +42,8 @@ from commonground.allocate.welfare_model import Model, fill_tiers, objective
 MIP_REL_GAP = 1e-9
 #: Seconds a cancelled HiGHS run gets to stop before its result is given up.
 GRACE = 2.0
+#: Above this many arcs left after fixing, a quick MILP over the most promising quarter polishes the incumbent.
+POLISH_ARCS = 1000
 #: Arcs a "fix and complete" sub-MILP may have.
 COMPLETE_ARCS = 200_000
 
@@ -139,6 +142,21 @@ def _branch_and_bound(model: Model, deadline: float, t0: float, start: np.ndarra
         z_inc = -objective(model, best) / S
         slack = z_inc - bound_min
         keep = (res.reduced[:A] <= slack + 1e-9 * max(1.0, abs(z_inc))) | (best > 0)
+        if keep.sum() > POLISH_ARCS:
+            # Polish first: the best assignment over the arcs of smallest reduced cost (a quarter of the slack)
+            # is found fast and, being closer to the bound, shrinks the set the proof must branch over.
+            few = np.flatnonzero((res.reduced[:A] <= slack / 4) | (best > 0))
+            budget = min(deadline, time.perf_counter() + 0.25 * (deadline - time.perf_counter()))
+            x, _, _, _ = run_milp(lp, np.r_[few, A + np.arange(len(model.classes.tier_class))], len(few),
+                                  np.r_[best[few], fill_tiers(model, best)], budget, threads)
+            if x is not None:
+                got = np.rint(x[:A]).astype(np.int64)
+                if feasible(model, got) and objective(model, got) > objective(model, best):
+                    best = got
+                    facts["polished_welfare"] = objective(model, best)
+            z_inc = -objective(model, best) / S
+            slack = z_inc - bound_min
+            keep = (res.reduced[:A] <= slack + 1e-9 * max(1.0, abs(z_inc))) | (best > 0)
         facts["arcs_after_fixing"] = int(keep.sum())
         arcs = np.flatnonzero(keep)
         cols = np.r_[arcs, A + np.arange(len(model.classes.tier_class))]

@@ -158,6 +158,7 @@ def _branch_and_bound(model: Model, deadline: float, t0: float, start: np.ndarra
             slack = z_inc - bound_min
             keep = (res.reduced[:A] <= slack + 1e-9 * max(1.0, abs(z_inc))) | (best > 0)
         facts["arcs_after_fixing"] = int(keep.sum())
+        fixed_against = objective(model, best)        # no assignment using a dropped arc beats this
         arcs = np.flatnonzero(keep)
         cols = np.r_[arcs, A + np.arange(len(model.classes.tier_class))]
         x, milp_bound, status, nodes = run_milp(lp, cols, len(arcs), np.r_[best[arcs], fill_tiers(model, best)],
@@ -172,7 +173,7 @@ def _branch_and_bound(model: Model, deadline: float, t0: float, start: np.ndarra
     # Bound (max form): the LP's; within the kept arcs HiGHS's, outside them nothing beats the incumbent.
     bound = -bound_min * S
     if np.isfinite(milp_bound):
-        bound = min(bound, max(-milp_bound * S, facts["incumbent_welfare"]))
+        bound = min(bound, max(-milp_bound * S, fixed_against))
     bound = max(bound, obj)
     gap = (bound - obj) / max(abs(obj), 1e-300) if bound > obj else 0.0
     exact = gap <= MIP_REL_GAP

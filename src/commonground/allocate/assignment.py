@@ -45,13 +45,21 @@ def dense_utilities(problem: Problem, available: np.ndarray) -> DenseUtilities |
     H, F = problem.n_households, len(flats)
     if H * F == 0 or H * F > DENSE_MAX:
         return None
+    n_listed = np.diff(u.indptr)
+    if problem.development.n_flats == F and (n_listed == F).all():
+        # Every household lists every flat and all are vacant: one pass, row by row.
+        W = np.empty((H, F))
+        np.put_along_axis(W, u.flat.reshape(H, F), u.value.reshape(H, F), axis=1)
+        np.maximum(W, 0.0, out=W)
+        first = u.value[u.indptr[:-1]]                      # each household's best (lists are best first)
+        return DenseUtilities(W=W, flats=flats, acceptable=first > 0, pairs=int((u.value > 0).sum()))
     col = np.full(problem.development.n_flats, -1, dtype=np.int64)
     col[flats] = np.arange(F)
     c = col[u.flat]
     keep = (c >= 0) & (u.value > 0)
     if keep.sum() < DENSE_SHARE * H * F:
         return None
-    hh = np.repeat(np.arange(H, dtype=np.int64), np.diff(u.indptr))
+    hh = np.repeat(np.arange(H, dtype=np.int64), n_listed)
     W = np.zeros((H, F))
     W[hh[keep], c[keep]] = u.value[keep]
     acceptable = np.bincount(hh[keep], minlength=H) > 0

@@ -32,7 +32,7 @@ with warnings.catch_warnings():
 
 # -- helpers -------------------------------------------------------------------------------------------
 def make_app(db_url, **kw):
-    return create_app(Settings(db_url=db_url, **kw))
+    return create_app(Settings(db_url=db_url, **{"failed_auth_delay": 0.01, **kw}))
 
 
 def client(app, host="198.51.100.1", token=None, **kw) -> TestClient:

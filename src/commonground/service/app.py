@@ -21,7 +21,7 @@ from commonground import __version__
 from commonground.errors import InputError
 from commonground.service import api, lease, migrate, pages
 from commonground.service.db import Database, worker_id
-from commonground.service.middleware import BodyLimit, CatchErrors, SecurityHeaders
+from commonground.service.middleware import BodyLimit, CatchErrors, SecurityHeaders, ThrottleBlocked
 from commonground.service.ratelimit import FailedAuthLimiter
 from commonground.service.runqueue import RunQueue
 from commonground.service.settings import Settings
@@ -111,5 +111,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.add_middleware(CatchErrors)
     app.add_middleware(BodyLimit, max_bytes=2 * settings.limits.max_upload_bytes + 256 * 1024)
+    app.add_middleware(ThrottleBlocked, limiter=app.state.auth_limiter, delay=settings.failed_auth_delay)
     app.add_middleware(SecurityHeaders)
     return app

@@ -54,6 +54,9 @@ class FailedAuthLimiter:
                 self._good.clear()
             self._good[(client, key)] = time.monotonic()
 
+    def client_blocked(self, client: str | None) -> bool:
+        return bool(client) and not self._window.test(self._client, f"client:{client}")
+
     def check(self, client: str | None, key: str | None) -> None:
         """Raise :class:`TooManyFailures` if the client or the key has no failures left in its window."""
         for item, ident in self._checks(client, key):

@@ -30,4 +30,6 @@ class Settings:
     #: Failed authentications allowed per client address, and per token key, in a moving window.
     failed_auth_per_client: str = "20/minute"
     failed_auth_per_key: str = "10/minute"
+    #: A blocked client presenting credentials again waits this long (seconds, on the event loop) for its 429.
+    failed_auth_delay: float = 1.0
     small_count_threshold: int = SMALL_COUNT_THRESHOLD

@@ -248,6 +248,20 @@ def test_household_visible_aggregates_suppress_small_counts(site):
             for col in count_cols:
                 assert row[col] == "" or row[col] == "0" or int(row[col]) >= 10, (name, row)
     assert "small counts" in seen.get(f"/api/runs/{run_id}/files/composition.csv").headers["x-commonground-note"]
+    # The summary (its per-group figures and skip reasons), as a file and in the API, and the run page.
+    for summary in (seen.get(f"/api/runs/{run_id}/files/summary.json").json(),
+                    seen.get(f"/api/runs/{run_id}").json()["summary"]):
+        for g in summary["groups"]:
+            assert all(g[c] is None or g[c] == 0 or g[c] >= 10 for c in ("applicants", "allocated", "skipped")), g
+        assert all(n is None or n == 0 or n >= 10 for n in summary["skip_reasons"].values())
+    admin_summary = client(app, token=admin).get(f"/api/runs/{run_id}").json()["summary"]
+    assert any(0 < g["applicants"] < 10 for g in admin_summary["groups"])  # the admin sees them
+    pages = client(app, follow_redirects=False)
+    pages.post("/login", data={"token": token})
+    page = pages.get(f"/runs/{run_id}").text
+    groups_table = page[page.index('id="groups"'):page.index("</table>", page.index('id="groups"'))]
+    assert "&lt;10" in groups_table and 'id="suppression-note"' in page
+    assert not re.search(r'<td class="num">[1-9]</td>', groups_table)
 
 
 def test_verify_runs_one_at_a_time(site):

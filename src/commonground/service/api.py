@@ -225,14 +225,18 @@ class SessionInfo(BaseModel):
     expires_at: datetime
 
 
-def run_out(run, *, with_summary: bool = True) -> RunOut:
+def run_out(run, *, with_summary: bool = True, suppress_below: int | None = None) -> RunOut:
+    """A run for the API; ``suppress_below``: blank the summary's small counts (for household tokens)."""
+    summary = store.run_summary(run) if with_summary else None
+    if suppress_below is not None:
+        summary = exports.suppress_summary(summary, suppress_below)
     return RunOut(id=run.id, development_id=run.development_id, applicants_id=run.applicants_id,
                   status=run.status, error=run.error, policy_name=run.policy_name, policy_toml=run.policy_toml,
                   mechanism=run.mechanism, seed=run.seed, code_version=run.code_version,
                   inputs_hash=run.inputs_hash, problem_fingerprint=run.problem_fingerprint,
                   n_households=run.n_households, n_allocated=run.n_allocated, created_at=run.created_at,
                   started_at=run.started_at, finished_at=run.finished_at,
-                  summary=store.run_summary(run) if with_summary else None)
+                  summary=summary)
 
 
 def outcome(run, row) -> Outcome:
@@ -337,10 +341,10 @@ def list_runs(db: Db, p: Caller, development_id: Annotated[int | None, Query(ge=
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-def get_run(db: Db, p: Caller, run_id: Id) -> RunOut:
+def get_run(db: Db, settings: Config, p: Caller, run_id: Id) -> RunOut:
     run = fresh_run(db, run_id)
     _see_development(p, run.development_id)
-    return run_out(run)
+    return run_out(run, suppress_below=None if p.is_admin else settings.small_count_threshold)
 
 
 @router.get("/runs/{run_id}/allocation", response_model=AllocationPage)

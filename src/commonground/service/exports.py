@@ -6,16 +6,19 @@ household tokens.
   they are plain numbers (``-1.5`` stays a number). Applied to every CSV the server sends; the stored files
   and the re-run check are unchanged.
 * **Small counts.** What a household token may download or see (``composition.csv``, ``caps.csv``,
-  ``groups.csv``, and the run page) has every count from 1 to ``threshold - 1`` blanked, with the shares and
-  figures derived from it (the threshold rule of statistical disclosure control; the threshold is
+  ``groups.csv``, ``summary.json``'s groups and skip reasons, a run's summary in the API, and the run page)
+  has every count from 1 to ``threshold - 1`` blanked, with the shares and figures derived from it (the
+  threshold rule of statistical disclosure control; the threshold is
   :data:`commonground.service.settings.SMALL_COUNT_THRESHOLD`). Zero counts are shown. This is primary
   suppression only: totals elsewhere can narrow a blanked cell down.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import json
 import re
 
 import pandas as pd
@@ -78,3 +81,28 @@ def suppress_csv(name: str, content: bytes, threshold: int) -> bytes:
         return content
     df = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
     return suppress_frame(name, df, threshold).to_csv(index=False).encode()
+
+
+def _small(n, threshold: int) -> bool:
+    return isinstance(n, int | float) and 0 < n < threshold
+
+
+def suppress_summary(summary: dict | None, threshold: int) -> dict | None:
+    """A run summary (``summary.json``) as a household token may see it: per-group figures blanked as in
+    ``groups.csv``, and skip reasons with small counts blanked (``None``)."""
+    if not summary:
+        return summary
+    out = copy.deepcopy(summary)
+    for g in out.get("groups") or []:
+        for key, cols in SUPPRESS["groups.csv"]:
+            if _small(g.get(key), threshold):
+                for c in cols:
+                    if c in g:
+                        g[c] = None
+    if isinstance(out.get("skip_reasons"), dict):
+        out["skip_reasons"] = {r: None if _small(n, threshold) else n for r, n in out["skip_reasons"].items()}
+    return out
+
+
+def suppress_summary_json(content: bytes, threshold: int) -> bytes:
+    return json.dumps(suppress_summary(json.loads(content or b"{}"), threshold), indent=2).encode()

@@ -191,11 +191,11 @@ def run_page(request: Request, p: User, run_id: Id) -> HTMLResponse:
         if not p.is_admin:  # aggregates a household sees: small counts suppressed
             files = {n: exports.suppress_csv(n, c, k) for n, c in files.items()}
         summary = store.run_summary(run) or {}
+        if not p.is_admin:
+            summary = exports.suppress_summary(summary, k) or {}
         groups = _files_frame(files, "groups.csv")
         caps = _files_frame(files, "caps.csv")
         reasons = list((summary.get("skip_reasons") or {}).items())
-        if not p.is_admin:
-            reasons = [(r, n if n == 0 or n >= k else "") for r, n in reasons]
         ctx.update(summary=summary, groups=groups.to_dict(orient="records"),
                    binding=_binding(caps), skip_reasons=reasons,
                    plot=Markup(result_svg(files.get("groups.csv", b""), files.get("composition.csv", b"")))

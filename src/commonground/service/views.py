@@ -67,6 +67,9 @@ def file_response(db: Database, run: Run, name: str, p: Principal, settings: Set
     content = store.run_file(db, run.id, name)
     headers = {"Content-Disposition": f'attachment; filename="run-{run.id}-{name}"'}
     if name.endswith(".json"):
+        if not p.is_admin and name == "summary.json":
+            content = exports.suppress_summary_json(content, settings.small_count_threshold)
+            headers["X-Commonground-Note"] = exports.SUPPRESSED_NOTE.format(k=settings.small_count_threshold - 1)
         return Response(content, media_type="application/json", headers=headers)
     if not p.is_admin and name in exports.SUPPRESS:
         content = exports.suppress_csv(name, content, settings.small_count_threshold)

@@ -68,6 +68,7 @@ def test_no_self_import_guards():
                 guarded.append(name)
     assert guarded == []
     assert not (SERVICE / "templates" / "report_fallback.html").exists()
+    assert not [name for name, path in modules().items() if "find_spec" in path.read_text()]
 
 
 def test_runner_has_no_test_hooks():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 from pathlib import Path
 
@@ -28,13 +27,9 @@ class NotFound(InputError):
 
 
 def available_mechanisms() -> list[str]:
-    """Mechanisms whose code is present (the optimal ones live in a module that may not be installed)."""
-    out = []
-    for name in MECHANISMS:
-        if name.startswith("optimal") and importlib.util.find_spec("commonground.allocate.optimal") is None:
-            continue
-        out.append(name)
-    return out
+    """The mechanisms of ``commonground.allocate.MECHANISMS`` (the package's own modules are never treated as
+    optional: a broken import must fail loudly)."""
+    return list(MECHANISMS)
 
 
 # -- developments --------------------------------------------------------------------------------------

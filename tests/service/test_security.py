@@ -248,6 +248,7 @@ def test_household_visible_aggregates_suppress_small_counts(site):
             for col in count_cols:
                 assert row[col] == "" or row[col] == "0" or int(row[col]) >= 10, (name, row)
     assert "small counts" in seen.get(f"/api/runs/{run_id}/files/composition.csv").headers["x-commonground-note"]
+    assert seen.get(f"/api/runs/{run_id}/files/manifest.json").status_code == 403  # its hashes would test guesses
     # The summary (its per-group figures and skip reasons), as a file and in the API, and the run page.
     for summary in (seen.get(f"/api/runs/{run_id}/files/summary.json").json(),
                     seen.get(f"/api/runs/{run_id}").json()["summary"]):

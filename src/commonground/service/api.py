@@ -24,7 +24,7 @@ from commonground.service.deps import Admin, Caller, Config, Db
 from commonground.service.inputs import clean_text
 from commonground.service.runner import OUTPUT_FILES, verify_run
 from commonground.service.settings import Settings
-from commonground.service.views import file_response, fresh_run, report_response
+from commonground.service.views import check_file_access, file_response, fresh_run, report_response
 
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -371,13 +371,13 @@ def get_household(db: Db, p: Caller, run_id: Id,
             responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
 def get_file(db: Db, settings: Config, p: Caller, run_id: Id,
              name: Literal[OUTPUT_FILES]) -> Response:  # type: ignore[valid-type]
-    """A run's output file. ``allocation.csv`` (every household) is for admins; the others are aggregates
+    """A run's output file. ``allocation.csv`` (every household) and ``manifest.json`` are for admins; the
+    others are aggregates
     (small counts suppressed for a household token). CSV cells that a spreadsheet would run as formulas are
     prefixed with ``'``."""
     run = store.get_run(db, run_id)
     _see_development(p, run.development_id)
-    if name == "allocation.csv" and not p.is_admin:
-        raise HTTPException(403, "allocation.csv lists every household: admin only")
+    check_file_access(name, p)
     return file_response(db, run, name, p, settings)
 
 

@@ -24,7 +24,14 @@ from commonground.service import auth, exports, sessions, store
 from commonground.service.deps import AdminUser, Posted, User, check_token, get_db, page_principal
 from commonground.service.plots import result_svg
 from commonground.service.runner import OUTPUT_FILES, verify_run
-from commonground.service.views import file_response, fresh_run, render, report_response
+from commonground.service.views import (
+    ADMIN_ONLY_FILES,
+    check_file_access,
+    file_response,
+    fresh_run,
+    render,
+    report_response,
+)
 
 router = APIRouter(include_in_schema=False)
 MAX_ID = 2**31 - 1
@@ -185,7 +192,8 @@ def run_page(request: Request, p: User, run_id: Id) -> HTMLResponse:
     run = fresh_run(db, run_id)
     _see(run.development_id, p)
     k = request.app.state.settings.small_count_threshold
-    ctx: dict = {"run": run, "dev": store.get_development(db, run.development_id), "files": OUTPUT_FILES, "k": k}
+    ctx: dict = {"run": run, "dev": store.get_development(db, run.development_id), "files": OUTPUT_FILES, "k": k,
+                 "admin_only": ADMIN_ONLY_FILES}
     if run.status == "done":
         files = store.run_files(db, run_id)
         if not p.is_admin:  # aggregates a household sees: small counts suppressed
@@ -220,8 +228,7 @@ def download(request: Request, p: User, run_id: Id, name: str) -> Response:
     _see(run.development_id, p)
     if name not in OUTPUT_FILES:
         raise HTTPException(404, f"no file {name[:40]}")
-    if name == "allocation.csv" and not p.is_admin:
-        raise HTTPException(403, "allocation.csv lists every household: admin only")
+    check_file_access(name, p)
     return file_response(db, run, name, p, request.app.state.settings)
 
 

@@ -34,6 +34,7 @@ from commonground import __version__
 from commonground.allocate import MECHANISMS, allocate
 from commonground.allocate.result import Allocation
 from commonground.errors import CommongroundError, InputError
+from commonground.io import schema
 from commonground.model import Problem
 from commonground.policy import Policy, policy_from_toml
 from commonground.service import inputs, lease
@@ -51,7 +52,8 @@ from commonground.service.db import (
 log = logging.getLogger("commonground.service")
 #: Rows per INSERT statement; all chunks belong to the same transaction.
 CHUNK_ROWS = 2000
-OUTPUT_FILES = ("allocation.csv", "composition.csv", "caps.csv", "groups.csv", "summary.json")
+#: What a run stores: the allocation folder's files (names from commonground.io.schema), manifest included.
+OUTPUT_FILES = (*(t.csv for t in schema.ALLOCATION_TABLES), schema.SUMMARY_JSON, schema.MANIFEST)
 
 
 class RunLost(CommongroundError):

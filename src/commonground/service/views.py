@@ -10,12 +10,13 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from commonground.errors import InputError
+from commonground.io import schema
 from commonground.report import render_report
 from commonground.service import exports, lease, store
 from commonground.service.auth import Principal
@@ -59,6 +60,17 @@ def fresh_run(db: Database, run_id: int) -> Run:
     if run.status in ("queued", "running") and lease.reap_orphans(db, [run_id], statuses=("running",)):
         run = store.get_run(db, run_id)
     return run
+
+
+#: Files only an admin may download: every household's row, and the manifest (its SHA-256s of the unsuppressed
+#: tables would let a household test guesses of the counts blanked for it).
+ADMIN_ONLY_FILES = ("allocation.csv", schema.MANIFEST)
+
+
+def check_file_access(name: str, p: Principal) -> None:
+    if name in ADMIN_ONLY_FILES and not p.is_admin:
+        raise HTTPException(403, f"{name} is for admins: it lists every household, or the unsuppressed files' "
+                                 "hashes")
 
 
 def file_response(db: Database, run: Run, name: str, p: Principal, settings: Settings) -> Response:
@@ -113,4 +125,6 @@ def _render_report(db: Database, run: Run) -> str:
         folder.mkdir()
         for name, content in files.items():
             (folder / name).write_bytes(content)
+        if schema.MANIFEST not in files:  # a run stored before outputs had manifests: these are its files
+            schema.write_manifest(folder, schema.ALLOCATION, seed=run.seed)
         return render_report(folder)

@@ -400,3 +400,40 @@ def test_api_docs_render_inline_code(site):
     pages.post("/login", data={"token": admin})
     text = pages.get("/docs").text
     assert "``" not in text and "<code>wait=true</code>" in text
+
+
+def test_heartbeats_renew_and_a_live_server_keeps_its_runs(db_url):
+    """The heartbeat thread renews its row and removes it on stop; a second server started on the same
+    database (here in the same process) leaves the first one's running run alone."""
+    import time
+
+    from commonground.service import lease
+    from commonground.service.db import Worker, worker_id
+
+    first = make_app(db_url)
+    db = first.state.db
+    try:
+        beat = lease.Heartbeat(db, worker_id(), interval=0.05)
+        with db.read() as s:
+            t0 = s.get(Worker, beat.worker).heartbeat_at
+        time.sleep(0.5)
+        with db.read() as s:
+            assert s.get(Worker, beat.worker).heartbeat_at > t0
+        beat.stop()
+        with db.read() as s:
+            assert s.get(Worker, beat.worker) is None
+        dev = store.create_development(db, "tiny", "flats.csv", TINY_FLATS.encode(), Limits())
+        apps, _ = stored_round(db, dev.id, TINY_HOUSEHOLDS, run=False)
+        r = store.create_run(db, dev.id, apps, presets=None, policy_toml=None, mechanism="ballot", seed=0,
+                             created_by=None, worker=None)
+        with db.write() as s:
+            s.execute(update(Run).where(Run.id == r.id).values(status="running", worker=first.state.worker))
+        second = make_app(db_url)
+        try:
+            assert store.get_run(db, r.id).status == "running"
+        finally:
+            second.state.queue.shutdown()
+            second.state.db.dispose()
+    finally:
+        first.state.queue.shutdown()
+        first.state.db.dispose()

@@ -263,6 +263,7 @@ def test_household_visible_aggregates_suppress_small_counts(site):
     groups_table = page[page.index('id="groups"'):page.index("</table>", page.index('id="groups"'))]
     assert "&lt;10" in groups_table and 'id="suppression-note"' in page
     assert not re.search(r'<td class="num">[1-9]</td>', groups_table)
+    assert 'id="run-verdict"' not in page  # the verdict is built from the unsuppressed tables: admins only
 
 
 def test_verify_runs_one_at_a_time(site):

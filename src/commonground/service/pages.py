@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from commonground.errors import InputError
 from commonground.policy import preset_names
+from commonground.report.verdict import verdict_from_tables
 from commonground.service import auth, exports, sessions, store
 from commonground.service.deps import AdminUser, Posted, User, check_token, get_db, page_principal
 from commonground.service.plots import result_svg
@@ -182,8 +183,8 @@ def start_run(request: Request, p: AdminUser, development_id: Id,
 
 # -- results -------------------------------------------------------------------------------------------
 def _files_frame(files: dict[str, bytes], name: str) -> pd.DataFrame:
-    return (pd.read_csv(io.BytesIO(files[name]), dtype=str, keep_default_na=False) if name in files
-            else pd.DataFrame())
+    """A stored output table, all text, blank cells as NaN."""
+    return pd.read_csv(io.BytesIO(files[name]), dtype=str) if name in files else pd.DataFrame()
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
@@ -208,16 +209,13 @@ def run_page(request: Request, p: User, run_id: Id) -> HTMLResponse:
                    binding=_binding(caps), skip_reasons=reasons,
                    plot=Markup(result_svg(files.get("groups.csv", b""), files.get("composition.csv", b"")))
                    if "groups.csv" in files and "composition.csv" in files else None,
-                   report=True, verdict=_verdict(files, summary))
+                   report=True, verdict=_verdict(files, summary) if p.is_admin else [])
     return render(request, "run.html", **ctx)
 
 
 def _verdict(files: dict[str, bytes], summary: dict) -> list:
-    """The report's verdict sentences for this run (commonground.report.verdict), or none."""
-    try:
-        from commonground.report.verdict import verdict_from_tables
-    except ImportError:
-        return []
+    """The report's verdict sentences for this run (commonground.report.verdict). Admins only: the sentences
+    are built from the unsuppressed tables and allocation.csv, and can name small counts."""
     names = ("composition", "caps", "groups", "allocation")
     return verdict_from_tables(summary, {n: _files_frame(files, f"{n}.csv") for n in names})
 

@@ -36,7 +36,7 @@ def inline_code(text: str) -> Markup:
 
 def count_cell(v, k: int) -> str:
     """A count for a table: blank (suppressed) as ``<k``, else with thousands separators."""
-    if v is None or v == "":
+    if v is None or v == "" or v != v:  # blank, or NaN when read back from a CSV
         return f"<{k}"
     return f"{int(float(v)):,}"
 

@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
 
 @guarded
 def simulate_command(
-    scenario: str = typer.Argument(..., help="Simulation TOML file, or a built-in name (uk-migration)"),
+    scenario: str | None = typer.Argument(None, help="Simulation TOML file, or a built-in name (uk-migration, "
+                                                     "uk-borough; default with --town: uk-borough)"),
     out: Path = typer.Option(..., "--out", help="Output folder: results.parquet, summary.csv, plots, "
                                                 "simulation.json"),
     replicates: int | None = typer.Option(None, "--replicates", help="Replicates per scenario × policy "
@@ -25,6 +26,10 @@ def simulate_command(
     workers: int | None = typer.Option(None, "--workers", help="LocalCluster worker processes (default: cores)"),
     in_process: bool = typer.Option(False, "--in-process", help="Run here, without Dask (same results)"),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write indices.png and market.png"),
+    town: str | None = typer.Option(None, "--town", help="A real local authority, e.g. england:Bradford (needs "
+                                                         "--census)"),
+    census: str | None = typer.Option(None, "--census", help="Your copy of the ONS 2011 ethnic group table by "
+                                                             "output area (file or folder)"),
 ) -> None:
     """Simulate integration over the years under each policy and write tidy results with uncertainty bands."""
     from commonground.errors import InputError
@@ -35,7 +40,14 @@ def simulate_command(
         raise InputError("--in-process and --scheduler exclude each other")
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be ≥ 1, got {workers}")
-    sim = load(scenario).with_replicates(replicates)
+    if scenario is None and town is None:
+        raise InputError("give a simulation (TOML file or built-in name) or --town england:NAME --census PATH")
+    if scenario in (None, "uk-borough") or town is not None or census is not None:
+        from commonground.simulate.uk_builtin import load_for_cli
+
+        sim = load_for_cli(scenario, town, census, replicates).with_replicates(replicates)
+    else:
+        sim = load(scenario).with_replicates(replicates)
     where = "inprocess" if in_process else (scheduler or "local")
     n = len(make_tasks(sim))
     with progress() as bar:
@@ -46,6 +58,14 @@ def simulate_command(
     console.print(f"[bold]{sim.name}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
                   f"{sim.replicates} replicate(s), {sim.years} {'steps' if sim.model == 'schelling' else 'years'}")
     key = "similar_share" if sim.model == "schelling" else "block.theil_h"
-    for r in last[last["metric"] == key].itertuples():
-        console.print(f"  {r.scenario} · {r.policy}: {key} {r.mean:.3f} (5–95 %: {r.q05:.3f}–{r.q95:.3f})")
+    keys = [key, *(["new.dissimilarity"] if (last["metric"] == "new.dissimilarity").any() else [])]
+    for key in keys:
+        for r in last[last["metric"] == key].itertuples():
+            console.print(f"  {r.scenario} · {r.policy}: {key} {r.mean:.3f} (5–95 %: {r.q05:.3f}–{r.q95:.3f})")
+    if sim.model == "town":
+        from commonground.simulate.uk_builtin import ethnic_caps_in
+        from commonground.simulate.uk_policies import UNLAWFUL
+
+        if ethnic_caps_in(sim):
+            console.print(f"[bold]Note:[/] {UNLAWFUL}")
     console.print(f"wrote {out}/results.parquet, summary.csv, plots and simulation.json")

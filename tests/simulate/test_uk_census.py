@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 from commonground.cli import app
 from commonground.errors import InputError
 from commonground.scenarios.census import census_layout, parse_town, read_census, resolve_authority
-from commonground.simulate.params import PolicySpec, params_from_dict
 from commonground.simulate.model import TownModel
+from commonground.simulate.params import PolicySpec, params_from_dict
 from commonground.simulate.uk_rates import DETAILED, detailed_values
+
 from .uk_helpers import OA_FILE, SHARED, two_sided_town, write_table
 
 runner = CliRunner()

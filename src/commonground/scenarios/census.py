@@ -208,14 +208,17 @@ def households_from_persons(persons: np.ndarray, sizes: np.ndarray, rng: np.rand
 
 def census_layout(path: str, authority: str, *, unit: str = "oa", neighbourhood: str = "lsoa",
                   groups: str = "broad", household_sizes: tuple[tuple[str, float], ...] = (),
-                  occupancy: float = 0.97, seed: int = 2011):
-    """The authority as a :class:`~commonground.simulate.town.Layout` (cached per process)."""
+                  occupancy: float = 0.97, seed: int = 2011, start: str = "2011"):
+    """The authority as a :class:`~commonground.simulate.town.Layout` (cached per process).
+
+    ``start = "well-mixed"`` keeps the homes and the group totals but places the households at random across
+    all homes (the back-test's start: can the model grow 2011's segregation from nothing?)."""
     return _layout(str(path), authority, unit, neighbourhood, groups, tuple(household_sizes), float(occupancy),
-                   int(seed))
+                   int(seed), start)
 
 
 @lru_cache(maxsize=16)
-def _layout(path, authority, unit, neighbourhood, groups, sizes, occupancy, seed):
+def _layout(path, authority, unit, neighbourhood, groups, sizes, occupancy, seed, start="2011"):
     from commonground.simulate.town import Layout
 
     ac = authority_counts(path, authority, unit=unit, neighbourhood=neighbourhood)
@@ -240,6 +243,8 @@ def _layout(path, authority, unit, neighbourhood, groups, sizes, occupancy, seed
     M = np.column_stack([hh, homes - total])
     codes = np.tile(np.r_[np.arange(G), -1], len(homes))
     resident = np.repeat(codes, M.ravel()).astype(np.int64)
+    if start == "well-mixed":
+        resident = rng.permutation(resident)
     nbhd_ids, block_nbhd = np.unique(nb.astype(str), return_inverse=True)
     shares = hh.sum(axis=0).astype(float)
     return Layout(groups=tuple(names), shares=shares / shares.sum(), block_ids=unit_ids.astype(object),

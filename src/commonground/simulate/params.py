@@ -50,6 +50,7 @@ class Town:
     neighbourhood_level: str = "lsoa"
     groups: str = "broad"
     household_sizes: Mapping[str, float] = field(default_factory=dict)
+    start: str = "2011"  # census towns: "2011" (as counted) or "well-mixed" (same homes and totals, shuffled)
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def build_layout(town: Town) -> Layout:
 
         return census_layout(town.path, town.authority, neighbourhood=town.neighbourhood_level, groups=town.groups,
                              household_sizes=tuple(sorted(town.household_sizes.items())),
-                             occupancy=town.occupancy, seed=town.seed)
+                             occupancy=town.occupancy, seed=town.seed, start=town.start)
     return _cached_layout(town.kind, town.path, town.hdb_town, tuple(default_shares(town).items()),
                           town.neighbourhoods, town.blocks_per_neighbourhood, town.homes_per_block,
                           town.neighbourhood_concentration, town.block_concentration, town.occupancy, town.seed)

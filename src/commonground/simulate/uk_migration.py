@@ -53,6 +53,8 @@ def check_census_params(p: TownParams) -> None:
         raise InputError("'town.authority' is needed for a census town (a local authority name, e.g. Bradford)")
     if t.neighbourhood_level not in ("lsoa", "msoa"):
         raise InputError(f"'town.neighbourhood_level' must be lsoa or msoa, got '{t.neighbourhood_level}'")
+    if t.start not in ("2011", "well-mixed"):
+        raise InputError(f"'town.start' must be 2011 or well-mixed, got '{t.start}'")
     if t.groups not in ("broad", "detailed"):
         raise InputError(f"'town.groups' must be broad or detailed, got '{t.groups}'")
     for g, v in t.household_sizes.items():

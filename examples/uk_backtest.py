@@ -27,7 +27,7 @@ from commonground.simulate.params import PolicySpec, params_from_dict
 from commonground.simulate.sweep import Task, run_task, run_tasks, task_seed
 
 REPO = Path(__file__).resolve().parents[1]
-TAUS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+TAUS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
 def observed_d(census: str, name: str) -> float:

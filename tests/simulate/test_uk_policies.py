@@ -128,3 +128,19 @@ def test_ethnic_caps_on_a_census_town_carry_the_caveat(town, tmp_path):
     assert r.exit_code == 0, r.output
     flat = " ".join(r.output.split())
     assert "Equality Act 2010 s.13" in flat and UNLAWFUL.split(":")[0] in flat
+
+
+def test_every_sourced_rate_is_cited_in_the_docs():
+    """docs/uk.md must show every sourced value and say which are illustrative (a rate changed in code without
+    the docs fails here)."""
+    from pathlib import Path
+
+    from commonground.simulate.uk_rates import rate_table
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "uk.md").read_text(encoding="utf-8")
+    for r in rate_table():
+        v = float(r["value"])
+        shown = f"{v:g}" if r["rate"] == "household_size" else f"{v * 100:g} %"
+        assert shown in doc, (r["rate"], r["group"], shown)
+        assert r["sourced"] or r["source"].startswith("illustrative")
+    assert "illustrative" in doc and "Equality Act 2010 s.13" in doc

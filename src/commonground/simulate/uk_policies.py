@@ -236,42 +236,24 @@ class UKLaunch:
 
 
 def launch_year_uk(model: Any, year: int) -> UKLaunch | None:
-    """Allocate the year's new blocks with tenures, bands and local lettings (see the module docstring)."""
-    from commonground.allocate import allocate
-    from commonground.model import Development, Households, Problem
-    from commonground.model.preferences import BlockUtilities
-    from commonground.simulate.state import refresh_maximum
+    """Allocate the year's new blocks with tenures, bands and local lettings (see the module docstring).
 
+    Applicants want one tenure and no cap couples tenures unless the policy has ethnic caps, so without them
+    each tenure is let as its own problem (the same lettings, about 2.3× less work for the core's choice-based
+    lettings, whose bids compare every bidder with every advertised home); with them, one problem holds every
+    new home and, as stand-ins, the other homes of the neighbourhoods it touches (neighbourhood caps count them).
+    """
     st, o, rng = model.state, model.council, model.rng
     lay = st.layout
     new_blocks = np.flatnonzero(lay.launch_year == year)
     if len(new_blocks) == 0:
         return None
+    from commonground.simulate.state import refresh_maximum
+
     st.built[new_blocks] = True
     bu, nu = st.units()
     refresh_maximum(st.caps, bu, nu, new_blocks)
-    nbhds = np.unique(lay.block_nbhd[new_blocks])
     new_homes = np.concatenate([np.arange(st.block_start[b], st.block_start[b + 1]) for b in new_blocks])
-    home_nb = lay.block_nbhd[st.home_block]
-    rest = np.flatnonzero(np.isin(home_nb, nbhds) & st.built[st.home_block] & (lay.launch_year[st.home_block] != year))
-    homes = np.concatenate([new_homes, rest])
-    nb_code = np.full(len(lay.nbhd_ids), -1, np.int64)
-    nb_code[nbhds] = np.arange(len(nbhds))
-    flat_block = np.concatenate([np.searchsorted(new_blocks, st.home_block[new_homes]),
-                                 len(new_blocks) + nb_code[home_nb[rest]]]).astype(np.int64)
-    groups = np.array(lay.groups, dtype=object)
-    res = st.resident[homes]
-    attribute = model.attribute
-    n = len(homes)
-    ten = np.concatenate([np.maximum(model.home_tenure[new_homes], 0), np.zeros(len(rest), np.int64)])
-    dev = Development(
-        neighbourhood_ids=lay.nbhd_ids[nbhds].astype(object),
-        block_ids=np.concatenate([lay.block_ids[new_blocks],
-                                  np.array([f"{x} (standing)" for x in lay.nbhd_ids[nbhds]], dtype=object)]),
-        block_neighbourhood=np.concatenate([nb_code[lay.block_nbhd[new_blocks]], np.arange(len(nbhds))]),
-        flat_ids=np.arange(n).astype(object), flat_block=flat_block, flat_type=ten, flat_type_names=TENURES,
-        flat_floor=np.zeros(n, np.int64), flat_value=np.zeros(n), occupied=res >= 0,
-        occupants={attribute: np.where(res >= 0, groups[np.maximum(res, 0)], None).astype(object)})
     looking = np.flatnonzero(model.pool_active)
     n_app = int(min(len(looking), np.ceil(model.params.launches.applicants_per_home * len(new_homes))))
     metrics: dict[str, float] = {"uk.new_homes": float(len(new_homes))}
@@ -295,34 +277,29 @@ def launch_year_uk(model: Any, year: int) -> UKLaunch | None:
     band = rng.choice(len(band_names), size=n_app, p=bp / bp.sum())
     social = demand == 0
     priority = np.where(social, np.array(band_names, dtype=object)[band], "M").astype(object)
-    G = len(groups)
-    free = np.full(G, "free", dtype=object)
-    hh = Households(
-        ids=np.array([f"P{p}" for p in apps] + [f"stand-in {x}" for x in groups], dtype=object),
-        attributes={attribute: np.concatenate([groups[g], groups]),
-                    "lettings_work": np.concatenate([np.where(social & ~working, "restricted", "free"), free]),
-                    "lettings_local": np.concatenate([np.where(social & ~local, "restricted", "free"), free])},
-        priority=np.concatenate([priority, np.full(G, "M", dtype=object)]),
-        waiting_days=np.concatenate([365.0 * st.pool_years[apps].astype(float), np.zeros(G)]))
-    around = st.ncount[lay.block_nbhd[new_blocks]]
-    nb_share = around / np.maximum(around.sum(axis=1, keepdims=True), 1)
-    U = np.full((n_app + G, dev.n_blocks), -np.inf)
-    U[:n_app, :len(new_blocks)] = (1.0 + model.params.launches.mix_weight * nb_share[:, g].T
-                                   + rng.gumbel(0.0, 1.0, (n_app, len(new_blocks))))
-    V = np.full((n_app + G, len(TENURES)), -np.inf)
-    V[np.arange(n_app), demand] = 0.0
-    problem = Problem.build(dev, hh, BlockUtilities(block=U, flat_type=V))
+    noise = rng.gumbel(0.0, 1.0, (n_app, len(new_blocks)))
     social_fraction = _mix(o)[0] if o.tenure == "pepper-potted" else 1.0
     policy = letting_policy(model.caps_policy, o, social_fraction)
-    result = allocate(problem, policy, model.params.launches.mechanism, seed=int(rng.integers(2**31)))
-    got = np.flatnonzero(result.flat_of[:n_app] >= 0)
+    home_ten = np.maximum(model.home_tenure[new_homes], 0)
+    flat_home = np.full(n_app, -1, np.int64)  # the home each applicant got
+    skipped = 0
+    parts = [(None, None)] if (model.caps_policy.caps or o.tenure == "none") else [(t, t) for t in range(3)]
+    for t_homes, t_apps in parts:
+        sel_h = new_homes if t_homes is None else new_homes[home_ten == t_homes]
+        sel_a = np.arange(n_app) if t_apps is None else np.flatnonzero(demand == t_apps)
+        if len(sel_h) == 0 or len(sel_a) == 0:
+            continue
+        got_a, got_h, sk = _let(model, policy, year, new_blocks, sel_h, sel_a, g, demand, social, working, local,
+                                priority, apps, noise, stand_ins=t_homes is None)
+        flat_home[got_a] = got_h
+        skipped += sk
+    got = np.flatnonzero(flat_home >= 0)
     for h in got:
-        model._admit_home(int(homes[result.flat_of[h]]), int(g[h]))
-    skipped = int(sum(1 for x in result.reason[:n_app] if "cap" in str(x)))
+        model._admit_home(int(flat_home[h]), int(g[h]))
     left = new_homes[st.resident[new_homes] < 0]
     _public_sale(st, left)
     metrics["uk.new_homes_empty"] = float(len(left))
-    got_ten = ten[result.flat_of[got]]
+    got_ten = np.maximum(model.home_tenure[flat_home[got]], 0)
     for ti, t in enumerate(TENURES):
         metrics[f"uk.let.{t}"] = float((got_ten == ti).sum())
         metrics[f"uk.empty.{t}"] = float((model.home_tenure[left] == ti).sum()) if o.tenure != "none" else 0.0
@@ -340,6 +317,68 @@ def launch_year_uk(model: Any, year: int) -> UKLaunch | None:
     metrics["uk.social_lettings.working"] = float((soc & working[got]).sum())
     metrics["uk.social_lettings.local"] = float((soc & local[got]).sum())
     return UKLaunch(len(new_homes), n_app, len(got), skipped, apps[got], metrics)
+
+
+def _let(model: Any, policy: Policy, year: int, new_blocks: np.ndarray, sel_h: np.ndarray, sel_a: np.ndarray,
+         g: np.ndarray, demand: np.ndarray, social: np.ndarray, working: np.ndarray, local: np.ndarray,
+         priority: np.ndarray, apps: np.ndarray, noise: np.ndarray, *, stand_ins: bool
+         ) -> tuple[np.ndarray, np.ndarray, int]:
+    """One core allocation of the new homes ``sel_h`` to the applicants ``sel_a``: (applicants housed, their
+    homes, applicants skipped by a cap)."""
+    from commonground.allocate import allocate
+    from commonground.model import Development, Households, Problem
+    from commonground.model.preferences import BlockUtilities
+
+    st = model.state
+    lay = st.layout
+    blocks = np.unique(st.home_block[sel_h])
+    nbhds = np.unique(lay.block_nbhd[blocks])
+    home_nb = lay.block_nbhd[st.home_block]
+    rest = (np.flatnonzero(np.isin(home_nb, nbhds) & st.built[st.home_block]
+                           & (lay.launch_year[st.home_block] != year)) if stand_ins else np.zeros(0, np.int64))
+    homes = np.concatenate([sel_h, rest])
+    nb_code = np.full(len(lay.nbhd_ids), -1, np.int64)
+    nb_code[nbhds] = np.arange(len(nbhds))
+    flat_block = np.concatenate([np.searchsorted(blocks, st.home_block[sel_h]),
+                                 len(blocks) + nb_code[home_nb[rest]]]).astype(np.int64)
+    groups = np.array(lay.groups, dtype=object)
+    res = st.resident[homes]
+    n = len(homes)
+    ten = np.concatenate([np.maximum(model.home_tenure[sel_h], 0), np.zeros(len(rest), np.int64)])
+    dev = Development(
+        neighbourhood_ids=lay.nbhd_ids[nbhds].astype(object),
+        block_ids=np.concatenate([lay.block_ids[blocks],
+                                  np.array([f"{x} (standing)" for x in lay.nbhd_ids[nbhds]] if stand_ins else [],
+                                           dtype=object)]),
+        block_neighbourhood=np.concatenate([nb_code[lay.block_nbhd[blocks]],
+                                            np.arange(len(nbhds)) if stand_ins else np.zeros(0, np.int64)]),
+        flat_ids=np.arange(n).astype(object), flat_block=flat_block, flat_type=ten, flat_type_names=TENURES,
+        flat_floor=np.zeros(n, np.int64), flat_value=np.zeros(n), occupied=res >= 0,
+        occupants={model.attribute: np.where(res >= 0, groups[np.maximum(res, 0)], None).astype(object)})
+    k = len(sel_a)
+    G = len(groups) if stand_ins else 0
+    ga = g[sel_a]
+    free = np.full(G, "free", dtype=object)
+    restricted = {"lettings_work": social & ~working, "lettings_local": social & ~local}
+    hh = Households(
+        ids=np.array([f"P{p}" for p in apps[sel_a]] + [f"stand-in {x}" for x in groups[:G]], dtype=object),
+        attributes={model.attribute: np.concatenate([groups[ga], groups[:G]]),
+                    **{a: np.concatenate([np.where(m[sel_a], "restricted", "free"), free])
+                       for a, m in restricted.items()}},
+        priority=np.concatenate([priority[sel_a], np.full(G, "M", dtype=object)]),
+        waiting_days=np.concatenate([365.0 * st.pool_years[apps[sel_a]].astype(float), np.zeros(G)]))
+    around = st.ncount[lay.block_nbhd[blocks]]
+    nb_share = around / np.maximum(around.sum(axis=1, keepdims=True), 1)
+    cols = np.searchsorted(new_blocks, blocks)
+    U = np.full((k + G, dev.n_blocks), -np.inf)
+    U[:k, :len(blocks)] = (1.0 + model.params.launches.mix_weight * nb_share[:, ga].T + noise[np.ix_(sel_a, cols)])
+    V = np.full((k + G, len(TENURES)), -np.inf)
+    V[np.arange(k), demand[sel_a]] = 0.0
+    problem = Problem.build(dev, hh, BlockUtilities(block=U, flat_type=V))
+    result = allocate(problem, policy, model.params.launches.mechanism, seed=int(model.rng.integers(2**31)))
+    got = np.flatnonzero(result.flat_of[:k] >= 0)
+    skipped = int(sum(1 for x in result.reason[:k] if "cap" in str(x)))
+    return sel_a[got], homes[result.flat_of[got]], skipped
 
 
 def _public_sale(st: Any, homes: np.ndarray) -> None:

@@ -82,10 +82,10 @@ def main() -> None:
         ok = end[(end["mean"] - obs).abs() <= args.error]["tau"].tolist()
         best = end.iloc[int(np.argmin((end["mean"] - obs).abs().to_numpy()))]
         rows.append({"authority": a, "observed_d_2011": round(obs, 3), "well_mixed_d": round(start, 3),
-                     "calibrated_tau": (f"{min(ok):.1f}–{max(ok):.1f}" if ok else "none"),
+                     "calibrated_tau": (", ".join(f"{t:.2f}" for t in ok) if ok else "none"),
                      "closest_tau": best["tau"], "closest_d": round(best["mean"], 3),
                      "closest_error": round(best["mean"] - obs, 3),
-                     **{f"d_tau_{t:.1f}": round(float(end[end["tau"] == t]["mean"].iloc[0]), 3) for t in TAUS}})
+                     **{f"d_tau_{t:.2f}": round(float(end[end["tau"] == t]["mean"].iloc[0]), 3) for t in TAUS}})
     out = pd.DataFrame(rows)
     out.to_csv(REPO / "docs" / "uk_backtest.csv", index=False)
     cols = ["authority", "observed_d_2011", "well_mixed_d", "calibrated_tau", "closest_tau", "closest_d",
@@ -98,8 +98,8 @@ def main() -> None:
           "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
     md += ["", "Simulated D after the run, by τ:", "",
-           "| authority | " + " | ".join(f"τ={t:.1f}" for t in TAUS) + " |", "|---|" + "---:|" * len(TAUS)]
-    md += ["| " + r["authority"] + " | " + " | ".join(str(r[f"d_tau_{t:.1f}"]) for t in TAUS) + " |" for r in rows]
+           "| authority | " + " | ".join(f"τ={t:.2f}" for t in TAUS) + " |", "|---|" + "---:|" * len(TAUS)]
+    md += ["| " + r["authority"] + " | " + " | ".join(str(r[f"d_tau_{t:.2f}"]) for t in TAUS) + " |" for r in rows]
     (REPO / "docs" / "uk_backtest.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     print(out[cols].to_string(index=False))
 

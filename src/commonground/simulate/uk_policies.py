@@ -41,6 +41,7 @@ UNLAWFUL = ("Ethnicity caps are shown for analysis only: using them to allocate 
             "race or ethnic origin cannot be justified, and s.158 positive action does not permit quotas.")
 DEFAULT_MIX = {"social": 0.25, "shared": 0.10, "market": 0.65}  # illustrative section 106 mix (35 % affordable)
 DEFAULT_BANDS = {"A": 0.10, "B": 0.25, "C": 0.35, "D": 0.30}    # illustrative, as the core's uk-town scenario
+SPLIT_BY_TENURE = True  # let each tenure as its own problem when no cap couples them (benchmarks switch it)
 KEYS = ("sites", "large_sites", "site_neighbourhoods", "tenure", "tenure_mix", "working_share", "local_share",
         "bands", "rates")
 
@@ -283,7 +284,8 @@ def launch_year_uk(model: Any, year: int) -> UKLaunch | None:
     home_ten = np.maximum(model.home_tenure[new_homes], 0)
     flat_home = np.full(n_app, -1, np.int64)  # the home each applicant got
     skipped = 0
-    parts = [(None, None)] if (model.caps_policy.caps or o.tenure == "none") else [(t, t) for t in range(3)]
+    joint = model.caps_policy.caps or o.tenure == "none" or not SPLIT_BY_TENURE
+    parts = [(None, None)] if joint else [(t, t) for t in range(3)]
     for t_homes, t_apps in parts:
         sel_h = new_homes if t_homes is None else new_homes[home_ten == t_homes]
         sel_a = np.arange(n_app) if t_apps is None else np.flatnonzero(demand == t_apps)

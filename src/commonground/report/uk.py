@@ -65,7 +65,9 @@ def first_screen(table: pd.DataFrame) -> str:
         lines.append(
             f"<li><b>{html.escape(a)}</b>, migration {html.escape(s)}: <b>{html.escape(best['policy'])}</b> keeps "
             f"new homes most mixed (new-home D {_fmt(best[HEADLINE])}, band {_fmt(best[HEADLINE + '.q05'])}–"
-            f"{_fmt(best[HEADLINE + '.q95'])}; doing nothing {_fmt(base[HEADLINE])}), at a cost of "
+            f"{_fmt(best[HEADLINE + '.q95'])}; doing nothing {_fmt(base[HEADLINE])}; whole-town block D "
+            f"{_fmt(best.get('block.dissimilarity', float('nan')))} vs {_fmt(base.get('block.dissimilarity', float('nan')))}"
+            "), at a cost of "
             f"{_fmt(best.get('left_unhoused', float('nan')), 0)} households a year leaving unhoused "
             f"(doing nothing {_fmt(base.get('left_unhoused', float('nan')), 0)}) and "
             f"{_fmt(best.get('uk.new_homes_empty', float('nan')), 0)} new homes left empty.</li>")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from commonground.simulate.uk_policies import UNLAWFUL
 
+NAN = float("nan")
 BASELINE = "do nothing"
 HEADLINE = "new.dissimilarity"
 COLUMNS = {"new.dissimilarity": "new homes D", "block.dissimilarity": "block D", "neighbourhood.dissimilarity":
@@ -66,7 +67,7 @@ def first_screen(table: pd.DataFrame) -> str:
             f"<li><b>{html.escape(a)}</b>, migration {html.escape(s)}: <b>{html.escape(best['policy'])}</b> keeps "
             f"new homes most mixed (new-home D {_fmt(best[HEADLINE])}, band {_fmt(best[HEADLINE + '.q05'])}–"
             f"{_fmt(best[HEADLINE + '.q95'])}; doing nothing {_fmt(base[HEADLINE])}; whole-town block D "
-            f"{_fmt(best.get('block.dissimilarity', float('nan')))} vs {_fmt(base.get('block.dissimilarity', float('nan')))}"
+            f"{_fmt(best.get('block.dissimilarity', NAN))} vs {_fmt(base.get('block.dissimilarity', NAN))}"
             "), at a cost of "
             f"{_fmt(best.get('left_unhoused', float('nan')), 0)} households a year leaving unhoused "
             f"(doing nothing {_fmt(base.get('left_unhoused', float('nan')), 0)}) and "

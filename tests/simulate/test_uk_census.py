@@ -145,3 +145,29 @@ def test_scenario_toml_census_town_and_groups(tmp_path):
     sizes = census_layout(str(path), "Smallville", groups="detailed", occupancy=1.0,
                           household_sizes=(("Bangladeshi", 9.0),))
     assert int((sizes.resident == DETAILED.index("Bangladeshi")).sum()) == 5  # 45 / 9, the user's size
+
+
+@needs_data
+def test_every_authority_builds_a_town():
+    """All 348 authorities by name give a town whose households match their persons (runs: the sample above)."""
+    table = read_census(SHARED)
+    assert len(table.authorities) == 348
+    size = detailed_values("household_size")
+    for name in table.authorities:
+        lay = census_layout(str(SHARED), name, seed=1)
+        persons = table.counts[(table.frame["LAD"] == name).to_numpy()].sum(axis=0)
+        expected = sum(persons[i] / size[g] for i, g in enumerate(DETAILED))
+        got = int((lay.resident >= 0).sum())
+        assert abs(got - expected) <= 0.01 * expected + 15 * len(lay.block_ids) ** 0.5, name
+
+
+def test_well_mixed_start_keeps_homes_and_totals(tmp_path):
+    path = two_sided_town(tmp_path / "t.csv", oas_per_side=6)
+    a = census_layout(str(path), "Testham", seed=4)
+    b = census_layout(str(path), "Testham", seed=4, start="well-mixed")
+    assert a.block_homes.tolist() == b.block_homes.tolist()
+    assert np.bincount(a.resident + 1).tolist() == np.bincount(b.resident + 1).tolist()
+    # 2011: each OA one group; well mixed: both groups in most OAs
+    block = np.repeat(np.arange(len(b.block_homes)), b.block_homes)
+    mixed = [len(set(b.resident[(block == k) & (b.resident >= 0)])) for k in range(len(b.block_homes))]
+    assert sum(m == 2 for m in mixed) >= 10

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commonground.errors import InputError, PolicyError
+from commonground.simulate.bounds import check_bounds
 
 POLICY_KINDS = ("none", "caps-new", "caps-resale", "caps-buyback")
 PREFERENCE_MODELS = ("threshold", "logit")
@@ -224,9 +225,15 @@ def _coerce(v: Any, default: Any, key: str) -> Any:
 
 
 def _number(v: Any, key: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or math.isnan(float(v)):
+    if isinstance(v, bool) or not isinstance(v, int | float):
         raise InputError(f"'{key}' must be a number, got {v!r}")
-    return float(v)
+    try:
+        x = float(v)
+    except OverflowError:       # an integer too big for a float
+        x = math.inf
+    if not math.isfinite(x):
+        raise InputError(f"'{key}' must be a finite number, got {v!r}")
+    return x
 
 
 def validate(p: TownParams) -> None:
@@ -278,6 +285,7 @@ def validate(p: TownParams) -> None:
     need(mk.max_search_years >= 1, "market.max_search_years", "must be ≥ 1")
     need(mk.buyback_after_months >= 1, "market.buyback_after_months", "must be ≥ 1")
     need(0 <= mk.buyback_discount <= 1, "market.buyback_discount", "must be in [0, 1]")
+    check_bounds(p)
 
 
 def _shares(s: Mapping[str, float], key: str) -> None:

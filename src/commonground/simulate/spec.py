@@ -42,6 +42,7 @@ from typing import Any
 
 from commonground.errors import InputError, PolicyError
 from commonground.policy import load_policy
+from commonground.simulate.bounds import MAX_REPLICATES, check_schelling_bounds
 from commonground.simulate.params import POLICY_KINDS, PolicySpec, TownParams, params_from_dict
 from commonground.simulate.schelling import SchellingParams
 from commonground.simulate.town import default_shares
@@ -70,8 +71,8 @@ class Simulation:
     def with_replicates(self, n: int | None) -> Simulation:
         if n is None:
             return self
-        if n < 1:
-            raise InputError(f"replicates must be ≥ 1, got {n}")
+        if not 1 <= n <= MAX_REPLICATES:
+            raise InputError(f"replicates must be from 1 to {MAX_REPLICATES:,}, got {n}")
         return Simulation(**{**self.__dict__, "replicates": int(n)})
 
     def metadata(self) -> dict[str, Any]:
@@ -118,6 +119,8 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
         raise InputError(f"model must be one of {', '.join(MODELS)}, got '{model}'")
     years = _int(data, "years", 10, 1)
     replicates = _int(data, "replicates", 10, 1)
+    if replicates > MAX_REPLICATES:
+        raise InputError(f"'replicates' must be ≤ {MAX_REPLICATES:,}, got {replicates:,}")
     seed = _int(data, "seed", 0, 0)
     crn = data.get("common_random_numbers", True)
     if not isinstance(crn, bool):
@@ -172,6 +175,7 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
                 params = SchellingParams(**sch)
             except TypeError as e:
                 raise InputError(f"{where}: [schelling] {e}") from None
+            check_schelling_bounds(params, years)
         scenarios.append((name, params))
     pol_list = data.get("policies", [{"name": "none", "kind": "none"}])
     if not isinstance(pol_list, list) or not pol_list:
@@ -184,6 +188,7 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
         if unknown:
             raise PolicyError(f"policy '{p['name']}': unknown key '{unknown[0]}' (expected: name, kind, caps, "
                               "council)")
+        _check_kind_and_caps(p)
         kind = p.get("kind", "none")
         if kind not in POLICY_KINDS:
             raise PolicyError(f"policy '{p['name']}': unknown kind '{kind}' (choose from: {', '.join(POLICY_KINDS)})")
@@ -206,6 +211,20 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
                       replicates=replicates, seed=seed, scenarios=tuple(scenarios), policies=tuple(policies),
                       description=str(data.get("description", "")), common_random_numbers=crn, source=source,
                       raw=copy.deepcopy(dict(data)))
+
+
+def _check_kind_and_caps(p: Mapping[str, Any]) -> None:
+    """Caps with no capping kind would run uncapped without a word: a policy with ``caps`` must say how
+    they apply (``kind`` = caps-new, caps-resale or caps-buyback)."""
+    if not p.get("caps"):
+        return
+    capping = ", ".join(k for k in POLICY_KINDS if k != "none")
+    if "kind" not in p:
+        raise PolicyError(f"policy '{p['name']}' has caps but no 'kind': say how they apply ({capping}); "
+                          "without a kind it would run with no caps")
+    if p["kind"] == "none":
+        raise PolicyError(f"policy '{p['name']}' has kind = \"none\" but names caps: choose a capping kind "
+                          f"({capping}) or drop 'caps'")
 
 
 def _check_caps(spec: str, params: TownParams, where: str) -> None:

@@ -41,6 +41,7 @@ UNLAWFUL = ("Ethnicity caps are shown for analysis only: using them to allocate 
             "race or ethnic origin cannot be justified, and s.158 positive action does not permit quotas.")
 DEFAULT_MIX = {"social": 0.25, "shared": 0.10, "market": 0.65}  # illustrative section 106 mix (35 % affordable)
 DEFAULT_BANDS = {"A": 0.10, "B": 0.25, "C": 0.35, "D": 0.30}    # illustrative, as the core's uk-town scenario
+NOT_SOCIAL = "not social rent"  # the "band" of shared-ownership and market applicants: after every real band
 SPLIT_BY_TENURE = True  # let each tenure as its own problem when no cap couples them (benchmarks switch it)
 KEYS = ("sites", "large_sites", "site_neighbourhoods", "tenure", "tenure_mix", "working_share", "local_share",
         "bands", "rates")
@@ -96,6 +97,7 @@ def council_from_dict(data: Any, where: str) -> CouncilOptions:
         need(isinstance(v, int | float) and 0 <= v <= 1, f"{k} must be in [0, 1], got {v!r}")
     need(isinstance(o.bands, Mapping) and len(o.bands) > 0 and all(v >= 0 for v in o.bands.values())
          and sum(o.bands.values()) > 0, "bands must be shares of band names")
+    need(NOT_SOCIAL not in o.bands, f"bands: '{NOT_SOCIAL}' is reserved for non-social applicants")
     for name, table in o.rates.items():
         need(name in ("employment", "social_rent", "owner_occupied"),
              f"rates: unknown rate '{name}' (employment, social_rent, owner_occupied)")
@@ -223,7 +225,7 @@ def letting_policy(base: Policy, o: CouncilOptions, social_fraction: float) -> P
                                                      float(min(1.0, (1 - share) * social_fraction))),)))
             groups[attr] = ("restricted", "free")
     return Policy(name=f"{base.name} + council", caps=tuple(caps), rule=base.rule, source=base.source,
-                  priority_order=tuple(o.bands), groups=groups)
+                  priority_order=(*o.bands, NOT_SOCIAL), groups=groups)
 
 
 @dataclass
@@ -277,7 +279,7 @@ def launch_year_uk(model: Any, year: int) -> UKLaunch | None:
     bp = np.array([o.bands[b] for b in band_names], float)
     band = rng.choice(len(band_names), size=n_app, p=bp / bp.sum())
     social = demand == 0
-    priority = np.where(social, np.array(band_names, dtype=object)[band], "M").astype(object)
+    priority = np.where(social, np.array(band_names, dtype=object)[band], NOT_SOCIAL).astype(object)
     noise = rng.gumbel(0.0, 1.0, (n_app, len(new_blocks)))
     social_fraction = _mix(o)[0] if o.tenure == "pepper-potted" else 1.0
     policy = letting_policy(model.caps_policy, o, social_fraction)
@@ -367,7 +369,7 @@ def _let(model: Any, policy: Policy, year: int, new_blocks: np.ndarray, sel_h: n
         attributes={model.attribute: np.concatenate([groups[ga], groups[:G]]),
                     **{a: np.concatenate([np.where(m[sel_a], "restricted", "free"), free])
                        for a, m in restricted.items()}},
-        priority=np.concatenate([priority[sel_a], np.full(G, "M", dtype=object)]),
+        priority=np.concatenate([priority[sel_a], np.full(G, NOT_SOCIAL, dtype=object)]),
         waiting_days=np.concatenate([365.0 * st.pool_years[apps[sel_a]].astype(float), np.zeros(G)]))
     around = st.ncount[lay.block_nbhd[blocks]]
     nb_share = around / np.maximum(around.sum(axis=1, keepdims=True), 1)

@@ -171,3 +171,17 @@ def test_well_mixed_start_keeps_homes_and_totals(tmp_path):
     block = np.repeat(np.arange(len(b.block_homes)), b.block_homes)
     mixed = [len(set(b.resident[(block == k) & (b.resident >= 0)])) for k in range(len(b.block_homes))]
     assert sum(m == 2 for m in mixed) >= 10
+
+
+@needs_data
+def test_msoa_neighbourhoods_and_the_lsoa_table():
+    """MSOAs as neighbourhoods; the LSOA table gives LSOAs as units and MSOAs as neighbourhoods, with the same
+    households in total as the OA table (up to rounding), checked against pandas on the raw LSOA file."""
+    raw = pd.read_csv(SHARED / "ew_census2011_ethnicity_lsoa.csv")
+    mine = raw[raw["LAD"] == "Oldham"]
+    by_msoa = census_layout(str(SHARED), "Oldham", neighbourhood="msoa")
+    assert len(by_msoa.nbhd_ids) == mine["MSOA"].nunique()
+    lsoa = census_layout(str(SHARED / "ew_census2011_ethnicity_lsoa.csv"), "Oldham", unit="lsoa")
+    assert list(lsoa.block_ids) == list(mine["LSOA"]) and len(lsoa.nbhd_ids) == mine["MSOA"].nunique()
+    a, b = int((lsoa.resident >= 0).sum()), int((by_msoa.resident >= 0).sum())
+    assert abs(a - b) <= 0.01 * b

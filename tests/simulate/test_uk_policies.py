@@ -9,6 +9,7 @@ import pytest
 from commonground.errors import PolicyError
 from commonground.simulate.model import TownModel
 from commonground.simulate.params import PolicySpec, params_from_dict
+from commonground.simulate.spec import simulation_from_dict
 from commonground.simulate.uk_migration import arrivals_per_year, authority_share
 from commonground.simulate.uk_policies import UNLAWFUL, council_from_dict
 from commonground.simulate.uk_rates import UK_POPULATION_2011
@@ -144,3 +145,34 @@ def test_every_sourced_rate_is_cited_in_the_docs():
         assert shown in doc, (r["rate"], r["group"], shown)
         assert r["sourced"] or r["source"].startswith("illustrative")
     assert "illustrative" in doc and "Equality Act 2010 s.13" in doc
+
+
+def test_detailed_groups_use_their_own_rates(town):
+    """With the 15 detailed groups each group draws from its own rates (no broad averaging)."""
+    p = _params(town, town={"groups": "detailed"}, migration={"mix": {"WhiteBrit": 0.5, "Pakistani": 0.5}})
+    m = TownModel(p, PolicySpec("p", council=council_from_dict({"tenure": "by-block"}, "t")), 1)
+    from commonground.simulate.uk_rates import DETAILED, EMPLOYMENT
+
+    assert m.uk_rates["employment"][DETAILED.index("Pakistani")] == EMPLOYMENT["Pakistani"].value
+    out = m.run()
+    assert out[(out.year == 1) & (out.metric == "uk.new_homes")].value.iloc[0] == 60
+
+
+def test_uk_borough_builtin_is_oldham_with_every_option(tmp_path):
+    """The built-in: Oldham by default, six lawful options + ethnic caps, migration as in 2023 and 2025, new homes
+    0.6 % of households a year in blocks of 30; ethnic caps flagged for the caveat."""
+    from commonground.simulate.uk_builtin import ethnic_caps_in, uk_borough
+
+    from .uk_helpers import SHARED
+
+    if not (SHARED / "ew_census2011_ethnicity_oa.csv").is_file():
+        pytest.skip("needs ../shared/data")
+    sim = simulation_from_dict(uk_borough(SHARED))
+    assert sim.name == "uk-borough (Oldham)"
+    assert [n for n, _ in sim.scenarios] == ["as-in-2023", "as-in-2025"]
+    assert dict(sim.scenarios)["as-in-2023"].migration.net_per_year == 906_000
+    assert len(sim.policies) == 7 and sim.policies[0].name == "do nothing"
+    assert dict(sim.scenarios)["as-in-2025"].launches.homes_per_year % 30 == 0
+    assert ethnic_caps_in(sim)
+    lawful = simulation_from_dict({**uk_borough(SHARED), "policies": uk_borough(SHARED)["policies"][:-1]})
+    assert not ethnic_caps_in(lawful)

@@ -21,7 +21,9 @@ NAN = float("nan")
 BASELINE = "do nothing"
 HEADLINE = "new.dissimilarity"
 COLUMNS = {"new.dissimilarity": "new homes D", "block.dissimilarity": "block D", "neighbourhood.dissimilarity":
-           "neighbourhood D", "block.theil_h": "block H", "left_unhoused": "left unhoused (yr)",
+           "neighbourhood D", "block.theil_h": "block H", "block.isolation.White": "White isolation (block)",
+           "block.isolation.Asian": "Asian isolation (block)", "block.isolation.Black": "Black isolation (block)",
+           "left_unhoused": "left unhoused (yr)",
            "uk.new_homes_empty": "new homes empty (yr)"}
 
 

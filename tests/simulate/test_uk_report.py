@@ -34,3 +34,15 @@ def test_first_screen_names_the_most_mixing_lawful_option_and_its_cost():
 def test_no_caveat_without_ethnicity_caps():
     page = render(options_table(_summary({"do nothing": 0.4, "a few large sites": 0.2})), "x")
     assert "Lawful use" not in page and "Equality Act" not in page
+
+
+def test_write_report_writes_the_table_and_page(tmp_path):
+    from commonground.report.uk import write_report
+
+    s = _summary({"do nothing": 0.4, "a few large sites": 0.2})
+    extra = s[s.metric == "block.dissimilarity"].assign(metric="block.isolation.White", mean=0.8)
+    t = write_report(pd.concat([s, extra]), tmp_path / "rep", "t")
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["options.csv", "report.html"]
+    back = pd.read_csv(tmp_path / "rep" / "options.csv")
+    assert back["block.isolation.White"].tolist() == [0.8, 0.8] and len(t) == 2
+    assert "White isolation (block)" in (tmp_path / "rep" / "report.html").read_text()

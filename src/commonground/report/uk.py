@@ -113,10 +113,14 @@ counts. {notes}</p>
 
 def write_report(summary: pd.DataFrame, out: str | Path, title: str, notes: str = "") -> pd.DataFrame:
     """Write ``options.csv`` and ``report.html`` into folder ``out``; returns the table."""
-    from commonground.io.atomic import atomic_folder
+    from commonground.io.atomic import atomic_file
 
     table = options_table(summary)
-    with atomic_folder(out) as tmp:
-        table.to_csv(tmp / "options.csv", index=False)
-        (tmp / "report.html").write_text(render(table, title, notes), encoding="utf-8")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    page = render(table, title, notes)  # rendered before anything is written
+    with atomic_file(folder / "options.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    with atomic_file(folder / "report.html") as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")
     return table

@@ -129,6 +129,17 @@ def test_ethnic_caps_on_a_census_town_carry_the_caveat(town, tmp_path):
     assert r.exit_code == 0, r.output
     flat = " ".join(r.output.split())
     assert "Equality Act 2010 s.13" in flat and UNLAWFUL.split(":")[0] in flat
+    # ... and so does the report of that simulation folder; a lawful-only simulation's report does not
+    rep = CliRunner().invoke(app, ["report", str(tmp_path / "o"), "--out", str(tmp_path / "o.html")])
+    assert rep.exit_code == 0, rep.output
+    assert "Equality Act 2010 s.13" in (tmp_path / "o.html").read_text(encoding="utf-8")
+    lawful = tmp_path / "lawful.toml"
+    lawful.write_text(sim.read_text().replace('kind = "caps-new"\ncaps = "uk-balanced-example"\n', ""))
+    r = CliRunner().invoke(app, ["simulate", str(lawful), "--in-process", "--no-plots", "--out", str(tmp_path / "l")])
+    assert r.exit_code == 0, r.output
+    assert "Equality Act" not in r.output
+    rep = CliRunner().invoke(app, ["report", str(tmp_path / "l"), "--out", str(tmp_path / "l.html")])
+    assert rep.exit_code == 0 and "Equality Act" not in (tmp_path / "l.html").read_text(encoding="utf-8")
 
 
 def test_every_sourced_rate_is_cited_in_the_docs():

@@ -124,3 +124,38 @@ def write_report(summary: pd.DataFrame, out: str | Path, title: str, notes: str 
     with atomic_file(folder / "report.html") as tmp:
         Path(tmp).write_text(page, encoding="utf-8")
     return table
+
+
+GB_TOWN_KINDS = ("census", "english", "uk-town")
+
+
+def caps_ethnicity_on_gb_town(settings: dict) -> bool:
+    """Whether a simulation's settings (simulation.json) put an ethnicity cap on a Great Britain town."""
+    from commonground.errors import CommongroundError
+    from commonground.policy import load_policy
+
+    sim = settings.get("simulation", {}) if isinstance(settings, dict) else {}
+    scen = sim.get("scenarios", {}) or {}
+    gb = any(isinstance(p, dict) and (p.get("town") or {}).get("kind") in GB_TOWN_KINDS for p in scen.values())
+    if not gb:
+        return False
+    for pol in sim.get("policies", []) or []:
+        caps = pol.get("caps") if isinstance(pol, dict) else None
+        if not caps:
+            continue
+        try:
+            if any(c.attribute == "ethnicity" for c in load_policy(caps).caps):
+                return True
+        except (CommongroundError, OSError):  # a policy file no longer there: say it, to be safe
+            return True
+    return False
+
+
+def lawful_use_section(settings: dict):
+    """A report section with :data:`UNLAWFUL`, or None when no ethnicity cap is on a GB town."""
+    if not caps_ethnicity_on_gb_town(settings):
+        return None
+    from commonground.report.page import Section
+    from commonground.report.tables import paragraph
+
+    return Section("Lawful use").add(paragraph(UNLAWFUL, "caution"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -185,3 +187,15 @@ def test_msoa_neighbourhoods_and_the_lsoa_table():
     assert list(lsoa.block_ids) == list(mine["LSOA"]) and len(lsoa.nbhd_ids) == mine["MSOA"].nunique()
     a, b = int((lsoa.resident >= 0).sum()), int((by_msoa.resident >= 0).sum())
     assert abs(a - b) <= 0.01 * b
+
+
+@needs_data
+def test_example_census_toml_loads_with_census_and_town(tmp_path):
+    from commonground.simulate.uk_builtin import load_for_cli
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "simulate" / "uk-census-town.toml"
+    sim = load_for_cli(str(example), None, str(SHARED), None)
+    assert [p.name for p in sim.policies][0] == "do nothing" and len(sim.scenarios) == 2
+    assert dict(sim.scenarios)["as-in-2023"].town.authority == "Burnley"
+    moved = load_for_cli(str(example), "england:pendle", str(SHARED), None)
+    assert dict(moved.scenarios)["my-figure"].town.authority == "Pendle"

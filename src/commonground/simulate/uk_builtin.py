@@ -71,7 +71,8 @@ def uk_borough(census: str | Path, authority: str = DEFAULT_AUTHORITY, *, replic
 
 
 def with_town(data: Mapping[str, Any], town: str | None, census: str | None) -> dict[str, Any]:
-    """A simulation dict with its town set to ``--town`` (an authority) from the table at ``--census``."""
+    """A simulation dict with its town set to ``--town`` (an authority, as the table spells it) from the table at
+    ``--census``."""
     out = copy.deepcopy(dict(data))
     if town is None and census is None:
         return out
@@ -84,7 +85,10 @@ def with_town(data: Mapping[str, Any], town: str | None, census: str | None) -> 
         base = dict(out.get("town", {}))
         if base.get("kind") != "census":
             base = {"kind": "census", "neighbourhood_level": "lsoa", "groups": "broad"}
-        out["town"] = {**base, "authority": parse_town(town), "path": str(Path(census).expanduser().resolve())}
+        from commonground.scenarios.census import check_town
+
+        path = str(Path(census).expanduser().resolve())
+        out["town"] = {**base, "authority": check_town(path, parse_town(town)), "path": path}
         for s in out.get("scenarios", []):
             if isinstance(s, dict) and "town" in s:
                 s["town"] = {k: v for k, v in s["town"].items() if k not in ("kind", "authority", "path", "hdb_town")}

@@ -158,6 +158,10 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
                 raise InputError(f"{where}: {e.problem}") from None
             if params.town.kind == "hdb" and not Path(params.town.path).is_file():
                 raise InputError(f"{where}: no HDB property file at {params.town.path}")
+            if params.town.kind == "census":  # the table and the authority, checked before anything runs
+                from commonground.scenarios.census import check_town
+
+                check_town(params.town.path, params.town.authority)
             if params.measure_caps:
                 _check_caps(params.measure_caps, params, f"{where}: measure_caps")
         else:
@@ -180,14 +184,20 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
     for i, p in enumerate(pol_list, start=1):
         if not isinstance(p, Mapping) or not isinstance(p.get("name"), str) or not p["name"].strip():
             raise PolicyError(f"[[policies]] #{i} needs a non-empty 'name'")
-        unknown = sorted(set(p) - {"name", "kind", "caps"})
+        unknown = sorted(set(p) - {"name", "kind", "caps", "council"})
         if unknown:
-            raise PolicyError(f"policy '{p['name']}': unknown key '{unknown[0]}' (expected: name, kind, caps)")
+            raise PolicyError(f"policy '{p['name']}': unknown key '{unknown[0]}' (expected: name, kind, caps, "
+                              "council)")
         _check_kind_and_caps(p)
         kind = p.get("kind", "none")
         if kind not in POLICY_KINDS:
             raise PolicyError(f"policy '{p['name']}': unknown kind '{kind}' (choose from: {', '.join(POLICY_KINDS)})")
-        spec = PolicySpec(name=p["name"].strip(), kind=kind, caps=str(p.get("caps", "")))
+        council = None
+        if "council" in p:  # lawful options of an English council (commonground.simulate.uk_policies)
+            from commonground.simulate.uk_policies import council_from_dict
+
+            council = council_from_dict(p["council"], f"policy '{p['name']}'")
+        spec = PolicySpec(name=p["name"].strip(), kind=kind, caps=str(p.get("caps", "")), council=council)
         if any(spec.name == q.name for q in policies):
             raise PolicyError(f"policy '{spec.name}' is defined twice")
         if spec.caps:

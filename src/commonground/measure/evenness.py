@@ -136,7 +136,8 @@ def density_corrected_dissimilarity(c: Counts, *, convention: str = "commongroun
     ``convention="commonground"`` solves for the mode exactly (0 when ``theta <= 1``, else the root of
     ``z = theta tanh(theta z)``). ``convention="pysal"`` reproduces PySAL's ``DensityCorrectedDissim``, which
     finds it by Nelder-Mead to a tolerance of 1e-5 and reports a vertex of the final simplex (a difference of
-    order 1e-5 sigma per unit). A unit where both ``f`` and ``g`` are 0 adds nothing (PySAL: NaN).
+    order 1e-5 sigma per unit). A unit where both ``f`` and ``g`` are 0 adds nothing, one with ``sigma = 0`` but ``f != g`` adds
+    ``|f - g|`` (PySAL: NaN for both).
     """
     _check(c)
     if convention not in CONVENTIONS:
@@ -151,7 +152,9 @@ def density_corrected_dissimilarity(c: Counts, *, convention: str = "commongroun
     mode = np.zeros_like(theta)
     t = np.ascontiguousarray(theta[ok])
     mode[ok] = _fold_mode_nelder_mead(t) if convention == "pysal" else _fold_mode_exact(t)
-    contrib = np.where(ok, sigma * mode, 0.0)
+    # sigma = 0 with f != g (a unit holding all of one group and none of the other): no noise, the limit
+    # sigma * mode(theta) -> |f - g|; f = g = 0 adds nothing
+    contrib = np.where(ok, sigma * mode, np.where(np.isfinite(f) & np.isfinite(g), np.abs(f - g), 0.0))
     out = c.region_sum(contrib) / 2
     undefined = ~((c.region_counts > 0) & (c.region_sum(y) > 0))
     return c.by_group(np.where(undefined, np.nan, out), "density_corrected_dissimilarity")

@@ -136,8 +136,8 @@ def density_corrected_dissimilarity(c: Counts, *, convention: str = "commongroun
     ``convention="commonground"`` solves for the mode exactly (0 when ``theta <= 1``, else the root of
     ``z = theta tanh(theta z)``). ``convention="pysal"`` reproduces PySAL's ``DensityCorrectedDissim``, which
     finds it by Nelder-Mead to a tolerance of 1e-5 and reports a vertex of the final simplex (a difference of
-    order 1e-5 sigma per unit). A unit where both ``f`` and ``g`` are 0 adds nothing, one with ``sigma = 0`` but ``f != g`` adds
-    ``|f - g|`` (PySAL: NaN for both).
+    order 1e-5 sigma per unit). A unit where both ``f`` and ``g`` are 0 adds nothing, one with ``sigma = 0``
+    but ``f != g`` adds ``|f - g|`` (PySAL: NaN for both).
     """
     _check(c)
     if convention not in CONVENTIONS:

@@ -27,6 +27,7 @@ from commonground.measure.table import IndexSpec, resolve
 NULLS = ("permutation", "multinomial", "systematic", "systematic_permutation")
 BOOTSTRAPS = ("multinomial", "units")
 SeedLike = int | np.random.Generator | None
+IndexLike = str | Callable[[Counts], pd.DataFrame | pd.Series]
 
 
 def _nanstat(f: Callable[..., np.ndarray], draws: np.ndarray, **kw: float) -> np.ndarray:
@@ -255,7 +256,7 @@ def _shuffle_within_regions(c: Counts, rng: np.random.Generator) -> np.ndarray:
     return np.argsort(keys, kind="stable")
 
 
-def index_spec(index: str | Callable[[Counts], pd.DataFrame | pd.Series], c: Counts) -> IndexSpec:
+def index_spec(index: IndexLike, c: Counts) -> IndexSpec:
     """A registry index by name, or any function of a Counts (a spatial index with its geometry bound,
     ``lambda c: spatial_dissimilarity(c, edges)``): regions x groups results are single-group."""
     if isinstance(index, str):
@@ -267,7 +268,7 @@ def index_spec(index: str | Callable[[Counts], pd.DataFrame | pd.Series], c: Cou
     return IndexSpec(name, index, family, False, name, name)
 
 
-def randomization_null(c: Counts, index: str | Callable[[Counts], pd.DataFrame | pd.Series] = "dissimilarity", *, reps: int = 199, null: str = "permutation",
+def randomization_null(c: Counts, index: IndexLike = "dissimilarity", *, reps: int = 199, null: str = "permutation",
                        seed: SeedLike = None) -> NullDistribution:
     """The index under random allocation of people to units, ``reps`` times, in every region.
 
@@ -320,7 +321,7 @@ def _boot_draw(c: Counts, spec: IndexSpec, method: str, rng: np.random.Generator
     return _values(spec, c.replace(d.astype(np.float64)))
 
 
-def bootstrap(c: Counts, index: str | Callable[[Counts], pd.DataFrame | pd.Series] = "dissimilarity", *, reps: int = 199, method: str = "multinomial",
+def bootstrap(c: Counts, index: IndexLike = "dissimilarity", *, reps: int = 199, method: str = "multinomial",
               level: float = 0.95, seed: SeedLike = None) -> Bootstrap:
     """Bootstrap distribution of an index in every region; percentile interval at ``level``.
 

@@ -61,7 +61,8 @@ ALIASES = {"d": "dissimilarity", "dissim": "dissimilarity", "xpx": "isolation", 
            "xpy": "exposure", "v": "correlation_ratio", "eta2": "correlation_ratio", "multi_d": "multi_dissimilarity",
            "h": "theil_h", "information": "theil_h", "theil": "theil_h", "p": "normalized_exposure",
            "c": "squared_cv", "scv": "squared_cv", "m": "mutual_information", "mutual": "mutual_information",
-           "ddc": "density_corrected_dissimilarity", "conprof": "concentration_profile", "diversity": "entropy_diversity", "simpson": "simpson_interaction"}
+           "ddc": "density_corrected_dissimilarity", "conprof": "concentration_profile",
+           "diversity": "entropy_diversity", "simpson": "simpson_interaction"}
 
 #: What ``measure`` computes when no indices are named: every single-group and multigroup index.
 DEFAULT_INDICES: tuple[str, ...] = tuple(INDICES)

@@ -31,7 +31,7 @@ def _raw(weights: WeightsLike) -> tuple[np.ndarray, np.ndarray, np.ndarray | Non
         coo = weights.sparse.tocoo()
         ids = np.asarray(weights.id_order, dtype=object)
         return ids[coo.row], ids[coo.col], np.asarray(coo.data, dtype=np.float64), True
-    if hasattr(weights, "adjacency") and isinstance(getattr(weights, "adjacency"), pd.Series):  # libpysal Graph
+    if hasattr(weights, "adjacency") and isinstance(weights.adjacency, pd.Series):  # libpysal Graph
         adj = weights.adjacency
         keep = adj.index.get_level_values(0) != adj.index.get_level_values(1)
         adj = adj[keep & (adj.to_numpy() != 0)]

@@ -31,7 +31,7 @@ from typer.core import TyperGroup
 
 from commonground.cli.common import console, guarded
 from commonground.errors import InputError
-from commonground.measure import Counts, measure, resolve
+from commonground.measure import Counts, resolve
 from commonground.measure import boundary as bd
 from commonground.measure import explicit as ex
 from commonground.measure import profiles as pr
@@ -305,17 +305,15 @@ def _compare_counts(ca: Counts, cb: Counts, names: list[str], decompose: bool, t
             part["p_value"] = t.p_value.to_numpy()
         rows.append(part)
     table = pd.concat(rows, ignore_index=True)
-    if decompose:
-        shared = ca.units.intersection(cb.units)
-        if len(shared) and ca.n_groups >= 2:
-            xa = pd.DataFrame(ca.x, index=ca.units).reindex(ca.units.union(cb.units), fill_value=0)
-            xb = pd.DataFrame(cb.x, index=cb.units).reindex(ca.units.union(cb.units), fill_value=0)
-            m = mutual_difference(xa.to_numpy(), xb.to_numpy())
-            extra = pd.DataFrame({"unit": unit, "index": "mutual_information", "group": "", "a": [m["M1"]],
-                                  "b": [m["M2"]], "difference": [m["diff"]], "group_marginal": [m["group_marginal"]],
-                                  "unit_marginal": [m["unit_marginal"]], "structural": [m["structural"]],
-                                  "additions_removals": [m["additions_removals"]]})
-            table = pd.concat([table[table["index"] != "mutual_information"], extra], ignore_index=True)
+    if decompose and ca.n_groups >= 2:  # units matched by id; units in only one table are additions/removals
+        xa = pd.DataFrame(ca.x, index=ca.units).reindex(ca.units.union(cb.units), fill_value=0)
+        xb = pd.DataFrame(cb.x, index=cb.units).reindex(ca.units.union(cb.units), fill_value=0)
+        m = mutual_difference(xa.to_numpy(), xb.to_numpy())
+        extra = pd.DataFrame({"unit": unit, "index": "mutual_information", "group": "", "a": [m["M1"]],
+                              "b": [m["M2"]], "difference": [m["diff"]], "group_marginal": [m["group_marginal"]],
+                              "unit_marginal": [m["unit_marginal"]], "structural": [m["structural"]],
+                              "additions_removals": [m["additions_removals"]]})
+        table = pd.concat([table[table["index"] != "mutual_information"], extra], ignore_index=True)
     return table
 
 

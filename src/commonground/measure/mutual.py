@@ -155,6 +155,11 @@ def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *
     rows = (a.sum(axis=1) > 0) & (b.sum(axis=1) > 0)
     cols = (a.sum(axis=0) > 0) & (b.sum(axis=0) > 0)
     a_c, b_c = a[np.ix_(rows, cols)], b[np.ix_(rows, cols)]
+    scale = np.log(base)
+    if not (rows.any() and cols.sum() >= 2):  # nothing in common: all change is additions and removals
+        return pd.Series({"M1": m1 / scale, "M2": m2 / scale, "diff": (m2 - m1) / scale,
+                          "additions_removals": (m2 - m1) / scale, "group_marginal": 0.0, "unit_marginal": 0.0,
+                          "structural": 0.0}, name="mutual_difference")
     tables = {1: a_c, 2: b_c}
     cache: dict[tuple[int, int, int], float] = {}
 
@@ -177,7 +182,6 @@ def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *
             state[idx] = 2
             shap[factors[idx]] += (f(*state) - prev) / len(orders)
     common = f(2, 2, 2) - f(1, 1, 1)
-    scale = np.log(base)
     return pd.Series({"M1": m1 / scale, "M2": m2 / scale, "diff": (m2 - m1) / scale,
                       "additions_removals": ((m2 - m1) - common) / scale,
                       "group_marginal": shap["group_marginal"] / scale,

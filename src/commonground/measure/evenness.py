@@ -115,6 +115,9 @@ def _fold_mode_exact(theta: np.ndarray) -> np.ndarray:
         if th <= 1.0:
             continue
         x = th
+        if th * th > 19.5:  # tanh(theta^2) is 1.0 in double precision: theta is the root already
+            out[u] = th
+            continue
         for _ in range(100):
             ch = np.cosh(th * x)
             step = (x - th * np.tanh(th * x)) / (1.0 - th * th / (ch * ch))
@@ -161,6 +164,15 @@ def density_corrected_dissimilarity(c: Counts, *, convention: str = "commongroun
 
 
 # -- concentration profile ---------------------------------------------------------------------------------------
+def _grid_passes(grid: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``searchsorted(grid, p, side="right")`` for ``grid = linspace(0, 1, m)``: the number of grid points
+    ``<= p``, from ``floor(p (m - 1))`` corrected by one comparison either side (linspace's rounding)."""
+    m = grid.shape[0]
+    j = np.clip(np.floor(p * (m - 1)).astype(np.int64), 0, m - 1)
+    up = np.minimum(j + 1, m - 1)
+    return j + 1 + ((grid[up] <= p) & (j + 1 < m)) - (grid[j] > p)
+
+
 def concentration_profile(c: Counts, *, m: int = 1000, curve: bool = False) -> pd.DataFrame:
     """Concentration profile R (Hong & Sadahiro 2014), regions x groups.
 
@@ -180,7 +192,7 @@ def concentration_profile(c: Counts, *, m: int = 1000, curve: bool = False) -> p
     for k in range(c.n_groups):
         x = c.x[valid, k]
         # number of grid points t <= p_i; unit i counts towards v_t for exactly those t
-        passes = np.searchsorted(grid, x / c.total[valid], side="right")
+        passes = _grid_passes(grid, x / c.total[valid])
         hist = np.bincount(codes * (m + 1) + passes, weights=x, minlength=R * (m + 1)).reshape(R, m + 1)
         tail = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]  # tail[:, j] = group living where j+... points pass
         with np.errstate(invalid="ignore", divide="ignore"):

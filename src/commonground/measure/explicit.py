@@ -167,6 +167,18 @@ def proximity_blocks(pts: np.ndarray, area: np.ndarray, alpha: float, beta: floa
     n = len(pts)
     chunk = max(1, 4_000_000 // n)
     colsum = None
+    if chunk >= n:  # one block: one distance matrix
+        d = cdist(pts, pts)
+        rows = np.arange(n)
+        if convention == "pysal":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                prox = 1 - np.exp(-d / d.sum(axis=0)[None, :])
+            prox[rows, rows] = 1 - np.exp(-((alpha * area) ** beta))
+        else:
+            d[rows, rows] = (alpha * area) ** beta
+            prox = np.exp(-d / scale)
+        yield rows, prox
+        return
     if convention == "pysal":
         colsum = np.zeros(n)
         for i0 in range(0, n, chunk):

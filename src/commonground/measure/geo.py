@@ -53,10 +53,10 @@ def _check_frame(gdf: Any) -> None:
 def unit_geometry(gdf: Any) -> UnitGeometry:
     """Centroids, areas and perimeters of a GeoDataFrame's polygons (a geographic CRS is refused)."""
     _check_frame(gdf)
-    geom = gdf.geometry
-    cen = geom.centroid
-    return UnitGeometry(np.c_[cen.x.to_numpy(), cen.y.to_numpy()], geom.area.to_numpy(dtype=np.float64),
-                        geom.length.to_numpy(dtype=np.float64))
+    import shapely
+
+    geoms = np.asarray(gdf.geometry.array)
+    return UnitGeometry(shapely.get_coordinates(shapely.centroid(geoms)), shapely.area(geoms), shapely.length(geoms))
 
 
 def shared_boundaries(gdf: Any, unit: str | None = None) -> pd.DataFrame:

@@ -194,3 +194,37 @@ def test_whole_table_has_new_indices(ew_counts: Counts) -> None:
     assert {"mutual_information", "minmax[Indian]", "density_corrected_dissimilarity[Arab]",
             "concentration_profile[WhiteBrit]"} <= set(table.columns)
     assert table.shape == (348, 10 * len(EW_GROUPS) + 11)
+
+
+def test_shared_boundaries_hand_built_t_junction() -> None:
+    # A = [0,2]x[0,1] lists its top edge as one segment; B = [0,1]x[1,2] and C = [1,2]x[1,2] split it at x = 1
+    # (a vertex A does not have). By hand: A-B 1, A-C 1, B-C 1; D = [3,4]x[0,1] touches nobody.
+    gpd = pytest.importorskip("geopandas")
+    from shapely.geometry import box
+
+    g = gpd.GeoDataFrame({"id": list("ABCD")}, geometry=[box(0, 0, 2, 1), box(0, 1, 1, 2), box(1, 1, 2, 2),
+                                                          box(3, 0, 4, 1)], crs=27700)
+    got = geo.shared_boundaries(g, unit="id").set_index(["unit", "neighbour"])["length"]
+    assert got.to_dict() == pytest.approx({("A", "B"): 1.0, ("B", "A"): 1.0, ("A", "C"): 1.0, ("C", "A"): 1.0,
+                                           ("B", "C"): 1.0, ("C", "B"): 1.0})
+
+
+def test_grid_passes_equals_searchsorted() -> None:
+    # the concentration profile's binning shortcut equals searchsorted on linspace, edges included
+    rng = np.random.default_rng(0)
+    for m in (2, 3, 10, 777, 1000, 1001):
+        grid = np.linspace(0, 1, m)
+        p = np.clip(np.r_[rng.random(20_000), grid, np.nextafter(grid, 2), np.nextafter(grid, -1)], 0, 1)
+        np.testing.assert_array_equal(ev._grid_passes(grid, p), np.searchsorted(grid, p, side="right"))
+
+
+def test_weights_errors_name_the_problem() -> None:
+    from commonground.errors import InputError
+
+    c = Counts([[1, 2], [3, 4], [5, 6]], ["a", "b"], units=["u", "v", "w"])
+    with pytest.raises(InputError, match="two different weights"):
+        bd.boundary_dissimilarity(c, pd.DataFrame({"i": ["u", "v"], "j": ["v", "u"], "len": [1.0, 2.0]}))
+    with pytest.raises(InputError, match="'x', which is not in the counts"):
+        bd.boundary_dissimilarity(c, pd.DataFrame({"i": ["u"], "j": ["x"], "len": [1.0]}))
+    with pytest.raises(InputError, match="not a finite non-negative"):
+        bd.boundary_dissimilarity(c, pd.DataFrame({"i": ["u"], "j": ["v"], "len": [-1.0]}))

@@ -65,16 +65,52 @@ def shared_boundaries(gdf: Any, unit: str | None = None) -> pd.DataFrame:
     Pairs that touch only at a point (queen-but-not-rook neighbours) have length 0 and are left out, so the
     pairs are rook contiguity weighted by shared length (PySAL's boundary-length weights). Each pair appears
     in both directions. ``unit`` names the id column (default: the frame's index).
+
+    Most of a tessellation's shared boundary is edges that both polygons list with the same two vertices:
+    those are matched exactly by hashing the edges. What is left (a vertex on one side only, the outer edge of
+    the map) is intersected geometrically, only between polygons that both have such leftover edges; the
+    total equals the length of the polygons' intersection.
     """
     _check_frame(gdf)
-    geom = gdf.geometry.reset_index(drop=True)
+    import shapely
+
+    geoms = np.asarray(gdf.geometry.array)
     ids = gdf[unit].to_numpy() if unit is not None else gdf.index.to_numpy()
-    left, right = geom.sindex.query(geom, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    length = geom.iloc[left].reset_index(drop=True).intersection(
-        geom.iloc[right].reset_index(drop=True), align=False).length.to_numpy()
-    pos = length > 0
-    left, right, length = left[pos], right[pos], length[pos]
-    return pd.DataFrame({"unit": np.r_[ids[left], ids[right]], "neighbour": np.r_[ids[right], ids[left]],
-                         "length": np.r_[length, length]})
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)  # multipolygons into polygons
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    owner = part_owner[ring_part]
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    step = ring[1:] == ring[:-1]
+    a, b, poly = coords[:-1][step], coords[1:][step], owner[ring[:-1][step]]
+    flip = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+    lo, hi = np.where(flip[:, None], b, a), np.where(flip[:, None], a, b)
+    seg = pd.DataFrame({"x0": lo[:, 0], "y0": lo[:, 1], "x1": hi[:, 0], "y1": hi[:, 1], "poly": poly,
+                        "length": np.hypot(hi[:, 0] - lo[:, 0], hi[:, 1] - lo[:, 1])})
+    seg = seg[seg["length"] > 0]
+    key = ["x0", "y0", "x1", "y1"]
+    pairs = seg.merge(seg[[*key, "poly"]], on=key, suffixes=("", "_other"))
+    pairs = pairs[pairs["poly"] != pairs["poly_other"]]
+    matched = pairs.groupby(["poly", "poly_other"])["length"].sum()
+    # edges no other polygon lists identically: intersect them between candidate neighbours
+    shared_edge = seg.set_index(key).index.isin(pairs.set_index(key).index)
+    rest = seg[~shared_edge]
+    extra = pd.Series(dtype=np.float64)
+    if len(rest):
+        lines = shapely.linestrings(np.stack([rest[["x0", "y0"]].to_numpy(), rest[["x1", "y1"]].to_numpy()], axis=1))
+        owners = rest["poly"].to_numpy()
+        order = np.argsort(owners, kind="stable")
+        with_rest = np.unique(owners)
+        multi = np.full(len(geoms), None, dtype=object)
+        multi[with_rest] = shapely.multilinestrings(lines[order], indices=np.searchsorted(with_rest, owners[order]))
+        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+        keep = (left < right) & np.isin(left, with_rest) & np.isin(right, with_rest)
+        left, right = left[keep], right[keep]
+        length = shapely.length(shapely.intersection(multi[left].astype(object), multi[right].astype(object)))
+        pos = length > 0
+        extra = pd.Series(np.r_[length[pos], length[pos]], index=pd.MultiIndex.from_arrays(
+            [np.r_[left[pos], right[pos]], np.r_[right[pos], left[pos]]], names=["poly", "poly_other"]))
+    total = matched.add(extra, fill_value=0.0)
+    i, j = total.index.get_level_values(0).to_numpy(), total.index.get_level_values(1).to_numpy()
+    once = (i < j) & (total.to_numpy() > 0)  # one value per pair (the two directions sum in different orders)
+    i, j, length = i[once], j[once], total.to_numpy()[once]
+    return pd.DataFrame({"unit": ids[np.r_[i, j]], "neighbour": ids[np.r_[j, i]], "length": np.r_[length, length]})

@@ -98,12 +98,14 @@ def weighted_pairs(c: Counts, weights: WeightsLike, *, within_regions: bool = Tr
     a, b, w = a[keep], b[keep], w[keep]
     if symmetric:
         lo, hi = np.minimum(a, b), np.maximum(a, b)
-        frame = pd.DataFrame({"lo": lo, "hi": hi, "w": w}).drop_duplicates()
-        dup = frame.duplicated(["lo", "hi"], keep=False)
-        if dup.any():
-            r = frame[dup].iloc[0]
-            raise InputError(f"units {c.units[int(r.lo)]!r} and {c.units[int(r.hi)]!r} are given two different "
+        frame = pd.DataFrame({"lo": lo, "hi": hi, "w": w})
+        spread = frame.groupby(["lo", "hi"])["w"].agg(["min", "max"])
+        bad = spread["max"] - spread["min"] > 1e-9 * spread["max"]
+        if bad.any():
+            lo_b, hi_b = bad[bad].index[0]
+            raise InputError(f"units {c.units[int(lo_b)]!r} and {c.units[int(hi_b)]!r} are given two different "
                              "weights; weights must be symmetric")
+        frame = frame.drop_duplicates(["lo", "hi"])
         lo, hi, w = frame["lo"].to_numpy(), frame["hi"].to_numpy(), frame["w"].to_numpy()
         a, b, w = np.r_[lo, hi], np.r_[hi, lo], np.r_[w, w]
     if within_regions:

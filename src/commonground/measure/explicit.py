@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist
@@ -196,6 +197,38 @@ def proximity_blocks(pts: np.ndarray, area: np.ndarray, alpha: float, beta: floa
         yield rows, prox
 
 
+@numba.njit(cache=True)
+def _proximity_sums(pts: np.ndarray, area: np.ndarray, x: np.ndarray, t: np.ndarray, alpha: float, beta: float,
+                    scale: float, pysal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(sum_j c_ij x_j, sum_j c_ij t_j, sum_i c_ij)`` without holding the n x n proximity matrix.
+
+    ``c`` as :func:`proximity_blocks` (the same floating-point operations, element by element)."""
+    n, k = x.shape
+    colsum_d = np.zeros(n)
+    if pysal:
+        for j in range(n):
+            s = 0.0
+            for i in range(n):
+                s += np.sqrt((pts[i, 0] - pts[j, 0]) ** 2 + (pts[i, 1] - pts[j, 1]) ** 2)
+            colsum_d[j] = s
+    cx = np.zeros((n, k))
+    ct = np.zeros(n)
+    colsum_c = np.zeros(n)
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                own = (alpha * area[i]) ** beta
+                c = 1.0 - np.exp(-own) if pysal else np.exp(-own / scale)
+            else:
+                d = np.sqrt((pts[i, 0] - pts[j, 0]) ** 2 + (pts[i, 1] - pts[j, 1]) ** 2)
+                c = 1.0 - np.exp(-d / colsum_d[j]) if pysal else np.exp(-d / scale)
+            for g in range(k):
+                cx[i, g] += c * x[j, g]
+            ct[i] += c * t[j]
+            colsum_c[j] += c
+    return cx, ct, colsum_c
+
+
 def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray, alpha: float, beta: float, scale: float,
                 convention: str, relative: bool) -> np.ndarray:
     _check(c)
@@ -208,12 +241,9 @@ def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray, alpha: float, 
     for r, s, e in region_slices(c):
         x, t = c.x[s:e], c.total[s:e]
         n = e - s
-        cx, ct = np.zeros_like(x), np.zeros(n)
-        colsum = np.zeros(n)
-        for rows, prox in proximity_blocks(xy[s:e], area[s:e], alpha, beta, scale, convention):
-            cx[rows] = prox @ x
-            ct[rows] = prox @ t
-            colsum += prox.sum(axis=0)
+        cx, ct, colsum = _proximity_sums(np.ascontiguousarray(xy[s:e]), np.ascontiguousarray(area[s:e]),
+                                         np.ascontiguousarray(x), np.ascontiguousarray(t), float(alpha),
+                                         float(beta), float(scale), convention == "pysal")
         X = x.sum(axis=0)
         y = t[:, None] - x
         Y = y.sum(axis=0)

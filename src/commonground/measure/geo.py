@@ -12,7 +12,7 @@ install needs neither geopandas nor shapely (``pip install commonground[geo]``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -29,13 +29,32 @@ def _gpd() -> Any:
     return geopandas
 
 
-@dataclass(frozen=True)
 class UnitGeometry:
-    """Per-unit centroid coordinates ``(n, 2)``, areas and perimeters ``(n,)``, in the frame's row order."""
+    """Per-unit centroid coordinates ``(n, 2)``, areas and perimeters ``(n,)``, in the frame's row order.
 
-    coords: np.ndarray
-    areas: np.ndarray
-    perimeters: np.ndarray
+    Each is computed on first use (a centroid costs more than an area), then kept.
+    """
+
+    def __init__(self, geoms: np.ndarray) -> None:
+        self._geoms = geoms
+
+    @cached_property
+    def coords(self) -> np.ndarray:
+        import shapely
+
+        return shapely.get_coordinates(shapely.centroid(self._geoms))
+
+    @cached_property
+    def areas(self) -> np.ndarray:
+        import shapely
+
+        return shapely.area(self._geoms)
+
+    @cached_property
+    def perimeters(self) -> np.ndarray:
+        import shapely
+
+        return shapely.length(self._geoms)
 
 
 def _check_frame(gdf: Any) -> None:
@@ -53,10 +72,7 @@ def _check_frame(gdf: Any) -> None:
 def unit_geometry(gdf: Any) -> UnitGeometry:
     """Centroids, areas and perimeters of a GeoDataFrame's polygons (a geographic CRS is refused)."""
     _check_frame(gdf)
-    import shapely
-
-    geoms = np.asarray(gdf.geometry.array)
-    return UnitGeometry(shapely.get_coordinates(shapely.centroid(geoms)), shapely.area(geoms), shapely.length(geoms))
+    return UnitGeometry(np.asarray(gdf.geometry.array))
 
 
 def shared_boundaries(gdf: Any, unit: str | None = None) -> pd.DataFrame:

@@ -66,13 +66,12 @@ def _divergence_sums(x: np.ndarray, pts: np.ndarray) -> np.ndarray:
         share = x[:, g].sum() / total
         logp[g] = np.log(share) if share > 0 else 0.0
     out = np.zeros(n)
-    d = np.empty(n)
-    cum = np.empty(k)
     for i in range(n):
+        d = np.empty(n)
+        cum = np.zeros(k)
         for j in range(n):
             d[j] = np.sqrt((pts[j, 0] - pts[i, 0]) ** 2 + (pts[j, 1] - pts[i, 1]) ** 2)
         order = np.argsort(d)
-        cum[:] = 0.0
         pop = 0.0
         acc = 0.0
         for jj in range(n):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -160,3 +161,62 @@ def test_density_corrected_d_at_most_d_and_tends_to_d(t) -> None:
     assert (ddc[ok] <= d[ok] + 1e-12).all()
     big = density_corrected_dissimilarity(Counts(x * 10**6, by=by)).to_numpy()
     np.testing.assert_allclose(big[ok], d[ok], atol=1e-3)
+
+
+@given(tables(max_units=20, max_groups=3), st.randoms(use_true_random=False))
+def test_new_spatial_indices_order_free_and_per_region(t, rnd) -> None:
+    # issue 14's spatial indices: the same values whatever the row order, and a region's values equal the
+    # index computed on that region alone (each region has its own centre, areas, neighbours)
+    from commonground.measure import boundary as bd
+    from commonground.measure import explicit as ex
+    from commonground.measure import profiles as pr
+
+    x, by = t
+    n = len(x)
+    rng = np.random.default_rng(rnd.randint(0, 2**31))
+    xy = rng.uniform(0, 1000, (n, 2))
+    area = rng.uniform(1, 50, n)
+    edges = [(i, j, float(1 + (i * j) % 7)) for i in range(n) for j in range(i + 1, n) if (i + j) % 3 == 0]
+
+    def everything(c: Counts, xy: np.ndarray, area: np.ndarray) -> list[np.ndarray]:
+        return [ex.absolute_centralization(c, xy, area).to_numpy(), ex.relative_concentration(c, area).to_numpy(),
+                ex.delta(c, area).to_numpy(), ex.relative_clustering(c, xy, area, scale=300).to_numpy(),
+                bd.boundary_dissimilarity(c, edges).to_numpy(),
+                pr.local_relative_centralization(c, xy, k=2).to_numpy()]
+
+    c = Counts(x, by=by)
+    base = everything(c, xy, area)
+    perm = list(range(n))
+    rnd.shuffle(perm)
+    shuffled = Counts(x[perm], by=by[perm], units=np.arange(n)[perm])
+    moved = everything(shuffled, xy[perm], area[perm])
+    for a, b in zip(base[:-1], moved[:-1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(base[-1][perm], moved[-1], rtol=1e-9, atol=1e-12, equal_nan=True)  # per unit
+    for r in np.unique(by):
+        rows = np.flatnonzero(by == r)
+        alone = Counts(x[rows], units=rows)
+        sub = [e for e in edges if e[0] in set(rows) and e[1] in set(rows)]
+        pos = list(c.regions).index(r)
+        np.testing.assert_allclose(ex.delta(alone, area[rows]).to_numpy()[0], base[2][pos], rtol=1e-9,
+                                   atol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(ex.absolute_centralization(alone, xy[rows], area[rows]).to_numpy()[0],
+                                   base[0][pos], rtol=1e-9, atol=1e-12, equal_nan=True)
+        if sub:
+            np.testing.assert_allclose(bd.boundary_dissimilarity(alone, sub).to_numpy()[0], base[4][pos],
+                                       rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+@given(tables())
+def test_minmax_bounds_and_m_decomposes(t) -> None:
+    from commonground.measure import minmax, mutual_information, mutual_within
+
+    x, by = t
+    c = Counts(x, by=by)
+    v = minmax(c).to_numpy()
+    assert ((v[~np.isnan(v)] >= -1e-12) & (v[~np.isnan(v)] <= 1 + 1e-12)).all()
+    assume(x.sum() > 0)
+    w = mutual_within(c)
+    total = mutual_information(Counts(x)).loc["all"]
+    if np.isfinite(total):
+        assert w.attrs["M_total"] == pytest.approx(total, abs=1e-10)

@@ -66,7 +66,9 @@ def _centralization(c: Counts, coords: np.ndarray, areas: np.ndarray | None, cen
     for r, s, e in region_slices(c):
         x, t, pts = c.x[s:e], c.total[s:e], xy[s:e]
         dist = np.sqrt(((pts - _center(pts, t, center)) ** 2).sum(axis=1))
-        order = dist.argsort()
+        # by distance; exact ties (units symmetric about the centre) by coordinates, so the row order of the
+        # input cannot change the value (PySAL keeps the row order for ties)
+        order = np.lexsort((pts[:, 1], pts[:, 0], dist))
         with np.errstate(invalid="ignore", divide="ignore"):
             share_x = np.cumsum(x[order], axis=0) / x.sum(axis=0)
             if area is not None:
@@ -114,6 +116,11 @@ def delta(c: Counts, areas: np.ndarray | Sequence[float]) -> pd.DataFrame:
 
 
 def _concentration(c: Counts, areas: np.ndarray, relative: bool) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):  # empty regions and 0/0 ranges are NaN
+        return _concentration_values(c, areas, relative)
+
+
+def _concentration_values(c: Counts, areas: np.ndarray, relative: bool) -> np.ndarray:
     area = stored(c, areas, "areas")
     out = np.full((c.n_regions, c.n_groups), np.nan)
     for r, s, e in region_slices(c):

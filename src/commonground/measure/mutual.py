@@ -99,9 +99,13 @@ def mutual_within(c: Counts, base: float = np.e) -> pd.DataFrame:
     from commonground.measure.multigroup import mutual_information
 
     scale = np.log(base)
-    p = c.region_group_total / c.region_group_total.sum()
-    e_r = xlogx(c.region_group_share).sum(axis=1)
+    everyone = c.region_group_total.sum()
+    if everyone <= 0:
+        raise InputError("nobody in the table: M is undefined")
+    p = c.region_group_total / everyone
+    e_r = np.nan_to_num(xlogx(c.region_group_share).sum(axis=1))
     e = _entropy(c.region_counts.sum(axis=0))
+    e = e if e > 0 else float("nan")  # one group only: H undefined
     m_r = np.nan_to_num(mutual_information(c).to_numpy())
     h_r = np.where(e_r > 0, m_r / np.where(e_r > 0, e_r, 1), 0.0)
     out = pd.DataFrame({"M": m_r / scale, "p": p, "H": h_r, "entropy_ratio": e_r / e}, index=c.regions.copy())

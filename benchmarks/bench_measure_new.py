@@ -35,7 +35,7 @@ EW_GROUPS = ["WhiteBrit", "Irish", "OtherWhite", "Mixed", "Indian", "Pakistani",
 EW_LADS = ["City of London", "Adur", "Rutland", "Tower Hamlets", "Slough", "Leicester", "Copeland", "Oldham"]
 
 
-def best_of(f: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
+def best_of(f: Callable[[], object], repeat: int = 7) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
         t = time.perf_counter()

@@ -46,85 +46,113 @@ def _neg_fold(x: float, theta: float) -> float:
 
 
 @numba.njit(cache=True)
-def _fold_mode_nelder_mead(theta: np.ndarray) -> np.ndarray:
+def _nelder_mead_one(th: float) -> float:
     """PySAL's optimiser, step for step: SciPy's one-dimensional Nelder-Mead from 0 (initial step 0.00025,
     xatol 1e-5, fatol 1e-4, at most 200 iterations and evaluations), returning the *second* vertex of the
     final simplex as PySAL does."""
-    out = np.empty(theta.shape[0])
-    for u in range(theta.shape[0]):
-        th = theta[u]
-        s0, s1 = 0.0, 0.00025
-        f0, f1 = _neg_fold(s0, th), _neg_fold(s1, th)
-        calls = 2
+    s0, s1 = 0.0, 0.00025
+    f0, f1 = _neg_fold(s0, th), _neg_fold(s1, th)
+    calls = 2
+    if f1 < f0:
+        s0, s1, f0, f1 = s1, s0, f1, f0
+    it = 1
+    while calls < 200 and it < 200:
+        if abs(s1 - s0) <= 1e-5 and abs(f0 - f1) <= 1e-4:
+            break
+        xbar = s0 / 1.0
+        xr = (1 + 1) * xbar - 1 * s1
+        fxr = _neg_fold(xr, th)
+        calls += 1
+        if fxr < f0:
+            xe = (1 + 1 * 2) * xbar - 1 * 2 * s1
+            fxe = _neg_fold(xe, th)
+            calls += 1
+            if fxe < fxr:
+                s1, f1 = xe, fxe
+            else:
+                s1, f1 = xr, fxr
+        else:  # with one dimension SciPy's "fxr < fsim[-2]" compares with the best vertex: never true here
+            shrink = False
+            if fxr < f1:
+                xc = (1 + 0.5 * 1) * xbar - 0.5 * 1 * s1
+                fxc = _neg_fold(xc, th)
+                calls += 1
+                if fxc <= fxr:
+                    s1, f1 = xc, fxc
+                else:
+                    shrink = True
+            else:
+                xcc = (1 - 0.5) * xbar + 0.5 * s1
+                fxcc = _neg_fold(xcc, th)
+                calls += 1
+                if fxcc < f1:
+                    s1, f1 = xcc, fxcc
+                else:
+                    shrink = True
+            if shrink:
+                s1 = s0 + 0.5 * (s1 - s0)
+                f1 = _neg_fold(s1, th)
+                calls += 1
+        it += 1
         if f1 < f0:
             s0, s1, f0, f1 = s1, s0, f1, f0
-        it = 1
-        while calls < 200 and it < 200:
-            if abs(s1 - s0) <= 1e-5 and abs(f0 - f1) <= 1e-4:
-                break
-            xbar = s0 / 1.0
-            xr = (1 + 1) * xbar - 1 * s1
-            fxr = _neg_fold(xr, th)
-            calls += 1
-            if fxr < f0:
-                xe = (1 + 1 * 2) * xbar - 1 * 2 * s1
-                fxe = _neg_fold(xe, th)
-                calls += 1
-                if fxe < fxr:
-                    s1, f1 = xe, fxe
-                else:
-                    s1, f1 = xr, fxr
-            elif fxr < f0:  # N = 1: sim[-2] is sim[0]
-                s1, f1 = xr, fxr
-            else:
-                shrink = False
-                if fxr < f1:
-                    xc = (1 + 0.5 * 1) * xbar - 0.5 * 1 * s1
-                    fxc = _neg_fold(xc, th)
-                    calls += 1
-                    if fxc <= fxr:
-                        s1, f1 = xc, fxc
-                    else:
-                        shrink = True
-                else:
-                    xcc = (1 - 0.5) * xbar + 0.5 * s1
-                    fxcc = _neg_fold(xcc, th)
-                    calls += 1
-                    if fxcc < f1:
-                        s1, f1 = xcc, fxcc
-                    else:
-                        shrink = True
-                if shrink:
-                    s1 = s0 + 0.5 * (s1 - s0)
-                    f1 = _neg_fold(s1, th)
-                    calls += 1
-            it += 1
-            if f1 < f0:
-                s0, s1, f0, f1 = s1, s0, f1, f0
-        out[u] = s1
+    return s1
+
+
+@numba.njit(cache=True)
+def _exact_one(th: float) -> float:
+    """The mode of ``phi(x - theta) + phi(x + theta)`` on x >= 0: 0 if theta <= 1, else the root of
+    ``x = theta tanh(theta x)`` (Newton's method from ``x = theta``, which lies above the root)."""
+    if th <= 1.0:
+        return 0.0
+    if th * th > 19.5:  # tanh(theta^2) is 1.0 in double precision: theta is the root already
+        return th
+    x = th
+    for _ in range(100):
+        tx = np.tanh(th * x)
+        step = (x - th * tx) / (1.0 - th * th * (1.0 - tx * tx))
+        x -= step
+        if abs(step) <= 4e-16 * x:
+            break
+    return x
+
+
+@numba.njit(cache=True)
+def _fold_mode_nelder_mead(theta: np.ndarray) -> np.ndarray:
+    out = np.empty(theta.shape[0])
+    for u in range(theta.shape[0]):
+        out[u] = _nelder_mead_one(theta[u])
     return out
 
 
 @numba.njit(cache=True)
 def _fold_mode_exact(theta: np.ndarray) -> np.ndarray:
-    """The mode of ``phi(x - theta) + phi(x + theta)`` on x >= 0: 0 if theta <= 1, else the root of
-    ``x = theta tanh(theta x)`` (Newton's method from ``x = theta``, which lies above the root)."""
-    out = np.zeros(theta.shape[0])
+    out = np.empty(theta.shape[0])
     for u in range(theta.shape[0]):
-        th = theta[u]
-        if th <= 1.0:
-            continue
-        x = th
-        if th * th > 19.5:  # tanh(theta^2) is 1.0 in double precision: theta is the root already
-            out[u] = th
-            continue
-        for _ in range(100):
-            ch = np.cosh(th * x)
-            step = (x - th * np.tanh(th * x)) / (1.0 - th * th / (ch * ch))
-            x -= step
-            if abs(step) <= 1e-15 * x:
-                break
-        out[u] = x
+        out[u] = _exact_one(theta[u])
+    return out
+
+
+@numba.njit(cache=True)
+def _dcd_terms(x: np.ndarray, t: np.ndarray, codes: np.ndarray, big_x: np.ndarray, big_y: np.ndarray,
+               pysal: bool) -> np.ndarray:
+    """Each unit's ``sigma_i m(theta_i)`` for every group, in one pass (no n x K temporaries)."""
+    n, k = x.shape
+    out = np.zeros((n, k))
+    for i in range(n):
+        r = codes[i]
+        for g in range(k):
+            bx, by = big_x[r, g], big_y[r, g]
+            if bx <= 0 or by <= 0:
+                continue  # the region's value is NaN
+            f = x[i, g] / bx
+            h = (t[i] - x[i, g]) / by
+            sigma = np.sqrt(h * (1 - h) / by + f * (1 - f) / bx)
+            if sigma > 0:
+                th = abs(h - f) / sigma
+                out[i, g] = sigma * (_nelder_mead_one(th) if pysal else _exact_one(th))
+            else:  # no noise: sigma * mode(theta) -> |f - g|
+                out[i, g] = abs(f - h)
     return out
 
 
@@ -138,28 +166,18 @@ def density_corrected_dissimilarity(c: Counts, *, convention: str = "commongroun
 
     ``convention="commonground"`` solves for the mode exactly (0 when ``theta <= 1``, else the root of
     ``z = theta tanh(theta z)``). ``convention="pysal"`` reproduces PySAL's ``DensityCorrectedDissim``, which
-    finds it by Nelder-Mead to a tolerance of 1e-5 and reports a vertex of the final simplex (a difference of
-    order 1e-5 sigma per unit). A unit where both ``f`` and ``g`` are 0 adds nothing, one with ``sigma = 0``
-    but ``f != g`` adds ``|f - g|`` (PySAL: NaN for both).
+    finds it by Nelder-Mead to a tolerance of 1e-5 and reports a vertex of the final simplex -- and, for large
+    ``theta``, stops near 0 (docs/measure.md, deliberate differences). A unit where both ``f`` and ``g`` are
+    0 adds nothing, one with ``sigma = 0`` but ``f != g`` adds ``|f - g|`` (PySAL: NaN for both).
     """
     _check(c)
     if convention not in CONVENTIONS:
         raise InputError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    y = c.total[:, None] - c.x
-    with np.errstate(invalid="ignore", divide="ignore"):
-        X, Y = c.broadcast(c.region_counts), c.broadcast(c.region_sum(y))
-        f, g = c.x / X, y / Y
-        sigma = np.sqrt(g * (1 - g) / Y + f * (1 - f) / X)
-        theta = np.abs(g - f) / sigma
-    ok = np.isfinite(theta)
-    mode = np.zeros_like(theta)
-    t = np.ascontiguousarray(theta[ok])
-    mode[ok] = _fold_mode_nelder_mead(t) if convention == "pysal" else _fold_mode_exact(t)
-    # sigma = 0 with f != g (a unit holding all of one group and none of the other): no noise, the limit
-    # sigma * mode(theta) -> |f - g|; f = g = 0 adds nothing
-    contrib = np.where(ok, sigma * mode, np.where(np.isfinite(f) & np.isfinite(g), np.abs(f - g), 0.0))
-    out = c.region_sum(contrib) / 2
-    undefined = ~((c.region_counts > 0) & (c.region_sum(y) > 0))
+    y_total = c.region_total[:, None] - c.region_counts
+    terms = _dcd_terms(np.ascontiguousarray(c.x), np.ascontiguousarray(c.total), c.codes,
+                       np.ascontiguousarray(c.region_counts), np.ascontiguousarray(y_total), convention == "pysal")
+    out = c.region_sum(terms) / 2
+    undefined = ~((c.region_counts > 0) & (y_total > 0))
     return c.by_group(np.where(undefined, np.nan, out), "density_corrected_dissimilarity")
 
 

@@ -106,8 +106,10 @@ def test_spatial_proximity_profile(shared_data, gdf, sac_counts: Counts) -> None
     queen = libpysal.weights.Queen.from_dataframe(gdf, use_index=False)
     ref = _pysal(sg.SpatialProxProf, gdf, w=queen)
     np.testing.assert_allclose(bd.spatial_proximity_profile(sac_counts, edges).loc["all"], ref, atol=TOL, rtol=0)
-    # a libpysal W (ids = row numbers) gives the same
+    # a libpysal W (ids = row numbers) and a libpysal Graph give the same
     np.testing.assert_allclose(bd.spatial_proximity_profile(sac_counts, queen).loc["all"], ref, atol=TOL, rtol=0)
+    graph = libpysal.graph.Graph.from_W(queen)
+    np.testing.assert_allclose(bd.spatial_proximity_profile(sac_counts, graph).loc["all"], ref, atol=TOL, rtol=0)
     curves = bd.spatial_proximity_profile(sac_counts, edges, curve=True)
     assert len(curves) == 4 * 1000
     ref_curve = sg.SpatialProxProf(gdf, "BLACK_", "TOT_POP", w=queen).curve

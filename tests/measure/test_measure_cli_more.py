@@ -39,13 +39,14 @@ def test_spatial_with_edges_and_xy(shared_data: Path, tmp_path: Path, sacramento
     table = sacramento.assign(x=xy[:, 0], y=xy[:, 1], area=area)
     path = tmp_path / "sac.csv"
     table.to_csv(path, index=False)
-    out = tmp_path / "spatial.csv"
+    out = tmp_path / "spatial"
     r = runner.invoke(app, ["measure", "spatial", str(path), "-g", "BLACK_,HISP_", "-t", "TOT_POP", "-u", "POLYID",
                             "--x", "x", "--y", "y", "--area", "area", "--edges",
                             str(shared_data / "us_sacramento_tracts_2000_queen_contiguity_edges.csv"),
                             "-i", "delta,absolute_centralization,spatial_dissimilarity", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    got = _tidy_csv(out)
+    assert (out / "manifest.json").exists() and (out / "spatial.parquet").exists()
+    got = _tidy_csv(out / "spatial.csv")
     assert list(got.columns) == ["unit", "by", "index", "group", "value"]
     c = Counts.from_frame(sacramento, ["BLACK_", "HISP_"], total="TOT_POP", unit="POLYID")
     row = got[(got["index"] == "delta") & (got["group"] == "BLACK_")]
@@ -70,9 +71,12 @@ def test_spatial_bad_input_exits_2(shared_data: Path, tmp_path: Path) -> None:
     r = runner.invoke(app, ["measure", "spatial", f, "-g", "BLACK_", "-i", "delta"])
     assert r.exit_code == 2 and "needs unit areas" in r.output
     r = runner.invoke(app, ["measure", "spatial", f, "-g", "BLACK_", "-i", "nonsense", "--out",
-                            str(tmp_path / "x.csv")])
+                            str(tmp_path / "x")])
     assert r.exit_code == 2 and "unknown spatial index" in r.output
-    assert not (tmp_path / "x.csv").exists()
+    assert not (tmp_path / "x").exists()
+    r = runner.invoke(app, ["measure", "spatial", f, "-g", "BLACK_", "-i", "delta", "--out",
+                            str(tmp_path / "x.csv")])
+    assert r.exit_code == 2 and "names a folder" in r.output
     bad = tmp_path / "edges.csv"
     pd.DataFrame({"a": [1, 2], "b": [2, 999999]}).to_csv(bad, index=False)
     r = runner.invoke(app, ["measure", "spatial", f, "-g", "BLACK_", "-u", "POLYID", "--edges", str(bad), "-i",
@@ -96,11 +100,11 @@ def test_compare_tables(ew_oa: pd.DataFrame, tmp_path: Path) -> None:
     a, b = tmp_path / "slough.csv", tmp_path / "oldham.csv"
     ew_oa[ew_oa["LAD"] == "Slough"].to_csv(a, index=False)
     ew_oa[ew_oa["LAD"] == "Oldham"].to_csv(b, index=False)
-    out = tmp_path / "cmp.csv"
+    out = tmp_path / "cmp"
     r = runner.invoke(app, ["measure", "compare", str(a), str(b), "-g", ",".join(groups), "-u", "OA", "-i",
                             "D,H", "--decompose", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    got = _tidy_csv(out)
+    got = _tidy_csv(out / "comparison.csv")
     ca = Counts.from_frame(ew_oa[ew_oa["LAD"] == "Slough"], groups)
     cb = Counts.from_frame(ew_oa[ew_oa["LAD"] == "Oldham"], groups)
     d = got[(got["index"] == "dissimilarity") & (got["group"] == "Pakistani")].iloc[0]
@@ -117,11 +121,11 @@ def test_compare_allocation_folders(tmp_path: Path) -> None:
     r = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
     assert r.exit_code == 0, r.output
     caps, free = tmp_path / "demo" / "with-caps", tmp_path / "demo" / "without-caps"
-    out = tmp_path / "cmp.csv"
+    out = tmp_path / "cmp"
     r = runner.invoke(app, ["measure", "compare", str(free), str(caps), "--level", "block", "--decompose",
                             "--out", str(out)])
     assert r.exit_code == 0, r.output
-    got = _tidy_csv(out)
+    got = _tidy_csv(out / "comparison.csv")
     comp = pd.read_csv(caps / "composition.csv", dtype={"unit_id": str, "value": str})
     attr = comp["attribute"].iloc[0]
     sub = comp[(comp["attribute"] == attr) & (comp["level"] == "block")]
@@ -149,10 +153,10 @@ def test_compare_simulation_years(tmp_path: Path) -> None:
     sim.mkdir()
     pd.DataFrame(rows, columns=["scenario", "policy", "replicate", "year", "metric", "value"]).to_parquet(
         sim / "results.parquet")
-    out = tmp_path / "cmp.csv"
+    out = tmp_path / "cmp"
     r = runner.invoke(app, ["measure", "compare", str(sim), str(sim), "--out", str(out)])
     assert r.exit_code == 0, r.output
-    got = pd.read_csv(out).iloc[0]
+    got = pd.read_csv(out / "comparison.csv").iloc[0]
     assert got["a"] == pytest.approx(0.4) and got["b"] == pytest.approx(0.6)
     assert got["difference"] == pytest.approx(0.2) and got["sd"] == pytest.approx(0.1)
     assert got["ci95_low"] == pytest.approx(0.2 - 1.96 * 0.1 / np.sqrt(3))

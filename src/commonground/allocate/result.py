@@ -6,7 +6,6 @@ Tables (pandas) are derived on demand from the arrays, so a result stays cheap t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from commonground import __version__
-from commonground.io.atomic import atomic_folder
+from commonground.io import schema
+from commonground.io.atomic import output_folder
 from commonground.io.jsonable import jsonable
 from commonground.model.problem import Problem
 from commonground.policy.caps import LEVELS, Policy, max_count
@@ -81,10 +81,16 @@ class Allocation:
             "queue_position": np.where(self.queue_position > 0, self.queue_position, pd.NA),
             "utility": self.household_utility(),
             "priority": hh.priority,
+            "waiting_days": hh.waiting_days,
             "ballot_chances": hh.ballot_chances,
         })
         df["queue_position"] = df["queue_position"].astype("Int64")
-        for a, v in hh.attributes.items():
+        if dev.block_lat is not None and dev.block_lng is not None:  # where the home is, for maps
+            blk = dev.flat_block[fi]
+            df["lat"] = np.where(got, dev.block_lat[blk], np.nan)
+            df["lng"] = np.where(got, dev.block_lng[blk], np.nan)
+        # Group attributes, then the input's other columns verbatim (carried through, never grouped).
+        for a, v in [*hh.attributes.items(), *hh.carried.items()]:
             if a not in df.columns:
                 df[a] = v
         return df
@@ -152,7 +158,10 @@ class Allocation:
                     "share": (after.to_numpy() / np.maximum(units, 1)[:, None]).ravel(),
                     "cap": np.tile(np.array([caps[v] for v in after.columns], dtype=float), n_u),
                 }))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        cols = ["level", "unit_id", "units", "attribute", "value", "count_before", "count", "share_before", "share",
+                "cap"]
+        # No group attributes (none capped or named): the table is empty but keeps its columns for readers.
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
     def _cap_share(self, attribute: str, level: str, value: str) -> float:
         shares = [lim.share for cap in self.policy.caps if cap.attribute == attribute and cap.level == level
@@ -236,22 +245,33 @@ class Allocation:
             "skip_reasons": {str(k): int(v) for k, v in self.skip_reasons().head(20).items()},
             "binding_caps": int(caps["binding"].sum()) if len(caps) else 0,
             "groups": self.group_outcomes().to_dict(orient="records"),
+            "notes": list(self.info.get("notes", [])),
+            "inputs": self._inputs(),
             "info": self.info,
         })
 
-    # -- output ------------------------------------------------------------------------------------
-    def write(self, out_dir: str | Path, *, parquet: bool = True) -> Path:
-        """Write allocation.csv, composition.csv, caps.csv, summary.json (and Parquet twins) atomically.
+    def _inputs(self) -> dict[str, Any]:
+        """How the households were read: grouped attributes, carried columns, waiting-time reference date."""
+        hh = self.problem.households
+        return {"attributes": list(hh.attributes), "carried_columns": list(hh.carried),
+                "waiting_days_reference_date": hh.reference_date}
 
-        Files are written to a temporary folder beside ``out_dir`` and moved in only when all succeeded,
-        so a failure leaves no partial output.
+    # -- output ------------------------------------------------------------------------------------
+    def write(self, out_dir: str | Path, *, parquet: bool = True, force: bool = False,
+              inputs: dict[str, Any] | None = None) -> Path:
+        """Write allocation.csv, composition.csv, caps.csv, groups.csv, summary.json (and Parquet twins) and
+        manifest.json as one output folder (:func:`commonground.io.atomic.output_folder`).
+
+        The folder is built beside ``out_dir`` and swapped in whole, so a failure leaves no partial output and
+        no file of an earlier run survives. ``inputs`` (file fingerprints) go into the manifest; the problem's
+        own fingerprint always does. ``force`` replaces a non-empty folder that is not a commonground output.
         """
-        with atomic_folder(out_dir) as tmp:
-            tables = {"allocation": self.households_frame(), "composition": self.composition(),
-                      "caps": self.cap_utilisation(), "groups": self.group_outcomes()}
-            for name, df in tables.items():
-                df.to_csv(tmp / f"{name}.csv", index=False)
-                if parquet:
-                    df.to_parquet(tmp / f"{name}.parquet", index=False)
-            (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=str) + "\n")
+        fingerprints = {"problem": {"sha256": self.problem.fingerprint()}, **(inputs or {})}
+        with output_folder(out_dir, schema.ALLOCATION, force=force, inputs=fingerprints, seed=self.seed,
+                           extra={"mechanism": self.mechanism, "policy": self.policy.name}) as w:
+            for table, frame in zip(schema.ALLOCATION_TABLES, (self.households_frame(), self.composition(),
+                                                               self.cap_utilisation(), self.group_outcomes()),
+                                    strict=True):
+                w.table(table, frame, parquet=parquet)
+            w.json(schema.SUMMARY_JSON, self.summary())
         return Path(out_dir)

@@ -31,6 +31,10 @@ from typer.core import TyperGroup
 
 from commonground.cli.common import console, guarded
 from commonground.errors import InputError
+from commonground.io import schema
+from commonground.io.atomic import check_target, output_folder
+from commonground.io.schema import input_fingerprints
+from commonground.io.tables import read_table
 from commonground.measure import Counts, resolve
 from commonground.measure import boundary as bd
 from commonground.measure import explicit as ex
@@ -148,12 +152,10 @@ def _geometry(frame: pd.DataFrame, unit: str | None, geometry: Path | None, geom
             raise InputError(f"no column '{area}'", column=area)
         g.areas = frame[area].to_numpy(dtype=np.float64)
     if edges is not None:
-        from commonground.cli.measure import read_table
-
-        cols = list(read_table(edges, []).columns)
+        cols = list(read_table(edges, text=[]).columns)
         if len(cols) < 2:
             raise InputError("the edge list needs two columns: unit id and neighbour id", source=str(edges))
-        e = read_table(edges, cols[:2])  # ids as text, like the unit column
+        e = read_table(edges, text=cols[:2])  # ids as text, like the unit column
         parts = {"unit": e.iloc[:, 0].astype(str), "neighbour": e.iloc[:, 1].astype(str)}
         if len(cols) >= 3:
             parts["weight"] = pd.to_numeric(e.iloc[:, 2], errors="coerce")
@@ -173,35 +175,32 @@ def _tidy(result: pd.DataFrame | pd.Series, name: str, unit: str, by: str) -> pd
                          "group": long.iloc[:, 1].astype(str), "value": long["value"].to_numpy(dtype=float)})
 
 
-def _emit(table: pd.DataFrame, out: Path | None, title: str) -> None:
+def _emit(table: pd.DataFrame, out: Path | None, title: str, kind: schema.Table, force: bool,
+          inputs: dict[str, Any]) -> None:
     if out is not None:
-        from commonground.cli.measure import _write
-
-        _write(table.set_index(table.columns[0]), out)
-        console.print(f"wrote {len(table)} rows x {table.shape[1]} columns to {out}", highlight=False)
+        with output_folder(out, schema.MEASURE, force=force, inputs=input_fingerprints(**inputs)) as w:
+            w.table(kind, table, parquet=True)
+        console.print(f"wrote {len(table)} rows x {table.shape[1]} columns to {out}/{kind.csv} "
+                      f"(+ Parquet, {schema.MANIFEST})", highlight=False)
         return
     console.print(f"[bold]{title}[/]")
     console.print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), highlight=False)
 
 
-def _check_out(out: Path | None) -> None:
-    from commonground.cli.measure import WRITERS
-
+def _check_out(out: Path | None, force: bool) -> None:
     if out is not None:
-        if out.suffix.lower() not in WRITERS:
-            raise InputError(f"unsupported output type '{out.suffix}' (use .csv or .parquet)", source=str(out))
-        if not out.parent.exists():
-            raise InputError("output folder does not exist", source=str(out))
+        if out.suffix.lower() in (".csv", ".tsv", ".txt", ".parquet", ".pq", ".json", ".xlsx"):
+            raise InputError(f"--out names a folder (tables and {schema.MANIFEST} are written inside it), not a "
+                             f"'{out.suffix}' file", source=str(out))
+        check_target(out, force=force)
 
 
 def _counts(file: Path, groups: str, unit: str | None, by: str | None, total: str | None) -> tuple[
         pd.DataFrame, Counts]:
-    from commonground.cli.measure import read_table
-
     group_list = _split([groups])
     if not group_list:
         raise InputError("--groups names no columns")
-    frame = read_table(file, [c for c in (unit, by) if c])
+    frame = read_table(file, text=[c for c in (unit, by) if c])
     return frame, Counts.from_frame(frame, group_list, total=total, by=by, unit=unit, source=str(file))
 
 
@@ -345,10 +344,11 @@ def extend(app: typer.Typer) -> None:
         y: str | None = typer.Option(None, "--y", help="Centroid y column (projected)."),
         area: str | None = typer.Option(None, "--area", help="Unit area column."),
         edges: Path | None = typer.Option(None, "--edges", help="Neighbour list CSV: unit, neighbour[, weight]."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Write CSV or Parquet (tidy rows)."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder: spatial.csv (+ Parquet, manifest)."),
+        force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
     ) -> None:
         """Spatial segregation indices (centralization, concentration, clustering, boundary D, ...)."""
-        _check_out(out)
+        _check_out(out, force)
         names = _split(index) or list(SPATIAL_DEFAULT)
         for n in names:
             if n.strip().lower() not in SPATIAL:
@@ -358,7 +358,8 @@ def extend(app: typer.Typer) -> None:
         table = pd.concat([_tidy(SPATIAL[n.strip().lower()][0](counts, g), n.strip().lower(), unit or "row",
                                  by or "all") for n in names], ignore_index=True)
         table["by"] = table["by"] if by else "all"
-        _emit(table[TIDY_COLUMNS], out, f"{file.name}: {counts.n_units} units, spatial indices")
+        _emit(table[TIDY_COLUMNS], out, f"{file.name}: {counts.n_units} units, spatial indices",
+              schema.SPATIAL_TABLE, force, {"counts": file, "geometry": geometry, "edges": edges})
 
     @group.command("null")
     @guarded
@@ -378,10 +379,11 @@ def extend(app: typer.Typer) -> None:
         y: str | None = typer.Option(None, "--y", help="Centroid y column."),
         area: str | None = typer.Option(None, "--area", help="Unit area column."),
         edges: Path | None = typer.Option(None, "--edges", help="Neighbour list CSV."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Write CSV or Parquet."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder: null.csv (+ Parquet, manifest)."),
+        force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
     ) -> None:
         """An index against its distribution under random allocation: expected value, p-value, adjusted."""
-        _check_out(out)
+        _check_out(out, force)
         if null not in NULLS:
             raise InputError(f"--null must be one of {', '.join(NULLS)}, got '{null}'")
         frame, counts = _counts(file, groups, unit, by, total)
@@ -390,7 +392,8 @@ def extend(app: typer.Typer) -> None:
         result = randomization_null(counts, func if index.strip().lower() in SPATIAL else index, reps=reps,
                                     null=null, seed=seed)
         table = result.summary().reset_index()
-        _emit(table, out, f"{file.name}: {result.index} under the {null} null, {reps} draws")
+        _emit(table, out, f"{file.name}: {result.index} under the {null} null, {reps} draws", schema.NULL_TABLE,
+              force, {"counts": file, "geometry": geometry, "edges": edges})
 
     @group.command("compare")
     @guarded
@@ -414,10 +417,12 @@ def extend(app: typer.Typer) -> None:
         when_b: str = typer.Option("after", "--when-b", help="Allocation B: after or before."),
         year_a: int = typer.Option(0, "--year-a", help="Simulation A: year."),
         year_b: int | None = typer.Option(None, "--year-b", help="Simulation B: year (default: its last)."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Write CSV or Parquet."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder: comparison.csv (+ Parquet, "
+                                        "manifest)."),
+        force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
     ) -> None:
         """Has segregation changed between A and B, and why? (difference = B - A)"""
-        _check_out(out)
+        _check_out(out, force)
         kind_a, kind_b = _kind(a), _kind(b)
         if kind_a != kind_b:
             raise InputError(f"cannot compare a {kind_a} with a {kind_b}")
@@ -430,7 +435,8 @@ def extend(app: typer.Typer) -> None:
             if year_b is None:
                 year_b = int(pd.read_parquet(b / "results.parquet", columns=["year"])["year"].max())
             table = _compare_simulations(a, b, year_a, year_b)
-            _emit(table, out, f"simulation {a.name} year {year_a} vs {b.name} year {year_b} (difference = B - A)")
+            _emit(table, out, f"simulation {a.name} year {year_a} vs {b.name} year {year_b} (difference = B - A)",
+                  schema.COMPARE_TABLE, force, {})
             return
         if kind_a == "allocation":
             for w in (when_a, when_b):
@@ -439,7 +445,8 @@ def extend(app: typer.Typer) -> None:
             ca, attr = _allocation_counts(a, attribute, level, when_a)
             cb, _ = _allocation_counts(b, attr, level, when_b)
             table = _compare_counts(ca, cb, names, decompose, test, reps, seed, level)
-            _emit(table, out, f"{attr} by {level}: {a.name} ({when_a}) vs {b.name} ({when_b}), difference = B - A")
+            _emit(table, out, f"{attr} by {level}: {a.name} ({when_a}) vs {b.name} ({when_b}), difference = B - A",
+                  schema.COMPARE_TABLE, force, {})
             return
         if not groups:
             raise InputError("--groups is needed to compare two tables")
@@ -450,6 +457,7 @@ def extend(app: typer.Typer) -> None:
         elif ca.n_regions != 1 or cb.n_regions != 1:
             raise InputError("--by splits the tables into regions: choose one with --region")
         table = _compare_counts(ca, cb, names, decompose, test, reps, seed, unit or "row")
-        _emit(table, out, f"{a.name} vs {b.name} (difference = B - A)")
+        _emit(table, out, f"{a.name} vs {b.name} (difference = B - A)", schema.COMPARE_TABLE, force,
+              {"a": a, "b": b})
 
     app.add_typer(group, name="measure")

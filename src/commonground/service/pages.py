@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from commonground.errors import InputError
+from commonground.io import schema
 from commonground.policy import preset_names
 from commonground.service import auth, store
 from commonground.service.db import Database, Run
@@ -241,8 +242,18 @@ def run_page(request: Request, p: User, run_id: int) -> HTMLResponse:
                    binding=_binding(caps), skip_reasons=list((summary.get("skip_reasons") or {}).items()),
                    plot=Markup(result_svg(files.get("groups.csv", b""), files.get("composition.csv", b"")))
                    if "groups.csv" in files and "composition.csv" in files else None,
-                   report=True)
+                   report=True, verdict=_verdict(files, summary))
     return render(request, "run.html", **ctx)
+
+
+def _verdict(files: dict[str, bytes], summary: dict) -> list:
+    """The report's verdict sentences for this run (commonground.report.verdict), or none."""
+    try:
+        from commonground.report.verdict import verdict_from_tables
+    except ImportError:
+        return []
+    names = ("composition", "caps", "groups", "allocation")
+    return verdict_from_tables(summary, {n: _files_frame(files, f"{n}.csv") for n in names})
 
 
 def _binding(caps: pd.DataFrame) -> list[dict]:
@@ -310,6 +321,8 @@ def _render_report(db: Database, run: Run) -> str:
             folder.mkdir()
             for name, content in files.items():
                 (folder / name).write_bytes(content)
+            if schema.MANIFEST not in files:  # a run stored before outputs had manifests: these are its files
+                schema.write_manifest(folder, schema.ALLOCATION, seed=run.seed)
             html = render_report(folder)
     if html is None:
         summary = json.loads(files.get("summary.json", b"{}") or b"{}")

@@ -185,3 +185,20 @@ def test_random_label_null_matches_pysal_in_distribution(ew_oa: pd.DataFrame) ->
     assert ours.difference.iloc[0] == pytest.approx(ref.est_point_diff, abs=1e-9)  # same observed difference
     pysal = np.asarray(ref.est_sim, dtype=float)
     assert stats.ks_2samp(ours.draws[:, 0], pysal).pvalue > 0.001
+
+
+def test_worked_example_figures(shared_data) -> None:
+    # docs/measure.md quotes these figures from examples/sg_change_2015_2020.py; the example must still give them
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("sg_example", Path(__file__).resolve().parents[2] / "examples"
+                                                  / "sg_change_2015_2020.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    a, b = mod.matched()
+    assert len(a) == 55 and a.index.is_unique
+    d = mutual_difference(a[mod.GROUPS].to_numpy(float), b[mod.GROUPS].to_numpy(float))
+    assert d["M1"] == pytest.approx(0.01959, abs=5e-6) and d["M2"] == pytest.approx(0.02176, abs=5e-6)
+    assert d["structural"] == pytest.approx(0.00230, abs=5e-6)
+    assert d["unit_marginal"] == pytest.approx(-0.00037, abs=5e-6)

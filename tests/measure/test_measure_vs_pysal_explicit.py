@@ -230,3 +230,14 @@ def test_weights_errors_name_the_problem() -> None:
         bd.boundary_dissimilarity(c, pd.DataFrame({"i": ["u"], "j": ["x"], "len": [1.0]}))
     with pytest.raises(InputError, match="not a finite non-negative"):
         bd.boundary_dissimilarity(c, pd.DataFrame({"i": ["u"], "j": ["v"], "len": [-1.0]}))
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "bisquare", "parabolic", "boxcar"])
+def test_multiscalar_profile_kernels(kernel, gdf, ug, sac_counts: Counts) -> None:
+    # libpysal.graph's kernel names, as PySAL's profile uses them (Graph.build_kernel)
+    from segregation.dynamics import compute_multiscalar_profile
+
+    ours = pr.multiscalar_profile(sac_counts, ug.coords, [2000, 4000], "dissimilarity", kernel=kernel)
+    ref = compute_multiscalar_profile(gdf, sg.Dissim, group_pop_var="BLACK_", total_pop_var="TOT_POP",
+                                      distances=[2000, 4000], function=kernel)
+    np.testing.assert_allclose(ours["BLACK_"].to_numpy(), ref.to_numpy(), atol=TOL, rtol=0)

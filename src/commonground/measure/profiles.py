@@ -26,6 +26,9 @@ from commonground.measure.inference import index_spec
 from commonground.measure.spatial import smooth
 from commonground.measure.weights import region_slices, stored
 
+#: libpysal.graph kernel names -> ours (the same functions; tested equal through PySAL's profile)
+LIBPYSAL_KERNELS = {"bisquare": "quartic", "parabolic": "quadratic"}
+
 
 def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float],
                         index: str | Callable = "dissimilarity", *, kernel: str = "triangular",
@@ -35,9 +38,12 @@ def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float
     One row per distance (index ``distance``), columns one per group (single-group index) or one (multigroup),
     for every region (columns ``(region, group)`` when there are several). ``convention="pysal"`` (default)
     smooths as PySAL (own weight 1, rounded counts), so the profile equals PySAL's; ``"commonground"`` keeps
-    real-valued counts (see :func:`commonground.measure.spatial.smooth`).
+    real-valued counts (see :func:`commonground.measure.spatial.smooth`). ``kernel`` takes our names or
+    libpysal.graph's (``bisquare``, ``parabolic``, ``boxcar`` -- PySAL's profile builds its weights with
+    ``Graph.build_kernel``).
     """
     spec = index_spec(index, c)
+    kernel = LIBPYSAL_KERNELS.get(kernel, kernel)
     ds = [float(d) for d in distances]
     if any(not d > 0 for d in ds):
         raise InputError("every distance must be > 0")

@@ -202,3 +202,19 @@ def test_worked_example_figures(shared_data) -> None:
     assert d["M1"] == pytest.approx(0.01959, abs=5e-6) and d["M2"] == pytest.approx(0.02176, abs=5e-6)
     assert d["structural"] == pytest.approx(0.00230, abs=5e-6)
     assert d["unit_marginal"] == pytest.approx(-0.00037, abs=5e-6)
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("null", ["composition", "person_permutation"])
+def test_other_two_sample_nulls_match_pysal_in_distribution(null: str, ew_oa: pd.DataFrame) -> None:
+    inf = pytest.importorskip("segregation.inference")
+    sg = pytest.importorskip("segregation.singlegroup")
+    cols = {"Indian": float, "Persons": float}
+    a = ew_oa[ew_oa["LAD"] == "Rutland"].astype(cols)
+    b = ew_oa[ew_oa["LAD"] == "Adur"].astype(cols)
+    np.random.seed(6)  # noqa: NPY002 - PySAL's simulators draw from NumPy's global generator
+    ref = inf.TwoValueTest(sg.Dissim(a, "Indian", "Persons"), sg.Dissim(b, "Indian", "Persons"),
+                           iterations_under_null=120, null_approach=null, n_jobs=1)
+    ours = two_sample_test(Counts.from_frame(a, ["Indian"], total="Persons"),
+                           Counts.from_frame(b, ["Indian"], total="Persons"), null=null, reps=240, seed=3)
+    assert stats.ks_2samp(ours.draws[:, 0], np.asarray(ref.est_sim, dtype=float)).pvalue > 0.001

@@ -19,6 +19,7 @@ import numba
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist
 
 from commonground.errors import InputError
 from commonground.measure.counts import Counts
@@ -59,29 +60,22 @@ def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float
 
 
 @numba.njit(cache=True)
-def _divergence_sums(x: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """For each unit: sum over the units taken in order of distance from it of KL(cumulative mix || whole).
-
-    Steps before anyone has been met add nothing (PySAL's sum skips them). One pass per unit, no n x n x K
-    temporaries.
-    """
+def _divergence_along(x: np.ndarray, order: np.ndarray, out: np.ndarray, row0: int) -> None:
+    """For rows ``row0..`` of ``order`` (units sorted by distance from each unit): the sum over steps of
+    KL(cumulative mix || whole). Steps before anyone has been met add nothing (PySAL's sum skips them)."""
     n, k = x.shape
     total = x.sum()
     logp = np.zeros(k)
     for g in range(k):
         share = x[:, g].sum() / total
         logp[g] = np.log(share) if share > 0 else 0.0
-    out = np.zeros(n)
-    for i in range(n):
-        d = np.empty(n)
-        cum = np.zeros(k)
-        for j in range(n):
-            d[j] = np.sqrt((pts[j, 0] - pts[i, 0]) ** 2 + (pts[j, 1] - pts[i, 1]) ** 2)
-        order = np.argsort(d)
+    cum = np.empty(k)
+    for r in range(order.shape[0]):
+        cum[:] = 0.0
         pop = 0.0
         acc = 0.0
         for jj in range(n):
-            j = order[jj]
+            j = order[r, jj]
             for g in range(k):
                 cum[g] += x[j, g]
                 pop += x[j, g]
@@ -92,7 +86,21 @@ def _divergence_sums(x: np.ndarray, pts: np.ndarray) -> np.ndarray:
                     if q > 0:
                         kl += q * (np.log(q) - logp[g])
                 acc += kl
-        out[i] = acc
+        out[row0 + r] = acc
+
+
+def _divergence_sums(x: np.ndarray, pts: np.ndarray, chunk_cells: int = 4_000_000) -> np.ndarray:
+    """For each unit: the sum, over the units taken in order of distance from it, of KL(cumulative mix || whole).
+
+    Each row of distances is sorted by NumPy (as PySAL does, so ties fall the same way), a block of rows at a
+    time; the cumulative divergences run in a compiled loop.
+    """
+    n = x.shape[0]
+    out = np.zeros(n)
+    chunk = max(1, chunk_cells // n)
+    for i0 in range(0, n, chunk):
+        order = np.argsort(cdist(pts[i0:i0 + chunk], pts), axis=1)
+        _divergence_along(x, order, out, i0)
     return out
 
 

@@ -75,10 +75,11 @@ def uk_demo_dir(tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser():
     """Headless Debian Chromium driven by Playwright (installed by the service tests' fixture or apt-get; the
-    test is skipped when it is absent)."""
+    test is skipped when it is absent). Module-scoped: Playwright's sync API runs an event loop while it is
+    open, and the service's browser tests open their own, which fails inside a still-open one."""
     from pathlib import Path
 
     exe = Path("/usr/bin/chromium")

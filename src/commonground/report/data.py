@@ -36,6 +36,7 @@ class AllocationData:
     households: pd.DataFrame
     blocks: pd.DataFrame | None = None  # block_id, lat, lng (only blocks with coordinates)
     source: str = ""
+    scenario: str = ""  # the built-in scenario it was run on, when known (the lawful-use rule needs it)
 
     @property
     def attributes(self) -> list[str]:

@@ -65,7 +65,9 @@ ALLOCATION_TABLE = Table("allocation", ("household_id", "flat_id", "block_id", "
 # lat/lng (the home's block position) follow ballot_chances when the flats have coordinates.
 COMPOSITION_TABLE = Table("composition", ("level", "unit_id", "units", "attribute", "value", "count_before",
                                           "count", "share_before", "share", "cap"),
-                          numeric=("units", "count_before", "count", "share_before", "share", "cap"))
+                          numeric=("units", "count_before", "count", "share_before", "share", "cap", "lat", "lng"))
+# lat/lng follow cap when the flats have coordinates: a block's position; a neighbourhood's is the plain mean of
+# its blocks' positions (blank when none of its blocks has one).
 CAPS_TABLE = Table("caps", ("attribute", "level", "unit_id", "limit", "share_limit", "units", "count",
                             "max_count", "utilisation", "binding"),
                    numeric=("share_limit", "units", "count", "max_count", "utilisation"), boolean=("binding",))

@@ -94,3 +94,27 @@ def test_in_memory_comparison_report(scenario):
     results = {"eip": allocate(sc.problem, sc.policy, "ballot", seed=0)}
     page = render_comparison_report(results, scenario=scenario)
     assert (ESCAPED in page) == (scenario is not None)  # sg-eip caps are only a GB matter on a uk- scenario
+
+
+def test_price_of_diversity_cli_and_report_say_it(tmp_path):
+    out = tmp_path / "pod"
+    res = CliRunner().invoke(app, ["price-of-diversity", "--scenario", "uk-town", "--seeds", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert SENTENCE in flat(res.output)
+    page = render_report(out)
+    assert ESCAPED in page and page.index('id="lawful-use"') < page.index('id="price-of-diversity"')
+    # sg-bto under its own (Singapore) policy: no sentence in either.
+    res = CliRunner().invoke(app, ["price-of-diversity", "--scenario", "sg-bto", "--seeds", "1", "--out",
+                                   str(tmp_path / "sg")])
+    assert res.exit_code == 0, res.output
+    assert "s.13" not in res.output and "s.13" not in render_report(tmp_path / "sg")
+
+
+def test_named_policy_rule():
+    from commonground.policy.lawful import named_policy_caveat
+
+    assert named_policy_caveat("uk-balanced-example") == UNLAWFUL
+    assert named_policy_caveat("sg-eip-2010") is None
+    assert named_policy_caveat("sg-eip-2010", scenario="uk-town") == UNLAWFUL
+    assert named_policy_caveat("uk-gone-missing.toml") == UNLAWFUL  # cannot check its caps on a GB run: say it
+    assert named_policy_caveat("none", scenario="uk-town") is None  # loadable, no caps

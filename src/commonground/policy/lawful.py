@@ -62,3 +62,19 @@ def caveat(cap_attributes: Iterable[object], *, policy_names: Iterable[object] =
 def policy_caveat(policy: Policy, *, scenario: object = None) -> str | None:
     """:func:`caveat` for a loaded policy (its caps' attributes and its name), optionally run on ``scenario``."""
     return caveat((c.attribute for c in policy.caps), policy_names=[policy.name], scenario=scenario)
+
+
+def named_policy_caveat(name: object, *, scenario: object = None) -> str | None:
+    """:func:`caveat` for an output that recorded only its policy's *name* (e.g. price_of_diversity.json): the
+    caps are read back from the presets it names; a name that is no longer loadable (a TOML file moved) on a
+    GB run gets the sentence, to be safe."""
+    from commonground.errors import CommongroundError
+    from commonground.policy.toml import load_policy
+
+    if not name or not is_gb(policy_names=[name], scenario=scenario):
+        return None
+    try:
+        policy = load_policy(str(name))
+    except (CommongroundError, OSError):
+        return UNLAWFUL
+    return caveat((c.attribute for c in policy.caps), policy_names=[name], scenario=scenario)

@@ -118,3 +118,15 @@ def test_named_policy_rule():
     assert named_policy_caveat("sg-eip-2010", scenario="uk-town") == UNLAWFUL
     assert named_policy_caveat("uk-gone-missing.toml") == UNLAWFUL  # cannot check its caps on a GB run: say it
     assert named_policy_caveat("none", scenario="uk-town") is None  # loadable, no caps
+
+
+def test_simulation_settings_follow_the_same_rule():
+    from commonground.report.uk import caps_ethnicity_on_gb_town
+
+    def settings(kind, caps):
+        return {"simulation": {"scenarios": {"s": {"town": {"kind": kind}}}, "policies": [{"caps": caps}]}}
+
+    assert caps_ethnicity_on_gb_town(settings("census", "sg-eip-2010"))  # a GB town
+    assert caps_ethnicity_on_gb_town(settings("grid", "uk-balanced-example"))  # a uk- policy on any town
+    assert not caps_ethnicity_on_gb_town(settings("grid", "sg-eip-2010"))  # Singapore: lawful there
+    assert not caps_ethnicity_on_gb_town(settings("census", "none"))  # no ethnicity cap

@@ -135,18 +135,16 @@ def caps_ethnicity_on_gb_town(settings: dict) -> bool:
     sim = settings.get("simulation", {}) if isinstance(settings, dict) else {}
     scen = sim.get("scenarios", {}) or {}
     kinds = [(p.get("town") or {}).get("kind") for p in scen.values() if isinstance(p, dict)]
-    if not is_gb(town_kinds=kinds):
+    names = [str(p["caps"]) for p in sim.get("policies", []) or [] if isinstance(p, dict) and p.get("caps")]
+    if not is_gb(town_kinds=kinds, policy_names=names):
         return False
     attrs: list[str] = []
-    for pol in sim.get("policies", []) or []:
-        caps = pol.get("caps") if isinstance(pol, dict) else None
-        if not caps:
-            continue
+    for caps in names:
         try:
             attrs.extend(c.attribute for c in load_policy(caps).caps)
         except (CommongroundError, OSError):  # a policy file no longer there: say it, to be safe
             return True
-    return caveat(attrs, town_kinds=kinds) is not None
+    return caveat(attrs, town_kinds=kinds, policy_names=names) is not None
 
 
 def lawful_use_section(settings: dict):

@@ -132,8 +132,9 @@ def ethnic_caps_in(sim: Any) -> bool:
     from commonground.policy.lawful import caveat
 
     kinds = [p.town.kind for _, p in sim.scenarios if getattr(p, "town", None) is not None]
-    attrs = [c.attribute for pol in sim.policies if pol.caps for c in load_policy(pol.caps).caps]
-    return caveat(attrs, town_kinds=kinds) is not None
+    caps = [pol.caps for pol in sim.policies if pol.caps]
+    attrs = [c.attribute for spec in caps for c in load_policy(spec).caps]
+    return caveat(attrs, town_kinds=kinds, policy_names=caps) is not None
 
 
 def homes_per_year(households: float) -> int:

@@ -72,3 +72,12 @@ def test_uk_town_demo_report_has_the_map(uk_demo_dir):
 def test_composition_csv_of_demo_has_coordinates(uk_demo_dir):
     comp = pd.read_csv(uk_demo_dir / "with-caps" / schema.COMPOSITION_TABLE.csv)
     assert comp["lat"].notna().all() and comp["lng"].notna().all()
+
+
+def test_caps_csv_has_the_same_unit_coordinates(uk_demo_dir):
+    caps = read_table(uk_demo_dir / "with-caps" / schema.CAPS_TABLE.csv, table=schema.CAPS_TABLE)
+    comp = read_table(uk_demo_dir / "with-caps" / schema.COMPOSITION_TABLE.csv, table=schema.COMPOSITION_TABLE)
+    assert list(caps.columns[-2:]) == ["lat", "lng"] and caps["lat"].notna().all()
+    where = comp.drop_duplicates(["level", "unit_id"]).set_index(["level", "unit_id"])[["lat", "lng"]]
+    got = caps.set_index(["level", "unit_id"])[["lat", "lng"]]
+    assert np.allclose(got.to_numpy(float), where.loc[got.index].to_numpy(float))

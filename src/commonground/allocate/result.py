@@ -175,7 +175,8 @@ class Allocation:
         return min(shares) if shares else np.nan
 
     def cap_utilisation(self) -> pd.DataFrame:
-        """Per cap limit and unit: count after allocation, the most allowed, and whether it binds."""
+        """Per cap limit and unit: count after allocation, the most allowed, and whether it binds (then the
+        unit's lat/lng when the flats have coordinates, as in :meth:`composition`)."""
         dev, hh = self.problem.development, self.problem.households
         rows = []
         for cap in self.policy.caps:
@@ -198,6 +199,7 @@ class Allocation:
                     "limit": lim.label, "share_limit": lim.share, "units": units, "count": mat[:, li],
                     "max_count": mx, "utilisation": mat[:, li] / np.maximum(mx, 1),
                     "binding": mat[:, li] >= mx,
+                    **_unit_coordinates(dev, cap.level),
                 }))
         cols = ["attribute", "level", "unit_id", "limit", "share_limit", "units", "count", "max_count",
                 "utilisation", "binding"]

@@ -70,7 +70,9 @@ COMPOSITION_TABLE = Table("composition", ("level", "unit_id", "units", "attribut
 # its blocks' positions (blank when none of its blocks has one).
 CAPS_TABLE = Table("caps", ("attribute", "level", "unit_id", "limit", "share_limit", "units", "count",
                             "max_count", "utilisation", "binding"),
-                   numeric=("share_limit", "units", "count", "max_count", "utilisation"), boolean=("binding",))
+                   numeric=("share_limit", "units", "count", "max_count", "utilisation", "lat", "lng"),
+                   boolean=("binding",))
+# lat/lng follow binding when the flats have coordinates (the unit's position, as in composition).
 GROUPS_TABLE = Table("groups", ("attribute", "value", "applicants", "allocated", "skipped", "share_housed",
                                 "welfare", "mean_utility_housed", "mean_utility_all"),
                      numeric=("applicants", "allocated", "skipped", "share_housed", "welfare",

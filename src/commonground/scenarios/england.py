@@ -6,7 +6,7 @@ output-area file). Existing neighbourhoods differ as Bradford's wards do (an inn
 majority, an outer one over 90 % White). Priority bands A–D and waiting times are illustrative.
 
 Block positions (``lat``/``lng``, for the report's map) are generated, not real: each neighbourhood's blocks sit
-on a ring of about 350 m around a made-up centre inside Bradford's extent (inner near the city centre, outer
+on a ring of 800 m around a made-up centre inside Bradford's extent (inner near the city centre, outer
 towards the north-west edge), with its new blocks nearer the centre. No real address or building is meant.
 """
 
@@ -33,7 +33,7 @@ AREAS = [
 NEW = [("Inner", 120), ("Inner", 80), ("Middle", 150), ("Middle", 100), ("Outer", 120), ("Outer", 60)]
 TYPES = {"1-bed": 0.3, "2-bed": 0.45, "3-bed": 0.25}
 #: Generated (not real) centre of each neighbourhood, (lat, lng) within Bradford's extent; blocks ring it.
-CENTRES = {"Inner": (53.800, -1.765), "Middle": (53.815, -1.728), "Outer": (53.842, -1.790)}
+CENTRES = {"Inner": (53.797, -1.760), "Middle": (53.808, -1.726), "Outer": (53.828, -1.754)}
 KM_PER_DEGREE_LAT = 111.2
 
 
@@ -55,7 +55,7 @@ def english_town_scenario(*, seed: int = 2011, applicants_per_flat: float = 3.0,
         area_mix[name] = np.array(mix)
         for b in range(n_blocks):
             block = f"{name}-E{b + 1}"
-            lat, lng = block_position(name, b, n_blocks, 0.35)
+            lat, lng = block_position(name, b, n_blocks, 0.8)
             eth = np.array(GROUPS, dtype=object)[rng.choice(len(GROUPS), size=size, p=np.array(mix) / sum(mix))]
             for k in range(size):
                 rows.append({"flat_id": f"{block}-{k + 1:03d}", "block_id": block, "neighbourhood_id": name,
@@ -65,7 +65,7 @@ def english_town_scenario(*, seed: int = 2011, applicants_per_flat: float = 3.0,
     for j, (name, size) in enumerate(NEW):
         block = f"{name}-N{j + 1}"
         new_blocks.append((block, name))
-        lat, lng = block_position(name, sum(a == name for a, _ in NEW[:j]), sum(a == name for a, _ in NEW), 0.15,
+        lat, lng = block_position(name, sum(a == name for a, _ in NEW[:j]), sum(a == name for a, _ in NEW), 0.35,
                                   turn=0.5)
         types = np.resize(np.repeat(list(TYPES), np.round(np.array(list(TYPES.values())) * size).astype(int)), size)
         for k in range(size):

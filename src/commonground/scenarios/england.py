@@ -7,7 +7,7 @@ majority, an outer one over 90 % White). Priority bands A–D and waiting times 
 
 Block positions (``lat``/``lng``, for the report's map) are generated, not real: each neighbourhood's blocks sit
 on a ring of 800 m around a made-up centre inside Bradford's extent (inner near the city centre, outer
-towards the north-west edge), with its new blocks nearer the centre. No real address or building is meant.
+to the north), with its new blocks nearer the centre. No real address or building is meant.
 """
 
 from __future__ import annotations

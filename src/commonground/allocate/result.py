@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from commonground.io.jsonable import jsonable
 from commonground.model.problem import Problem
 from commonground.policy.caps import LEVELS, Policy, max_count
 from commonground.policy.state import limit_codes
+
+if TYPE_CHECKING:
+    from commonground.model.development import Development
 
 ALLOCATED, SKIPPED = "allocated", "skipped"
 
@@ -129,10 +132,12 @@ class Allocation:
                             columns=pd.Index(groups, name=attribute))
 
     def composition(self) -> pd.DataFrame:
-        """``composition.csv``: level, unit_id, attribute, value, count (before/after), share, cap.
+        """``composition.csv``: level, unit_id, attribute, value, count (before/after), share, cap (and lat, lng).
 
         Shares are of the unit's dwelling units (the cap's denominator). ``cap`` is the share limit that
         applies to the value at that level under the policy (the tightest, if several), blank if none.
+        When the flats have coordinates, ``lat``/``lng`` follow: a block's position, and for a neighbourhood
+        the plain mean of its blocks' positions (blank when none of its blocks has one).
         """
         dev = self.problem.development
         attrs = list(dict.fromkeys([*self.problem.households.attributes, *dev.occupants]))
@@ -157,6 +162,7 @@ class Allocation:
                     "share_before": (before.to_numpy() / np.maximum(units, 1)[:, None]).ravel(),
                     "share": (after.to_numpy() / np.maximum(units, 1)[:, None]).ravel(),
                     "cap": np.tile(np.array([caps[v] for v in after.columns], dtype=float), n_u),
+                    **{k: np.repeat(x, n_v) for k, x in _unit_coordinates(dev, level).items()},
                 }))
         cols = ["level", "unit_id", "units", "attribute", "value", "count_before", "count", "share_before", "share",
                 "cap"]
@@ -169,7 +175,8 @@ class Allocation:
         return min(shares) if shares else np.nan
 
     def cap_utilisation(self) -> pd.DataFrame:
-        """Per cap limit and unit: count after allocation, the most allowed, and whether it binds."""
+        """Per cap limit and unit: count after allocation, the most allowed, and whether it binds (then the
+        unit's lat/lng when the flats have coordinates, as in :meth:`composition`)."""
         dev, hh = self.problem.development, self.problem.households
         rows = []
         for cap in self.policy.caps:
@@ -192,6 +199,7 @@ class Allocation:
                     "limit": lim.label, "share_limit": lim.share, "units": units, "count": mat[:, li],
                     "max_count": mx, "utilisation": mat[:, li] / np.maximum(mx, 1),
                     "binding": mat[:, li] >= mx,
+                    **_unit_coordinates(dev, cap.level),
                 }))
         cols = ["attribute", "level", "unit_id", "limit", "share_limit", "units", "count", "max_count",
                 "utilisation", "binding"]
@@ -275,3 +283,19 @@ class Allocation:
                 w.table(table, frame, parquet=parquet)
             w.json(schema.SUMMARY_JSON, self.summary())
         return Path(out_dir)
+
+
+def _unit_coordinates(dev: Development, level: str) -> dict[str, np.ndarray]:
+    """``{"lat": …, "lng": …}`` per unit of ``level`` (empty without coordinates): blocks as given, a
+    neighbourhood as the unweighted mean of its blocks that have a position (NaN if none has)."""
+    if dev.block_lat is None or dev.block_lng is None:
+        return {}
+    if level == "block":
+        return {"lat": dev.block_lat, "lng": dev.block_lng}
+    out = {}
+    for name, x in (("lat", dev.block_lat), ("lng", dev.block_lng)):
+        ok = np.isfinite(x)
+        total = np.bincount(dev.block_neighbourhood[ok], weights=x[ok], minlength=dev.n_neighbourhoods)
+        n = np.bincount(dev.block_neighbourhood[ok], minlength=dev.n_neighbourhoods)
+        out[name] = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    return out

@@ -22,6 +22,7 @@ from commonground.errors import InputError
 from commonground.io.atomic import check_target
 from commonground.io.schema import input_fingerprints
 from commonground.model.household_schema import MAX_GROUPS
+from commonground.policy.lawful import policy_caveat
 
 
 def register(app: typer.Typer) -> None:
@@ -65,5 +66,7 @@ def allocate_command(
         bar.update(task, advance=1)
     print_notes(result)
     console.print(summary_table({mechanism: result}, title=escape(f"{mechanism} under {pol.name}")))
+    if lawful := policy_caveat(pol):  # an ethnicity cap on a GB run (issue 13)
+        console.print(f"Note: {lawful}", markup=False)
     console.print(f"wrote {out}/allocation.csv, composition.csv, caps.csv, groups.csv, summary.json (+ Parquet) "
                   "and manifest.json", markup=False)

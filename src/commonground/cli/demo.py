@@ -14,6 +14,7 @@ from commonground.cli.inputs import print_notes
 from commonground.cli.summary import summary_table
 from commonground.io import schema
 from commonground.io.atomic import check_target, output_folder
+from commonground.policy.lawful import policy_caveat
 from commonground.scenarios import SCENARIOS, get_scenario
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ def demo_command(
     print_notes(results["with caps"])
     console.print(f"[bold]{escape(sc.name)}[/]: {escape(sc.description)}")
     console.print(summary_table(results, title=escape(f"{mech}, seed {seed}: policy {sc.policy.name} vs no caps")))
+    if lawful := policy_caveat(sc.policy, scenario=sc.name):  # an ethnicity cap on a GB town (issue 13)
+        console.print(f"Note: {lawful}", markup=False)
     if (out / schema.REPORT_HTML).is_file():
         console.print(f"report: {out / schema.REPORT_HTML}", markup=False)
     console.print(f"wrote {out}/with-caps/, {out}/without-caps/, {out}/inputs/, {out}/demo.json and "
@@ -70,15 +73,15 @@ def write_comparison(out: Path, results: dict[str, Allocation], *, scenario: Sce
         for label, result in results.items():
             result.write(w.path / parts[label])
         if report:
-            _report(w.path, results)
+            _report(w.path, results, scenario.name if scenario is not None else None)
         w.json(schema.DEMO_JSON, {k: v.summary() for k, v in results.items()})
     return Path(out)
 
 
-def _report(folder: Path, results: dict) -> None:
+def _report(folder: Path, results: dict, scenario: str | None = None) -> None:
     """Write the HTML report when the report module is available."""
     try:
         from commonground.report import write_comparison_report
     except ImportError:
         return
-    write_comparison_report(results, folder / schema.REPORT_HTML)
+    write_comparison_report(results, folder / schema.REPORT_HTML, scenario=scenario)

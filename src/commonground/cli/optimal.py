@@ -90,6 +90,10 @@ def price_of_diversity_command(
     console.print(table)
     console.print(f"optimal: {s['optimal_method']}; exact: {s['optimal_exact']} (gap {s['optimal_gap']:.2g})",
                   markup=False)
+    from commonground.policy.lawful import policy_caveat
+
+    if lawful := policy_caveat(pol, scenario=inputs.get("scenario", {}).get("name")):  # issue 13
+        console.print(f"Note: {lawful}", markup=False)
     if len(result.groups):
         g = result.groups
         gt = Table(title=escape(f"Per {result.attribute}: share housed and mean utility per applicant"))

@@ -65,10 +65,14 @@ ALLOCATION_TABLE = Table("allocation", ("household_id", "flat_id", "block_id", "
 # lat/lng (the home's block position) follow ballot_chances when the flats have coordinates.
 COMPOSITION_TABLE = Table("composition", ("level", "unit_id", "units", "attribute", "value", "count_before",
                                           "count", "share_before", "share", "cap"),
-                          numeric=("units", "count_before", "count", "share_before", "share", "cap"))
+                          numeric=("units", "count_before", "count", "share_before", "share", "cap", "lat", "lng"))
+# lat/lng follow cap when the flats have coordinates: a block's position; a neighbourhood's is the plain mean of
+# its blocks' positions (blank when none of its blocks has one).
 CAPS_TABLE = Table("caps", ("attribute", "level", "unit_id", "limit", "share_limit", "units", "count",
                             "max_count", "utilisation", "binding"),
-                   numeric=("share_limit", "units", "count", "max_count", "utilisation"), boolean=("binding",))
+                   numeric=("share_limit", "units", "count", "max_count", "utilisation", "lat", "lng"),
+                   boolean=("binding",))
+# lat/lng follow binding when the flats have coordinates (the unit's position, as in composition).
 GROUPS_TABLE = Table("groups", ("attribute", "value", "applicants", "allocated", "skipped", "share_housed",
                                 "welfare", "mean_utility_housed", "mean_utility_all"),
                      numeric=("applicants", "allocated", "skipped", "share_housed", "welfare",

@@ -32,10 +32,23 @@ def allocation_sections(results: list[AllocationData]) -> list[Section]:
     from commonground.report.impact import impact_section
     from commonground.report.verdict import verdict_section
 
-    return [verdict_section(results), headline_section(results), impact_section(results),
+    return [lawful_use_section(results), verdict_section(results), headline_section(results), impact_section(results),
             indices_section(results), welfare_section(results), outcomes_section(results),
             skipped_section(results), composition_section(results), caps_section(results),
             map_section(results), run_section(results)]
+
+
+def lawful_use_section(results: list[AllocationData]) -> Section:
+    """Issue 13: an ethnicity cap on a GB run is for analysis only; the rule and the sentence are
+    :mod:`commonground.policy.lawful`'s. Empty (left out) otherwise."""
+    from commonground.policy.lawful import caveat
+
+    for r in results:
+        attrs = r.caps["attribute"].astype(str).unique() if "attribute" in r.caps.columns else []
+        text = caveat(attrs, policy_names=[r.summary.get("policy")], scenario=r.scenario or None)
+        if text:
+            return Section("Lawful use").add(paragraph(text, "caution"))
+    return Section("Lawful use")
 
 
 def headline(r: AllocationData) -> dict[str, object]:

@@ -54,9 +54,12 @@ def write_report(path: str | Path, out: str | Path | None = None, *,
     return out
 
 
-def comparison_page(results: Mapping[str, Allocation], title: str = "") -> Page:
-    """The page comparing labelled allocations of the same problem (e.g. with and without caps)."""
+def comparison_page(results: Mapping[str, Allocation], title: str = "", *, scenario: str | None = None) -> Page:
+    """The page comparing labelled allocations of the same problem (e.g. with and without caps); ``scenario``
+    names the built-in scenario they were run on, if any."""
     data = [AllocationData.from_allocation(label, a) for label, a in results.items()]
+    for d in data:
+        d.scenario = scenario or ""
     first = next(iter(results.values()), None)
     subtitle = ""
     if first is not None:
@@ -69,15 +72,17 @@ def comparison_page(results: Mapping[str, Allocation], title: str = "") -> Page:
     return page
 
 
-def render_comparison_report(results: Mapping[str, Allocation], title: str = "") -> str:
-    return render_page(comparison_page(results, title))
+def render_comparison_report(results: Mapping[str, Allocation], title: str = "", *,
+                             scenario: str | None = None) -> str:
+    return render_page(comparison_page(results, title, scenario=scenario))
 
 
-def write_comparison_report(results: Mapping[str, Allocation], path: str | Path) -> Path:
+def write_comparison_report(results: Mapping[str, Allocation], path: str | Path, *,
+                            scenario: str | None = None) -> Path:
     """Write one page comparing labelled allocations side by side; returns ``path``."""
     if not results:
         raise ValueError("no allocations to compare")
-    return write_html(render_comparison_report(results), Path(path))
+    return write_html(render_comparison_report(results, scenario=scenario), Path(path))
 
 
 def write_html(html: str, out: Path) -> Path:

@@ -36,6 +36,7 @@ class AllocationData:
     households: pd.DataFrame
     blocks: pd.DataFrame | None = None  # block_id, lat, lng (only blocks with coordinates)
     source: str = ""
+    scenario: str = ""  # the built-in scenario it was run on, when known (the lawful-use rule needs it)
 
     @property
     def attributes(self) -> list[str]:
@@ -63,7 +64,8 @@ class AllocationData:
                     coordinate_folders: tuple[Path, ...] = ()) -> AllocationData:
         """Read an allocation folder through its manifest (the files the run wrote, checked against their
         SHA-256); coordinates come from ``blocks.csv`` or ``inputs/flats.csv`` in ``folder`` or in
-        ``coordinate_folders`` (first found wins)."""
+        ``coordinate_folders`` (first found wins), else from composition.csv's block rows, else from
+        allocation.csv (housed households' blocks only)."""
         manifest = read_manifest(folder)
         if manifest.kind != schema.ALLOCATION:
             raise InputError(f"a {manifest.kind} output, not an allocation", source=str(folder))
@@ -83,6 +85,12 @@ class AllocationData:
                    source=str(folder))
         blocks_here = set(data.composition.loc[data.composition["level"] == "block", "unit_id"].astype(str))
         data.blocks = find_coordinates((folder, *coordinate_folders), blocks_here)
+        comp = data.composition
+        if data.blocks is None and {"lat", "lng"} <= set(comp.columns):
+            # composition.csv carries every block's position, occupied or new
+            b = comp[comp["level"] == "block"].drop_duplicates("unit_id")
+            data.blocks = _clean_coordinates(pd.DataFrame({"block_id": b["unit_id"].astype(str), "lat": b["lat"],
+                                                           "lng": b["lng"]}))
         if data.blocks is None and {"block_id", "lat", "lng"} <= set(data.households.columns):
             # allocation.csv carries each housed household's block position
             hh = data.households.dropna(subset=["block_id"])

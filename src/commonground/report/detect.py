@@ -45,6 +45,7 @@ class OutputFolder:
     simulation: Path | None = None
     pod: bool = False
     index_tables: list[Path] = field(default_factory=list)
+    scenario: str = ""
 
     @property
     def kinds(self) -> list[str]:
@@ -66,6 +67,8 @@ class OutputFolder:
         web app renders from a temporary folder)."""
         page = Page(title=_title(self), source=source if source is not None else str(self.path))
         data = [AllocationData.from_folder(p, label, coords) for label, p, coords in self.allocations]
+        for d in data:  # the scenario a comparison (commonground demo) was run on, from its manifest
+            d.scenario = self.scenario
         if source is not None:
             for d, (_, p, _) in zip(data, self.allocations, strict=True):
                 d.source = source if p == self.path else f"{source}/{p.name}"
@@ -101,6 +104,7 @@ def inspect_output(path: Path) -> OutputFolder:
         found.allocations.append((path.name, path, (path.parent,)))
     elif manifest.kind == schema.COMPARISON:
         found.allocations = [(label, path / sub, (path,)) for label, sub in manifest.parts.items()]
+        found.scenario = str(((manifest.data.get("inputs") or {}).get("scenario") or {}).get("name") or "")
     elif manifest.kind == schema.SIMULATION:
         found.simulation = path
     elif manifest.kind == schema.PRICE_OF_DIVERSITY:

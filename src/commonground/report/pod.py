@@ -121,6 +121,16 @@ def groups_figure(groups: pd.DataFrame) -> Figure | None:
     return fig
 
 
+def _lawful_use(folder: Path, summary: dict) -> Section | None:
+    """Issue 13: the s.13 sentence when the policy (by name) caps ethnicity on a GB run (policy.lawful's rule)."""
+    from commonground.policy.lawful import named_policy_caveat
+
+    inputs = read_manifest(folder, verify=False).data.get("inputs") or {}
+    scenario = (inputs.get("scenario") or {}).get("name") if isinstance(inputs, dict) else None
+    text = named_policy_caveat(summary.get("policy"), scenario=scenario)
+    return Section("Lawful use").add(Markup(f'<p class="caution">{escape(text)}</p>')) if text else None
+
+
 def pod_sections(folder: Path) -> list[Section]:
     s, tables = read_pod(folder)
     head = Section("Price of diversity")
@@ -145,6 +155,9 @@ def pod_sections(folder: Path) -> list[Section]:
         head.add(Markup(f'<p class="caution">{escape(text)}</p>'))
     head.add(Markup(f'<p class="note">{escape(WELFARE_NOTE)}</p>'))
     secs = [head]
+    lawful = _lawful_use(folder, s)
+    if lawful is not None:
+        secs.insert(0, lawful)
     ballots = tables.get("ballots.csv")
     if ballots is not None and len(ballots):
         secs.append(Section("Ballot seeds", intro="Each ballot seed with and without caps.")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from commonground.simulate.uk_policies import UNLAWFUL
+from commonground.policy.lawful import UNLAWFUL, caveat, is_gb
 
 NAN = float("nan")
 BASELINE = "do nothing"
@@ -126,29 +126,25 @@ def write_report(summary: pd.DataFrame, out: str | Path, title: str, notes: str 
     return table
 
 
-GB_TOWN_KINDS = ("census", "english", "uk-town")
-
-
 def caps_ethnicity_on_gb_town(settings: dict) -> bool:
-    """Whether a simulation's settings (simulation.json) put an ethnicity cap on a Great Britain town."""
+    """Whether a simulation's settings (simulation.json) put an ethnicity cap on a Great Britain town (the rule:
+    :func:`commonground.policy.lawful.caveat`)."""
     from commonground.errors import CommongroundError
     from commonground.policy import load_policy
 
     sim = settings.get("simulation", {}) if isinstance(settings, dict) else {}
     scen = sim.get("scenarios", {}) or {}
-    gb = any(isinstance(p, dict) and (p.get("town") or {}).get("kind") in GB_TOWN_KINDS for p in scen.values())
-    if not gb:
+    kinds = [(p.get("town") or {}).get("kind") for p in scen.values() if isinstance(p, dict)]
+    names = [str(p["caps"]) for p in sim.get("policies", []) or [] if isinstance(p, dict) and p.get("caps")]
+    if not is_gb(town_kinds=kinds, policy_names=names):
         return False
-    for pol in sim.get("policies", []) or []:
-        caps = pol.get("caps") if isinstance(pol, dict) else None
-        if not caps:
-            continue
+    attrs: list[str] = []
+    for caps in names:
         try:
-            if any(c.attribute == "ethnicity" for c in load_policy(caps).caps):
-                return True
+            attrs.extend(c.attribute for c in load_policy(caps).caps)
         except (CommongroundError, OSError):  # a policy file no longer there: say it, to be safe
             return True
-    return False
+    return caveat(attrs, town_kinds=kinds, policy_names=names) is not None
 
 
 def lawful_use_section(settings: dict):

@@ -335,20 +335,44 @@ def verdict_from_tables(summary: dict, tables: dict[str, pd.DataFrame], label: s
     """The verdict of one allocation from its tables as read from storage (e.g. the web app's run page):
     ``tables`` maps ``composition``, ``caps``, ``groups`` and ``allocation`` to frames (text columns are made
     numeric here). Empty when the tables are incomplete."""
+    found = _from_tables(summary, tables, label)
+    if found is None:
+        return []
+    data, attribute = found
+    return [Markup(s) for s in verdict_sentences(Pair(data, None), attribute)]
+
+
+def verdict_chart_from_tables(summary: dict, tables: dict[str, pd.DataFrame], label: str = "this run"
+                              ) -> Markup | None:
+    """The verdict's indices chart (as :func:`verdict_section` draws it) for one allocation's stored tables, as
+    an inline-SVG ``<figure>``; None when the tables are incomplete or too few units/groups have newcomers."""
+    found = _from_tables(summary, tables, label)
+    if found is None:
+        return None
+    data, attribute = found
+    pair = Pair(data, None)
+    table = index_table(pair, attribute)
+    fig = indices_figure(table, pair) if not table.empty else None
+    if fig is None:
+        return None
+    return figure_block(fig, f"Segregation of the households moved into units with new homes, by {attribute}. "
+                             "Lower is more mixed.")
+
+
+def _from_tables(summary: dict, tables: dict[str, pd.DataFrame], label: str
+                 ) -> tuple[AllocationData, str] | None:
     from commonground.io.schema import ALLOCATION_TABLES
     from commonground.io.tables import typed as type_table
 
     declared = {t.stem: t for t in ALLOCATION_TABLES}
     need = ("composition", "caps", "groups", "allocation")
     if any(n not in tables for n in need) or tables["composition"].empty or tables["groups"].empty:
-        return []
+        return None
     typed = {n: type_table(tables[n].copy(), declared[n], f"{n}.csv") for n in need}
     data = AllocationData(label=label, summary=summary, composition=typed["composition"], caps=typed["caps"],
                           groups=typed["groups"], households=typed["allocation"])
     attribute = primary_attribute(data)
-    if attribute is None:
-        return []
-    return [Markup(s) for s in verdict_sentences(Pair(data, None), attribute)]
+    return None if attribute is None else (data, attribute)
 
 
 def verdict_section(results: list[AllocationData]) -> Section:

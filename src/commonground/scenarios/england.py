@@ -4,6 +4,10 @@ Group shares are Bradford's usual residents by broad ethnic group, 2011 Census (
 Black 1.8 %, Mixed 2.5 %, Other 1.5 %; ../shared/reference/hdb_allocation.md, computed from the ONS
 output-area file). Existing neighbourhoods differ as Bradford's wards do (an inner area with an Asian
 majority, an outer one over 90 % White). Priority bands A–D and waiting times are illustrative.
+
+Block positions (``lat``/``lng``, for the report's map) are generated, not real: each neighbourhood's blocks sit
+on a ring of 800 m around a made-up centre inside Bradford's extent (inner near the city centre, outer
+to the north), with its new blocks nearer the centre. No real address or building is meant.
 """
 
 from __future__ import annotations
@@ -28,6 +32,19 @@ AREAS = [
 ]
 NEW = [("Inner", 120), ("Inner", 80), ("Middle", 150), ("Middle", 100), ("Outer", 120), ("Outer", 60)]
 TYPES = {"1-bed": 0.3, "2-bed": 0.45, "3-bed": 0.25}
+#: Generated (not real) centre of each neighbourhood, (lat, lng) within Bradford's extent; blocks ring it.
+CENTRES = {"Inner": (53.797, -1.760), "Middle": (53.808, -1.726), "Outer": (53.828, -1.754)}
+KM_PER_DEGREE_LAT = 111.2
+
+
+def block_position(area: str, k: int, n: int, radius_km: float, turn: float = 0.0) -> tuple[float, float]:
+    """A generated position: block ``k`` of ``n`` evenly on a circle of ``radius_km`` around the area's centre,
+    the circle turned by ``turn`` of a step (so new blocks fall between existing ones)."""
+    lat0, lng0 = CENTRES[area]
+    angle = 2 * np.pi * (k + turn) / n
+    dlat = radius_km * np.sin(angle) / KM_PER_DEGREE_LAT
+    dlng = radius_km * np.cos(angle) / (KM_PER_DEGREE_LAT * np.cos(np.radians(lat0)))
+    return round(lat0 + dlat, 6), round(lng0 + dlng, 6)
 
 
 def english_town_scenario(*, seed: int = 2011, applicants_per_flat: float = 3.0, homophily: float = 2.0) -> Scenario:
@@ -38,19 +55,23 @@ def english_town_scenario(*, seed: int = 2011, applicants_per_flat: float = 3.0,
         area_mix[name] = np.array(mix)
         for b in range(n_blocks):
             block = f"{name}-E{b + 1}"
+            lat, lng = block_position(name, b, n_blocks, 0.8)
             eth = np.array(GROUPS, dtype=object)[rng.choice(len(GROUPS), size=size, p=np.array(mix) / sum(mix))]
             for k in range(size):
                 rows.append({"flat_id": f"{block}-{k + 1:03d}", "block_id": block, "neighbourhood_id": name,
                              "flat_type": rng.choice(list(TYPES), p=list(TYPES.values())), "floor": 0,
-                             "occupant_ethnicity": eth[k]})
+                             "occupant_ethnicity": eth[k], "lat": lat, "lng": lng})
     new_blocks = []
     for j, (name, size) in enumerate(NEW):
         block = f"{name}-N{j + 1}"
         new_blocks.append((block, name))
+        lat, lng = block_position(name, sum(a == name for a, _ in NEW[:j]), sum(a == name for a, _ in NEW), 0.35,
+                                  turn=0.5)
         types = np.resize(np.repeat(list(TYPES), np.round(np.array(list(TYPES.values())) * size).astype(int)), size)
         for k in range(size):
             rows.append({"flat_id": f"{block}-{k + 1:03d}", "block_id": block, "neighbourhood_id": name,
-                         "flat_type": types[k], "floor": k % 6, "occupant_ethnicity": None})
+                         "flat_type": types[k], "floor": k % 6, "occupant_ethnicity": None,
+                         "lat": lat, "lng": lng})
     dev = Development.from_frame(pd.DataFrame(rows), source="uk-town scenario")
     n = int(round(applicants_per_flat * int((~dev.occupied).sum())))
     g = rng.choice(len(GROUPS), size=n, p=list(BRADFORD_2011.values()))

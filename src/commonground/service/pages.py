@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from commonground.errors import InputError
 from commonground.policy import preset_names
-from commonground.report.verdict import verdict_from_tables
+from commonground.report.verdict import verdict_chart_from_tables, verdict_from_tables
 from commonground.service import auth, exports, sessions, store
 from commonground.service.deps import AdminUser, Posted, User, check_token, get_db, page_principal
 from commonground.service.plots import result_svg
@@ -209,7 +209,8 @@ def run_page(request: Request, p: User, run_id: Id) -> HTMLResponse:
                    binding=_binding(caps), skip_reasons=reasons,
                    plot=Markup(result_svg(files.get("groups.csv", b""), files.get("composition.csv", b"")))
                    if "groups.csv" in files and "composition.csv" in files else None,
-                   report=True, verdict=_verdict(files, summary) if p.is_admin else [])
+                   report=True, verdict=_verdict(files, summary) if p.is_admin else [],
+                   verdict_chart=_verdict_chart(files, summary) if p.is_admin else None)
     return render(request, "run.html", **ctx)
 
 
@@ -218,6 +219,12 @@ def _verdict(files: dict[str, bytes], summary: dict) -> list:
     are built from the unsuppressed tables and allocation.csv, and can name small counts."""
     names = ("composition", "caps", "groups", "allocation")
     return verdict_from_tables(summary, {n: _files_frame(files, f"{n}.csv") for n in names})
+
+
+def _verdict_chart(files: dict[str, bytes], summary: dict) -> Markup | None:
+    """The verdict's small indices chart (inline SVG, no script), admins only as the sentences are."""
+    names = ("composition", "caps", "groups", "allocation")
+    return verdict_chart_from_tables(summary, {n: _files_frame(files, f"{n}.csv") for n in names})
 
 
 def _binding(caps: pd.DataFrame) -> list[dict]:

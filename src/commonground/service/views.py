@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from commonground.errors import InputError
+from commonground.errors import CommongroundError, InputError
 from commonground.io import schema
 from commonground.report import render_report
 from commonground.service import exports, lease, store
@@ -41,7 +41,21 @@ def count_cell(v, k: int) -> str:
     return f"{int(float(v)):,}"
 
 
+def lawful_use(run: Run) -> str:
+    """Issue 13: the sentence of :mod:`commonground.policy.lawful` when the run's policy caps ethnicity on a GB
+    run (a ``uk-`` policy), else ""."""
+    from commonground.policy import policy_from_toml
+    from commonground.policy.lawful import caveat
+
+    try:
+        pol = policy_from_toml(run.policy_toml or "", source=f"run {run.id} policy")
+    except CommongroundError:
+        return ""
+    return caveat((c.attribute for c in pol.caps), policy_names=[run.policy_name, pol.name]) or ""
+
+
 env.filters["inline_code"] = inline_code
+env.filters["lawful_use"] = lawful_use
 env.filters["count"] = count_cell
 
 

@@ -126,15 +126,15 @@ def load_for_cli(scenario: str | None, town: str | None, census: str | None, rep
 
 
 def ethnic_caps_in(sim: Any) -> bool:
-    """Whether any policy of the simulation caps ethnicity on a Great Britain town (needs the caveat)."""
+    """Whether any policy of the simulation caps ethnicity on a Great Britain town (needs the caveat; the rule
+    is :func:`commonground.policy.lawful.caveat`)."""
     from commonground.policy import load_policy
+    from commonground.policy.lawful import caveat
 
-    gb = any(getattr(p, "town", None) is not None and p.town.kind in ("census", "english", "uk-town")
-             for _, p in sim.scenarios)
-    if not gb:
-        return False
-    specs = [pol.caps for pol in sim.policies if pol.caps]
-    return any(c.attribute == "ethnicity" for s in specs for c in load_policy(s).caps)
+    kinds = [p.town.kind for _, p in sim.scenarios if getattr(p, "town", None) is not None]
+    caps = [pol.caps for pol in sim.policies if pol.caps]
+    attrs = [c.attribute for spec in caps for c in load_policy(spec).caps]
+    return caveat(attrs, town_kinds=kinds, policy_names=caps) is not None
 
 
 def homes_per_year(households: float) -> int:

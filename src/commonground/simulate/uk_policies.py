@@ -32,13 +32,11 @@ import numpy as np
 from commonground.errors import InputError, PolicyError
 from commonground.measure import Counts, multi_dissimilarity, theil_h
 from commonground.policy import Cap, CapLimit, Policy
+from commonground.policy.lawful import UNLAWFUL  # noqa: F401  (re-exported: the sentence lives in policy.lawful)
 from commonground.simulate.town import Layout, plan_launches
 from commonground.simulate.uk_rates import BROAD_GROUPS, DETAILED, broad_rates, detailed_values
 
 TENURES = ("social", "shared", "market")
-UNLAWFUL = ("Ethnicity caps are shown for analysis only: using them to allocate homes in Great Britain would be "
-            "unlawful direct discrimination (Equality Act 2010 s.13) — refusing a home because of the applicant's "
-            "race or ethnic origin cannot be justified, and s.158 positive action does not permit quotas.")
 DEFAULT_MIX = {"social": 0.25, "shared": 0.10, "market": 0.65}  # illustrative section 106 mix (35 % affordable)
 DEFAULT_BANDS = {"A": 0.10, "B": 0.25, "C": 0.35, "D": 0.30}    # illustrative, as the core's uk-town scenario
 NOT_SOCIAL = "not social rent"  # the "band" of shared-ownership and market applicants: after every real band

@@ -21,10 +21,15 @@ the caps allow, then fills places that would otherwise stay empty with the rest.
 result's ``info`` counts the households admitted over a cap.
 
 Priorities are the ballot queue for the same seed (ballot chances and priority-scheme shares included), so the
-two mechanisms are compared on one draw.
+two mechanisms are compared on one draw. ``home="column"`` names a household column holding, for each household,
+a block (or neighbourhood) id where it is ranked ahead of everyone without that home (a local-connection or
+near-parents priority; ``none`` or ``-`` for no home); households sharing a home keep their queue order there.
+Priorities then differ between institutions and DA no longer reduces to the ballot.
 """
 
 from __future__ import annotations
+
+import difflib
 
 import numpy as np
 from numba import njit
@@ -33,6 +38,7 @@ from commonground.allocate import _kernels as K
 from commonground.allocate.ballot import _queue
 from commonground.allocate.result import Allocation
 from commonground.allocate.selection import flat_groups, reasons
+from commonground.errors import InputError
 from commonground.model.preferences import BlockUtilities
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
@@ -318,8 +324,49 @@ def _guarantees(problem: Problem, policy: Policy, school_block: np.ndarray) -> s
     return "stable and strategy-proof" if nested else "caps only (constraints not nested: see docs/mechanisms.md)"
 
 
-def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 0, soft: bool = False) -> Allocation:
-    """Deferred acceptance with the policy's caps as hard ceilings (``soft=True``: soft bounds)."""
+#: Values of a home column that mean "no home institution".
+NO_HOME = frozenset({"none", "-"})
+
+
+def home_institutions(problem: Problem, column: str, *, by_neighbourhood: bool) -> np.ndarray:
+    """Each household's home institution index (-1: none) from the household column ``column``, whose values are
+    block ids or neighbourhood ids (``none`` / ``-`` for no home). With neighbourhood institutions a block id
+    stands for its neighbourhood; with block institutions a neighbourhood id is refused (it names no one block).
+    Unknown values are an ``InputError`` naming the row and the closest valid id."""
+    hh, dev = problem.households, problem.development
+    if column not in hh.attributes:
+        close = difflib.get_close_matches(column, list(hh.attributes), n=1)
+        hint = f" (closest: '{close[0]}')" if close else f" (columns: {', '.join(hh.attributes) or 'none'})"
+        raise InputError(f"home column '{column}' is not a household column{hint}", source="households",
+                         column=column)
+    block_ids = {str(b): i for i, b in enumerate(dev.block_ids)}
+    nbhd_ids = {str(n): i for i, n in enumerate(dev.neighbourhood_ids)}
+    block_nbhd = dev.block_neighbourhood
+    values = hh.attributes[column]
+    out = np.full(hh.n, -1, np.int64)
+    for h, v in enumerate(values):
+        v = str(v)
+        if v.lower() in NO_HOME:
+            continue
+        if v in block_ids:
+            b = block_ids[v]
+            out[h] = block_nbhd[b] if by_neighbourhood else b
+        elif v in nbhd_ids and by_neighbourhood:
+            out[h] = nbhd_ids[v]
+        else:
+            valid = list(block_ids) + (list(nbhd_ids) if by_neighbourhood else [])
+            close = difflib.get_close_matches(v, valid, n=1)
+            what = "a block or neighbourhood id" if by_neighbourhood else "a block id"
+            hint = f" (closest: '{close[0]}')" if close else ""
+            raise InputError(f"home '{v}' is not {what} of the development nor 'none'{hint}",
+                             source="households", row=h + 2, column=column)
+    return out
+
+
+def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 0, soft: bool = False,
+                        home: str | None = None) -> Allocation:
+    """Deferred acceptance with the policy's caps as hard ceilings (``soft=True``: soft bounds); ``home`` names
+    a household column of home blocks/neighbourhoods where a household is ranked ahead of everyone else."""
     dev = problem.development
     available = ~dev.occupied
     queue = _queue(problem, policy, seed)
@@ -344,7 +391,8 @@ def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 
     block_nbhd = dev.block_neighbourhood.astype(np.int64)
     school_inst = block_nbhd[school_block] if by_nbhd else school_block
     n_inst = dev.n_neighbourhoods if by_nbhd else dev.n_blocks
-    home_inst = np.full(problem.n_households, -1, np.int64)
+    home_inst = (np.full(problem.n_households, -1, np.int64) if home is None
+                 else home_institutions(problem, home, by_neighbourhood=by_nbhd))
     held, rej_cap, rej_block, over, proposed = deferred_acceptance_kernel(
         pref_ptr, pref_school, lazy, U, V, group_school, school_val, school_tie, school_inst.astype(np.int64),
         school_cap, school_block, max(n_inst, 1), rank, home_inst, caps.level, caps.hh_limit, caps.count,
@@ -363,13 +411,17 @@ def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 
     code = np.where(held >= 0, K.HOUSED, np.where(rej_cap >= 0, K.CAPPED, K.ALL_TAKEN))
     code = np.where((held < 0) & ~accepts, K.NO_ACCEPTABLE, code)
     name = "da-soft-bounds" if soft else "da-ceilings"
-    info = {"institution": "neighbourhood" if by_nbhd else "block", "priority": "ballot queue (same seed)",
+    priority = ("ballot queue (same seed)" if home is None
+                else f"home institution first (column '{home}', {int((home_inst >= 0).sum())} households), "
+                     "then the ballot queue (same seed)")
+    info = {"institution": "neighbourhood" if by_nbhd else "block", "priority": priority,
             "admitted_over_a_cap": int(over.sum()), "guarantees": _guarantees(problem, policy, school_block)}
     return Allocation(problem=problem, policy=policy, mechanism=name, seed=seed, flat_of=flat_of,
                       reason=reasons(problem, caps, code, rej_cap, rej_block),
                       queue_position=rank + 1, info=info)
 
 
-def deferred_acceptance_soft(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocation:
+def deferred_acceptance_soft(problem: Problem, policy: Policy, *, seed: int | None = 0,
+                             home: str | None = None) -> Allocation:
     """Deferred acceptance with the caps as soft bounds: empty places go to capped households last."""
-    return deferred_acceptance(problem, policy, seed=seed, soft=True)
+    return deferred_acceptance(problem, policy, seed=seed, soft=True, home=home)

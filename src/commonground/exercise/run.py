@@ -10,7 +10,8 @@ Between exercises: a booking household leaves; a first-timer that declined count
 ``exercises_per_year`` exercises (a year); every other unsuccessful application counts as a failure (towards
 extra chances when it was for a non-mature estate); the unsuccessful return with probability ``return_share``.
 
-Applicants' groups follow Singapore's resident shares (Census 2020). Generated, not downloaded. Values marked *assumed* in :class:`ExerciseParams` are illustrative, not HDB figures.
+Applicants' groups follow Singapore's resident shares (Census 2020). Generated, not downloaded. Values marked
+*assumed* in :class:`ExerciseParams` are illustrative, not HDB figures.
 """
 
 from __future__ import annotations

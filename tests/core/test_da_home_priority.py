@@ -169,3 +169,23 @@ def test_no_household_gains_by_misreporting_with_home_priorities_exhaustively():
                     checked += 1
     assert checked > 1000
     assert differs_from_ballot > 0  # the homes matter: this is not serial dictatorship in disguise
+
+
+def test_allocate_command_takes_a_home_column_for_da_only(tmp_path):
+    from typer.testing import CliRunner
+
+    from commonground.cli import app
+
+    (tmp_path / "flats.csv").write_text("flat_id,block_id,neighbourhood_id\nf0,b0,n0\nf1,b1,n0\n")
+    (tmp_path / "hh.csv").write_text("household_id,near\nh0,none\nh1,b0\n")
+    base = ["allocate", "--flats", str(tmp_path / "flats.csv"), "--households", str(tmp_path / "hh.csv")]
+    for seed in range(6):
+        res = CliRunner().invoke(app, [*base, "--mechanism", "da-ceilings", "--home-column", "near", "--seed",
+                                       str(seed), "--out", str(tmp_path / "out")])
+        assert res.exit_code == 0, res.output
+        got = pd.read_csv(tmp_path / "out" / "allocation.csv").set_index("household_id")["flat_id"]
+        assert got["h1"] == "f0"  # ties everywhere: the home block decides, whatever the queue
+    res = CliRunner().invoke(app, [*base, "--mechanism", "ballot", "--home-column", "near", "--out",
+                                   str(tmp_path / "b")])
+    assert res.exit_code == 2 and "deferred acceptance only" in res.output
+    assert not (tmp_path / "b").exists()

@@ -178,13 +178,30 @@ def _reconsider(i, first, members, pk, cur, school_cap, school_block, fill, lst,
                 held[h] = s
                 over[h] = True
                 over_s[s] += 1
-    # Rebuild the held list's tail in priority order; push the rejected (best last, so it proposes first).
+    # Rebuild the held list in priority order; push the rejected (best last, so it proposes first). Under soft
+    # bounds chosen members may rank ahead of kept holders (over-cap holders chosen again): merge.
     n_kept = first
-    for j in range(m):
-        h = members[j]
-        if held[h] >= 0:
-            lst[off[i] + n_kept] = h
+    if soft:
+        prefix = lst[off[i]:off[i] + first].copy()
+        a = 0
+        for j in range(m):
+            h = members[j]
+            if held[h] < 0:
+                continue
+            while a < first and pk[prefix[a]] < pk[h]:
+                lst[off[i] + n_kept - first + a] = prefix[a]
+                a += 1
+            lst[off[i] + n_kept - first + a] = h
             n_kept += 1
+        while a < first:
+            lst[off[i] + n_kept - first + a] = prefix[a]
+            a += 1
+    else:
+        for j in range(m):
+            h = members[j]
+            if held[h] >= 0:
+                lst[off[i] + n_kept] = h
+                n_kept += 1
     size[i] = n_kept
     n_over[i] = 0
     for j in range(m):
@@ -206,7 +223,7 @@ def deferred_acceptance_kernel(pref_ptr, pref_school, lazy, U, V, group_school, 
     """Applicant-proposing DA, one proposal at a time (McVitie & Wilson 1971), households starting in queue
     order. Each institution keeps its held households sorted by priority (``rank``, with a household ranked
     ahead of everyone at its ``home_inst``); a proposal re-runs the greedy choice only from the proposer's place
-    in that order (hard ceilings) or over the whole institution (soft bounds).
+    in that order (hard ceilings; soft bounds: plus every holder admitted over a cap).
 
     Returns (school held per household or -1, last cap/block that refused each household, whether it was
     admitted over a cap, whether it proposed at all). ``count`` starts with existing residents; updated."""
@@ -248,15 +265,39 @@ def deferred_acceptance_kernel(pref_ptr, pref_school, lazy, U, V, group_school, 
         i = school_inst[s]
         pk[h] = rank[h] - n if home_inst[h] == i else rank[h]
         # Holders ranked ahead of h keep their places (greedy prefix); the rest are chosen again with h.
-        # (Soft bounds: once someone holds a place over a cap, the whole institution is chosen again.)
-        first = 0 if n_over[i] > 0 else size[i]
+        # Soft bounds: holders over a cap ahead of h are chosen again too (the leftover places they hold depend on
+        # everyone's choice), while holders within the caps ahead of h keep theirs: the caps-first pass admits
+        # them whatever comes behind.
+        first = size[i]
         while first > 0 and pk[lst[off[i] + first - 1]] > pk[h]:
             first -= 1
-        m = size[i] - first + 1
+        n_pre_over = 0
+        if n_over[i] > 0:
+            for t in range(first):
+                if over[lst[off[i] + t]]:
+                    n_pre_over += 1
+        m = size[i] - first + 1 + n_pre_over
         members = np.empty(m, np.int64)
         j = 0
+        old_first = first
+        if n_pre_over > 0:
+            k = 0
+            for t in range(old_first):
+                g = lst[off[i] + t]
+                if over[g]:
+                    members[j] = g
+                    j += 1
+                    sg = held[g]
+                    fill[sg] -= 1
+                    over_s[sg] -= 1
+                    K.admit(level, hh_limit, count, block_nbhd, g, school_block[sg], -1)
+                    held[g] = -1
+                else:
+                    lst[off[i] + k] = g
+                    k += 1
+            first = k
         placed = False
-        for t in range(first, size[i]):
+        for t in range(old_first, size[i]):
             g = lst[off[i] + t]
             if not placed and pk[g] > pk[h]:
                 members[j] = h

@@ -155,6 +155,44 @@ def dominance(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dominates", "dominated", "strictly_better_on"])
 
 
+def write_frontier(out, table: pd.DataFrame, *, scenario: str, policy: str, mechanisms: Sequence[str],
+                   force: bool = False, seed: int | None = 0) -> None:
+    """The frontier output folder, whole or not at all: frontier.csv (one row per instance, seed and mechanism),
+    summary.csv (means), dominance.csv and frontier.md (a readable report), then manifest.json."""
+    from commonground.io import schema
+    from commonground.io.atomic import output_folder
+
+    summary = summarise(table)
+    dom = dominance(summary)
+    with output_folder(out, schema.FRONTIER, force=force, seed=seed,
+                       extra={"scenario": scenario, "policy": policy, "mechanisms": list(mechanisms)}) as w:
+        w.table(schema.FRONTIER_TABLE, table)
+        w.table(schema.FRONTIER_SUMMARY, summary.reset_index())
+        w.table(schema.FRONTIER_DOMINANCE, dom)
+        (w.path / schema.FRONTIER_REPORT).write_text(markdown_report(scenario, policy, table, summary, dom),
+                                                     encoding="utf-8")
+        w.rows[schema.FRONTIER_REPORT] = None
+
+
+def markdown_report(scenario: str, policy: str, table: pd.DataFrame, summary: pd.DataFrame,
+                    dom: pd.DataFrame) -> str:
+    """frontier.md: the means per mechanism and the dominance pairs."""
+    cols = list(summary.columns)
+    lines = [f"# Mechanism frontier: scenario {scenario}, policy {policy}", "",
+             f"{table['instance'].nunique()} instances × {table['seed'].nunique()} seeds; means per mechanism. "
+             "Definitions: src/commonground/frontier.py and docs/mechanisms.md.", "",
+             "| mechanism | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    for m, r in summary.iterrows():
+        lines.append(f"| {m} | " + " | ".join(f"{r[c]:.4g}" for c in cols) + " |")
+    lines += ["", "## Dominance", ""]
+    if len(dom):
+        lines += [f"- **{r['dominates']}** dominates {r['dominated']} (strictly better on {r['strictly_better_on']})"
+                  for _, r in dom.iterrows()]
+    else:
+        lines.append("No mechanism dominates another on every figure.")
+    return "\n".join(lines) + "\n"
+
+
 def _ge(a: float, b: float) -> bool:
     if np.isnan(a) and np.isnan(b):
         return True

@@ -33,9 +33,8 @@ def frontier_command(
 ) -> None:
     """Compare mechanisms: housed and turned away by group, welfare, envy, integration, distance from the optimum."""
     from commonground.allocate import MECHANISMS
-    from commonground.frontier import DEFAULT_MECHANISMS, dominance, frontier, summarise
-    from commonground.io import schema
-    from commonground.io.atomic import check_target, output_folder
+    from commonground.frontier import DEFAULT_MECHANISMS, dominance, frontier, summarise, write_frontier
+    from commonground.io.atomic import check_target
     from commonground.policy import load_policy
 
     names = [m.strip() for m in mechanisms.split(",") if m.strip()] or list(DEFAULT_MECHANISMS)
@@ -63,14 +62,7 @@ def frontier_command(
     dom = dominance(summary)
     _print(summary, dom)
     if out is not None:
-        with output_folder(out, schema.FRONTIER, force=force, seed=0,
-                           extra={"scenario": scenario, "policy": pol.name, "mechanisms": names}) as w:
-            w.table(schema.FRONTIER_TABLE, table)
-            w.table(schema.FRONTIER_SUMMARY, summary.reset_index())
-            w.table(schema.FRONTIER_DOMINANCE, dom)
-            (w.path / schema.FRONTIER_REPORT).write_text(_markdown(scenario, pol.name, table, summary, dom),
-                                                         encoding="utf-8")
-            w.rows[schema.FRONTIER_REPORT] = None
+        write_frontier(out, table, scenario=scenario, policy=pol.name, mechanisms=names, force=force)
         console.print(f"wrote {out}/frontier.csv, summary.csv, dominance.csv, frontier.md and manifest.json")
 
 
@@ -92,20 +84,3 @@ def _print(summary, dom) -> None:
             console.print(f"{r['dominates']} dominates {r['dominated']} (better on {r['strictly_better_on']})")
     else:
         console.print("no mechanism dominates another on every figure")
-
-
-def _markdown(scenario: str, policy: str, table, summary, dom) -> str:
-    cols = [c for c in summary.columns]
-    lines = [f"# Mechanism frontier: scenario {scenario}, policy {policy}", "",
-             f"{table['instance'].nunique()} instances × {table['seed'].nunique()} seeds; means per mechanism. "
-             "Definitions: src/commonground/frontier.py and docs/mechanisms.md.", "",
-             "| mechanism | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
-    for m, r in summary.iterrows():
-        lines.append(f"| {m} | " + " | ".join(f"{r[c]:.4g}" for c in cols) + " |")
-    lines += ["", "## Dominance", ""]
-    if len(dom):
-        lines += [f"- **{r['dominates']}** dominates {r['dominated']} (strictly better on {r['strictly_better_on']})"
-                  for _, r in dom.iterrows()]
-    else:
-        lines.append("No mechanism dominates another on every figure.")
-    return "\n".join(lines) + "\n"

@@ -22,6 +22,7 @@ demo: $(VENV)/.run-installed
 	$(VENV)/bin/commonground demo --out out/demo
 
 test: $(VENV)/.test-installed
+	bash .ci/setup-system.sh
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/pytest
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from commonground.cli.common import console, guarded
+from commonground.cli.common import console, err_console, guarded
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +20,13 @@ def report_command(
     out: Path | None = typer.Option(None, "--out", help="HTML file to write (default: DIR/report.html)"),
 ) -> None:
     """Write a self-contained HTML report (key numbers, tables and plots) for an output folder."""
+    import time
+
+    from rich.markup import escape
+
     from commonground.report import write_report
 
-    written = write_report(path, out)
-    console.print(f"wrote {written}")
+    t0 = time.monotonic()
+    with err_console.status("report: starting") as status:
+        written = write_report(path, out, on_stage=lambda text: status.update(escape(f"report: {text}")))
+    console.print(f"wrote {written} ({time.monotonic() - t0:.1f} s)", markup=False)

@@ -46,7 +46,7 @@ def policy_from_toml(text: str, *, source: str = "policy") -> Policy:
 
 def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
     """Build a policy from the TOML structure documented in docs/policies.md."""
-    known = {"name", "rule", "source", "caps", "priority_shares", "priority_order", "groups"}
+    known = {"name", "rule", "source", "caps", "priority_shares", "priority_order", "groups", "unknown"}
     extra = sorted(set(data) - known)
     if extra:
         raise PolicyError(f"unknown key '{extra[0]}' (expected: {', '.join(sorted(known))})", source=source)
@@ -79,7 +79,7 @@ def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
                       rule=data.get("rule", "strict"), source=str(data.get("source", source)),
                       priority_shares={str(k): float(v) for k, v in data.get("priority_shares", {}).items()},
                       priority_order=tuple(str(x) for x in data.get("priority_order", ())),
-                      groups=_groups(data.get("groups", {}), source))
+                      groups=_groups(data.get("groups", {}), source), unknown=_unknown(data.get("unknown", {}), source))
     except PolicyError as e:
         raise PolicyError(e.problem, source=source) from None
 
@@ -90,6 +90,13 @@ def _groups(raw: Any, source: str) -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(str(x) for x in v) for k, v in raw.items()}
 
 
+def _unknown(raw: Any, source: str) -> dict[str, str]:
+    """``unknown = { attribute = "error" | "uncapped" }`` (values checked by the Policy)."""
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise PolicyError("'unknown' must be a table of attribute = \"error\" or \"uncapped\"", source=source)
+    return {str(k): v for k, v in raw.items()}
+
+
 def combine(policies: list[Policy]) -> Policy:
     """All caps of all policies together; rule and priority schemes must agree where given."""
     rules = {p.rule for p in policies if p.caps}
@@ -98,14 +105,19 @@ def combine(policies: list[Policy]) -> Policy:
     shares: dict[str, float] = {}
     order: tuple[str, ...] = ()
     groups: dict[str, tuple[str, ...]] = {}
+    unknown: dict[str, str] = {}
     for p in policies:
+        for a, how in p.unknown.items():
+            if unknown.get(a, how) != how:
+                raise PolicyError(f"cannot combine policies that treat unknown values of '{a}' differently")
+            unknown[a] = how
         for a, g in p.groups.items():
             groups[a] = tuple(dict.fromkeys([*groups.get(a, ()), *g]))
         shares.update(p.priority_shares)
         order = order or p.priority_order
     return Policy(name=",".join(p.name for p in policies), caps=tuple(c for p in policies for c in p.caps),
                   rule=rules.pop() if rules else "strict", source="; ".join(p.source for p in policies if p.source),
-                  priority_shares=shares, priority_order=order, groups=groups)
+                  priority_shares=shares, priority_order=order, groups=groups, unknown=unknown)
 
 
 def policy_to_toml(policy: Policy) -> str:
@@ -119,6 +131,8 @@ def policy_to_toml(policy: Policy) -> str:
     if policy.groups:
         lines.append("groups = { " + ", ".join(f"{_q(a)} = [" + ", ".join(_q(x) for x in g) + "]"
                                                 for a, g in policy.groups.items()) + " }")
+    if policy.unknown:
+        lines.append("unknown = { " + ", ".join(f"{_q(a)} = {_q(v)}" for a, v in policy.unknown.items()) + " }")
     for cap in policy.caps:
         lines += ["", "[[caps]]", f"attribute = {_q(cap.attribute)}", f"level = {_q(cap.level)}", "[caps.limits]"]
         for lim in cap.limits:

@@ -13,7 +13,10 @@ One year, in order:
    ``caps-resale``/``caps-buyback``, be allowed by the caps; under ``caps-buyback`` the public body buys homes
    the caps left unsold. A mover whose home sells starts looking for a new one.
 4. **Search ends.** Households looking for ``max_search_years`` years leave town.
-5. **Measure** (:mod:`commonground.simulate.metrics`).
+5. **Measure** (:mod:`commonground.simulate.metrics`), including where the year's change in block and
+   neighbourhood D and H came from: ``change.new_flats.*`` (the launch), ``change.departures.*`` and
+   ``change.moves_out.*`` (sold homes' sellers leaving: households leaving town, residents moving), and
+   ``change.moves_in.*`` (buyers moving into resale and public-sale homes: arrivals, new households, movers).
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ from commonground.policy import NO_CAPS, Policy, load_policy
 from commonground.simulate import _market as K
 from commonground.simulate._rng import new_state as new_rng_state
 from commonground.simulate.launch import launch_year
-from commonground.simulate.metrics import cap_metrics, index_metrics, seller_metrics
+from commonground.simulate.metrics import (
+    cap_metrics,
+    change_parts,
+    index_metrics,
+    seller_metrics,
+    summary_indices,
+)
 from commonground.simulate.params import PolicySpec, TownParams
 from commonground.simulate.state import TownState, compile_caps, new_state, recount_caps, refresh_maximum
 from commonground.simulate.town import build_layout, plan_launches
@@ -44,8 +53,15 @@ class TownModel:
         self.rs = new_rng_state(self.rng)
         p = params
         self.attribute = p.town.attribute
-        layout = plan_launches(build_layout(p.town), p.launches.homes_per_year, p.launches.block_size, p.years,
-                               p.town.seed)
+        self.council = policy.council
+        if self.council is not None:  # an English council's lawful options (commonground.simulate.uk_policies)
+            from commonground.simulate import uk_policies
+
+            layout, self.home_tenure = uk_policies.plan(build_layout(p.town), p.launches.homes_per_year,
+                                                        p.launches.block_size, p.years, p.town.seed, self.council)
+        else:
+            layout = plan_launches(build_layout(p.town), p.launches.homes_per_year, p.launches.block_size,
+                                   p.years, p.town.seed)
         self.caps_policy: Policy = load_policy(policy.caps) if policy.caps_on_allocation else NO_CAPS
         self.state: TownState = new_state(layout, self.caps_policy, self.attribute)
         st = self.state
@@ -73,11 +89,31 @@ class TownModel:
         share = p.migration.population_share or households0 * p.town.household_size / p.town.national_population
         self.arrivals_per_year = (p.migration.net_per_year * share * p.migration.concentration
                                   / p.town.household_size)
+        if p.town.kind == "census":  # UK figures apportioned by a documented rule (simulate.uk_migration)
+            from commonground.simulate.uk_migration import arrivals_per_year
+
+            self.arrivals_per_year = arrivals_per_year(p, layout.groups, self.arrival_mix)
+        if self.council is not None:
+            self._council_rates(p, layout)
         self.pool_active = np.zeros(0, np.bool_)
         self.year = 0
         self.G = G
 
     # -- helpers -------------------------------------------------------------------------------------
+    def _council_rates(self, p: TownParams, layout) -> None:
+        """Employment and tenure demand per group for the council's options (national rates by group)."""
+        from commonground.simulate.uk_policies import group_rates, tenure_demand
+
+        weights = None
+        if p.town.kind == "census":
+            from commonground.scenarios.census import authority_counts
+            from commonground.simulate.uk_rates import DETAILED
+
+            ac = authority_counts(p.town.path, p.town.authority, neighbourhood=p.town.neighbourhood_level)
+            weights = dict(zip(DETAILED, ac.persons.sum(axis=0).astype(float), strict=True))
+        self.uk_rates = group_rates(layout.groups, self.council, weights)
+        self.tenure_demand = tenure_demand(self.uk_rates)
+
     def _occupancy(self) -> tuple[np.ndarray, np.ndarray]:
         st = self.state
         return st.bcount.sum(axis=1), st.ncount.sum(axis=1)
@@ -107,6 +143,7 @@ class TownModel:
         st, p, b, mk = self.state, self.params, self.params.behaviour, self.params.market
         year, G = self.year, self.G
         out: dict[str, float] = {}
+        stages = [summary_indices(st.bcount, st.ncount, st.groups)]  # for the decomposition of the change
         # 1. demography
         bocc, nocc = self._occupancy()
         departed = np.zeros(G, np.int64)
@@ -130,15 +167,24 @@ class TownModel:
         for gi, g in enumerate(st.groups):
             out[f"unhappy.{g}"] = float(unhappy[gi])
         # 2. launch
-        lr = launch_year(st, year, self.caps_policy, p.launches.mechanism, p.launches.applicants_per_home,
-                         p.launches.mix_weight, self.attribute, self.pool_active, self.rng, self._admit_home)
+        if self.council is not None:
+            from commonground.simulate.uk_policies import launch_year_uk
+
+            lr = launch_year_uk(self, year)
+            if lr is not None:
+                out.update(lr.metrics)
+        else:
+            lr = launch_year(st, year, self.caps_policy, p.launches.mechanism, p.launches.applicants_per_home,
+                             p.launches.mix_weight, self.attribute, self.pool_active, self.rng, self._admit_home)
         if lr is not None:
             self.pool_active[lr.housed] = False
             out["launch.homes"] = float(lr.homes)
             out["launch.applicants"] = float(lr.applicants)
             out["launch.allocated"] = float(lr.allocated)
             out["launch.skipped_by_cap"] = float(lr.skipped_by_cap)
+        stages.append(summary_indices(st.bcount, st.ncount, st.groups))
         # 3. resale market
+        before = (st.resident.copy(), st.since.copy(), st.seller_moves.copy(), st.bcount.copy())
         listings = np.flatnonzero(st.for_sale_months >= 0).astype(np.int64)
         n_pool = len(st.pool_group)
         cap = n_pool + len(listings)
@@ -163,6 +209,7 @@ class TownModel:
             b.model == "logit", b.beta, b.alpha_buy, b.price_weight, mk.viewings_per_month, mk.discount_per_month,
             mk.max_discount, *rec)
         r_seller, _r_buyer, r_months, r_disc, r_ref, r_kind = (a[:n_rec] for a in rec)
+        stages += self._market_stages(*before)
         out.update(seller_metrics(st.groups, r_seller, r_months, r_disc, r_ref, r_kind))
         still = st.for_sale_months >= 0
         out["for_sale.year_end"] = float(still.sum())
@@ -180,7 +227,33 @@ class TownModel:
         st.pool_group, st.pool_kind, st.pool_years = st.pool_group[~gone], st.pool_kind[~gone], st.pool_years[~gone]
         self.pool_active = np.ones(len(st.pool_group), np.bool_)
         out.update(self.measure())
+        out.update(change_parts(stages))
         return out
+
+    def _market_stages(self, resident0: np.ndarray, since0: np.ndarray, moves0: np.ndarray, bcount0: np.ndarray
+                       ) -> list[dict[str, float]]:
+        """Indices after the market's sellers who leave town move out, then after the movers' move out, then
+        after every buyer has moved in (the end state). The homes that changed hands are those whose resident or
+        move-in year changed during the market."""
+        st = self.state
+        nb, G = st.bcount.shape
+        changed = (st.resident != resident0) | (st.since != since0)
+
+        def per_block(m: np.ndarray, group: np.ndarray) -> np.ndarray:
+            return np.bincount(st.home_block[m] * G + group[m], minlength=nb * G).reshape(nb, G)
+
+        gone_dep = per_block(changed & (resident0 >= 0) & ~moves0, resident0)
+        gone_mov = per_block(changed & (resident0 >= 0) & moves0, resident0)
+        came = per_block(changed & (st.resident >= 0), st.resident)
+        if not np.array_equal(bcount0 - gone_dep - gone_mov + came, st.bcount):
+            raise AssertionError("the market's moves do not account for the change in resident counts")
+        stages = []
+        for b in (bcount0 - gone_dep, bcount0 - gone_dep - gone_mov):
+            n = np.zeros_like(st.ncount)
+            np.add.at(n, st.block_nbhd, b)
+            stages.append(summary_indices(b, n, st.groups))
+        stages.append(summary_indices(st.bcount, st.ncount, st.groups))
+        return stages
 
     def measure(self) -> dict[str, float]:
         st = self.state
@@ -193,6 +266,10 @@ class TownModel:
             out[f"share.{g}"] = float(totals[gi] / max(totals.sum(), 1))
             out[f"looking.{g}"] = float((st.pool_group == gi).sum())
         out.update(index_metrics(st.bcount, st.ncount, st.groups))
+        if self.council is not None or self.params.town.kind == "census":
+            from commonground.simulate.uk_policies import new_home_metrics
+
+            out.update(new_home_metrics(st))
         bu, nu = st.units()
         if self.reference_caps is not None:
             if self.reference_caps is not st.caps:

@@ -42,6 +42,7 @@ from typing import Any
 
 from commonground.errors import InputError, PolicyError
 from commonground.policy import load_policy
+from commonground.simulate.bounds import MAX_REPLICATES, check_schelling_bounds
 from commonground.simulate.params import POLICY_KINDS, PolicySpec, TownParams, params_from_dict
 from commonground.simulate.schelling import SchellingParams
 from commonground.simulate.town import default_shares
@@ -70,8 +71,8 @@ class Simulation:
     def with_replicates(self, n: int | None) -> Simulation:
         if n is None:
             return self
-        if n < 1:
-            raise InputError(f"replicates must be ≥ 1, got {n}")
+        if not 1 <= n <= MAX_REPLICATES:
+            raise InputError(f"replicates must be from 1 to {MAX_REPLICATES:,}, got {n}")
         return Simulation(**{**self.__dict__, "replicates": int(n)})
 
     def metadata(self) -> dict[str, Any]:
@@ -118,6 +119,8 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
         raise InputError(f"model must be one of {', '.join(MODELS)}, got '{model}'")
     years = _int(data, "years", 10, 1)
     replicates = _int(data, "replicates", 10, 1)
+    if replicates > MAX_REPLICATES:
+        raise InputError(f"'replicates' must be ≤ {MAX_REPLICATES:,}, got {replicates:,}")
     seed = _int(data, "seed", 0, 0)
     crn = data.get("common_random_numbers", True)
     if not isinstance(crn, bool):
@@ -155,6 +158,10 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
                 raise InputError(f"{where}: {e.problem}") from None
             if params.town.kind == "hdb" and not Path(params.town.path).is_file():
                 raise InputError(f"{where}: no HDB property file at {params.town.path}")
+            if params.town.kind == "census":  # the table and the authority, checked before anything runs
+                from commonground.scenarios.census import check_town
+
+                check_town(params.town.path, params.town.authority)
             if params.measure_caps:
                 _check_caps(params.measure_caps, params, f"{where}: measure_caps")
         else:
@@ -168,6 +175,7 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
                 params = SchellingParams(**sch)
             except TypeError as e:
                 raise InputError(f"{where}: [schelling] {e}") from None
+            check_schelling_bounds(params, years)
         scenarios.append((name, params))
     pol_list = data.get("policies", [{"name": "none", "kind": "none"}])
     if not isinstance(pol_list, list) or not pol_list:
@@ -176,13 +184,20 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
     for i, p in enumerate(pol_list, start=1):
         if not isinstance(p, Mapping) or not isinstance(p.get("name"), str) or not p["name"].strip():
             raise PolicyError(f"[[policies]] #{i} needs a non-empty 'name'")
-        unknown = sorted(set(p) - {"name", "kind", "caps"})
+        unknown = sorted(set(p) - {"name", "kind", "caps", "council"})
         if unknown:
-            raise PolicyError(f"policy '{p['name']}': unknown key '{unknown[0]}' (expected: name, kind, caps)")
+            raise PolicyError(f"policy '{p['name']}': unknown key '{unknown[0]}' (expected: name, kind, caps, "
+                              "council)")
+        _check_kind_and_caps(p)
         kind = p.get("kind", "none")
         if kind not in POLICY_KINDS:
             raise PolicyError(f"policy '{p['name']}': unknown kind '{kind}' (choose from: {', '.join(POLICY_KINDS)})")
-        spec = PolicySpec(name=p["name"].strip(), kind=kind, caps=str(p.get("caps", "")))
+        council = None
+        if "council" in p:  # lawful options of an English council (commonground.simulate.uk_policies)
+            from commonground.simulate.uk_policies import council_from_dict
+
+            council = council_from_dict(p["council"], f"policy '{p['name']}'")
+        spec = PolicySpec(name=p["name"].strip(), kind=kind, caps=str(p.get("caps", "")), council=council)
         if any(spec.name == q.name for q in policies):
             raise PolicyError(f"policy '{spec.name}' is defined twice")
         if spec.caps:
@@ -196,6 +211,20 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
                       replicates=replicates, seed=seed, scenarios=tuple(scenarios), policies=tuple(policies),
                       description=str(data.get("description", "")), common_random_numbers=crn, source=source,
                       raw=copy.deepcopy(dict(data)))
+
+
+def _check_kind_and_caps(p: Mapping[str, Any]) -> None:
+    """Caps with no capping kind would run uncapped without a word: a policy with ``caps`` must say how
+    they apply (``kind`` = caps-new, caps-resale or caps-buyback)."""
+    if not p.get("caps"):
+        return
+    capping = ", ".join(k for k in POLICY_KINDS if k != "none")
+    if "kind" not in p:
+        raise PolicyError(f"policy '{p['name']}' has caps but no 'kind': say how they apply ({capping}); "
+                          "without a kind it would run with no caps")
+    if p["kind"] == "none":
+        raise PolicyError(f"policy '{p['name']}' has kind = \"none\" but names caps: choose a capping kind "
+                          f"({capping}) or drop 'caps'")
 
 
 def _check_caps(spec: str, params: TownParams, where: str) -> None:

@@ -59,7 +59,8 @@ def justified_envy(result: Allocation, queue_rank: np.ndarray, caps: CapState, *
             h = members[a:a + step]
             u = problem.utility(np.repeat(h, len(targets)), np.tile(flat_of[targets], len(h))).reshape(len(h), -1)
             behind = queue_rank[targets][None, :] > queue_rank[h][:, None]
-            envious[h] |= ((u > own[h][:, None]) & behind).any(axis=1)
+            better = u > np.maximum(own[h], 0.0)[:, None]  # worth ≤ 0 is not acceptable: no envy for it
+            envious[h] |= (better & behind).any(axis=1)
     return int(envious.sum())
 
 

@@ -102,7 +102,7 @@ def justified_envy(res, homes: np.ndarray, truth: np.ndarray) -> tuple | None:
     vacant = ~dev.occupied & ~taken
     for h in range(len(homes)):
         mine = _value(truth[h], dev, res.flat_of[h])
-        for b in np.flatnonzero(truth[h] > mine):
+        for b in np.flatnonzero(truth[h] > max(mine, 0.0)):  # worth ≤ 0: not acceptable (docs/preferences.md)
             free = np.flatnonzero(vacant & (flat_block == b))
             if len(free):
                 moved = res.flat_of.copy()

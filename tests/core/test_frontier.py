@@ -31,7 +31,7 @@ def _two_flat_market():
                                                "value": [1.0, 0.0]}))
     hh = Households(ids=np.array(["h0", "h1", "h2"], dtype=object),
                     attributes={"ethnicity": np.array(["A", "A", "B"], dtype=object)})
-    problem = Problem.build(dev, hh, BlockUtilities(block=np.zeros((3, 1)), flat_type=np.zeros((3, 1))))
+    problem = Problem.build(dev, hh, BlockUtilities(block=np.ones((3, 1)), flat_type=np.zeros((3, 1))))
     return problem, Policy(name="t", caps=(Cap("ethnicity", "block", (CapLimit("A", frozenset({"A"}), 1.0),)),))
 
 

@@ -77,7 +77,7 @@ def test_booking_in_queue_order_under_a_block_cap_hand_worked():
     names = ["M1", "M2", "C1", "M3", "C2", "C3", "C4"]
     eth = np.array([n[0] for n in names], dtype=object)
     hh = Households(ids=np.array(names, dtype=object), attributes={"ethnicity": eth})
-    problem = Problem.build(dev, hh, BlockUtilities(block=np.zeros((7, 1)), flat_type=np.zeros((7, 1))))
+    problem = Problem.build(dev, hh, BlockUtilities(block=np.ones((7, 1)), flat_type=np.zeros((7, 1))))
     policy = Policy(name="t", caps=(Cap("ethnicity", "block", (CapLimit("Malay", frozenset({"M"}), 0.25),)),))
     books = np.array([False, True, True, True, True, True, True])
     flat_of, outcome = M.book(problem, CapState.build(policy, dev, hh), np.arange(7), books, np.zeros(7, np.int64))

@@ -105,8 +105,10 @@ def _next_school(h, lazy, nxt, pref_ptr, pref_school, U, V, school_block, group_
             s = group_school[b * n_types + t]
             if s < 0:
                 continue
+            if ub + vt + school_val[s, 1] <= 0:
+                continue  # acceptable only if every flat it could be handed there (worst: column 1) is worth > 0
             seen = True
-            u = ub + vt + school_val[s]
+            u = ub + vt + school_val[s, 0]
             tie = school_tie[s]
             if u > lu or (u == lu and tie <= lt):
                 continue
@@ -375,19 +377,20 @@ def home_institutions(problem: Problem, column: str, *, by_neighbourhood: bool) 
     stands for its neighbourhood; with block institutions a neighbourhood id is refused (it names no one block).
     Unknown values are an ``InputError`` naming the row and the closest valid id."""
     hh, dev = problem.households, problem.development
-    if column not in hh.attributes:
-        close = difflib.get_close_matches(column, list(hh.attributes), n=1)
-        hint = f" (closest: '{close[0]}')" if close else f" (columns: {', '.join(hh.attributes) or 'none'})"
+    columns = {**getattr(hh, "carried", {}), **hh.attributes}  # a home column need not be a group attribute
+    if column not in columns:
+        close = difflib.get_close_matches(column, list(columns), n=1)
+        hint = f" (closest: '{close[0]}')" if close else f" (columns: {', '.join(columns) or 'none'})"
         raise InputError(f"home column '{column}' is not a household column{hint}", source="households",
                          column=column)
     block_ids = {str(b): i for i, b in enumerate(dev.block_ids)}
     nbhd_ids = {str(n): i for i, n in enumerate(dev.neighbourhood_ids)}
     block_nbhd = dev.block_neighbourhood
-    values = hh.attributes[column]
+    values = columns[column]
     out = np.full(hh.n, -1, np.int64)
     for h, v in enumerate(values):
-        v = str(v)
-        if v.lower() in NO_HOME:
+        v = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        if v == "" or v.lower() in NO_HOME:
             continue
         if v in block_ids:
             b = block_ids[v]
@@ -414,18 +417,21 @@ def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 
     rank = np.empty(problem.n_households, np.int64)
     rank[queue] = np.arange(problem.n_households)
     u = problem.utilities
-    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+    empty_i = np.zeros(0, np.int64)
     if isinstance(u, BlockUtilities):
         lazy = True
         school_block, group_school, school_val, school_tie, school_cap, school_flats = \
             _block_form_schools(problem, available)
+        # Each school's best and worst flat value (a household accepts a school only if its worst flat is > 0).
+        school_val = np.column_stack([school_val, [problem.development.flat_value[f].min() for f in school_flats]])
+        school_val = school_val.reshape(-1, 2)
         U = u.block
         V = u.flat_type if u.flat_type.shape[1] else np.zeros((problem.n_households, 1))
         pref_ptr, pref_school = np.zeros(problem.n_households + 1, np.int64), empty_i
     else:
         lazy = False
         pref_ptr, pref_school, school_block, school_cap, school_flats = _flat_form_lists(problem, available)
-        group_school, school_val, school_tie = empty_i, empty_f, empty_i
+        group_school, school_val, school_tie = empty_i, np.zeros((0, 2)), empty_i
         U = V = np.zeros((0, 0))
     caps = CapState.build(policy, dev, problem.households)
     by_nbhd = bool(np.any(caps.level == NEIGHBOURHOOD))

@@ -56,7 +56,10 @@ class _Market:
             self.place_block = (groups // n_types).astype(np.int64)
             V = u.flat_type if u.flat_type.shape[1] else np.zeros((n, 1))
             w = u.block[:, self.place_block] + V[:, groups % n_types]
-            ph, ps = np.nonzero(np.isfinite(w))
+            # Acceptable only if every flat of the place is worth > 0 (docs/preferences.md; flats of a place are
+            # handed out in queue order, so a household cannot pick among them).
+            low = np.array([dev.flat_value[f].min() for f in self.place_flats])
+            ph, ps = np.nonzero(np.isfinite(w) & (w + low[None, :] > 0))
             self.pair_h, self.pair_s, self.pair_w = ph.astype(np.int64), ps.astype(np.int64), w[ph, ps]
             self.slot_value = [dev.flat_value[f] for f in self.place_flats]
         else:

@@ -196,7 +196,8 @@ def _one_project(rng, people: pd.DataFrame, dev: Development, mature: bool, k: i
                                 "residency": people["residency"].to_numpy(object)},
                     ballot_chances=chances.astype(np.int64))
     new_block = np.array([not dev.occupied[dev.flat_block == b].any() for b in range(dev.n_blocks)])
-    U = np.where(new_block[None, :], rng.normal(size=(n, dev.n_blocks)), -np.inf)
+    # Block tastes: positive (every new block beats staying unhoused for an applicant to the project).
+    U = np.where(new_block[None, :], 1.0 + rng.exponential(size=(n, dev.n_blocks)), -np.inf)
     V = np.full((n, len(types)), -np.inf)
     V[np.arange(n), type_of] = 0.0
     problem = Problem.build(dev, hh, BlockUtilities(block=U, flat_type=V))

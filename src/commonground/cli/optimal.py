@@ -8,13 +8,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from commonground.analysis.fairness import fairness_table
+from commonground.analysis.welfare import price_of_diversity
 from commonground.cli.common import console, guarded, progress
 from commonground.cli.inputs import ATTRIBUTES_HELP, MAX_GROUPS_HELP, REFERENCE_DATE_HELP, read_inputs
 from commonground.errors import InputError
 from commonground.io.atomic import check_target
 from commonground.io.schema import input_fingerprints
-from commonground.measure.fairness import fairness_table
-from commonground.measure.welfare import price_of_diversity
 from commonground.model.household_schema import MAX_GROUPS
 from commonground.policy import load_policy
 from commonground.scenarios import SCENARIOS, get_scenario
@@ -86,6 +86,7 @@ def price_of_diversity_command(
                   f"{s['ballot_welfare_unconstrained_mean']:,.2f} ± {s['ballot_welfare_unconstrained_sd']:,.2f}",
                   f"{s['ballot_price_of_diversity_mean']:.4f}")
     table.add_row("ballot / optimal (with caps)", f"{s['ballot_share_of_optimum_mean']:.1%}", "", "")
+    table.add_row("lottery ratio (optimal without caps / ballot with caps)", "", "", f"{s['lottery_ratio']:.4f}")
     console.print(table)
     console.print(f"optimal: {s['optimal_method']}; exact: {s['optimal_exact']} (gap {s['optimal_gap']:.2g})",
                   markup=False)

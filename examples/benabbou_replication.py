@@ -144,7 +144,7 @@ class Rows(list):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=1, help="runs per model (the paper: 100)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per model (the paper: 100)")
     ap.add_argument("--lotteries", type=int, default=50, help="random orders averaged for the lottery (paper: 50)")
     ap.add_argument("--models", default="project,location,location-ethnicity")
     ap.add_argument("--out", type=Path, default=None, help="write the table as Markdown here")

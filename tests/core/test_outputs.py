@@ -218,6 +218,12 @@ def _write_random(kind: str, out: Path, seed: int, problem, policy) -> None:
     elif kind == schema.PRICE_OF_DIVERSITY:
         fair = pd.DataFrame({"group": ["A"], "max_envy": [float(rng.random())]}) if rng.integers(2) else None
         _pod(problem, policy, list(range(int(rng.integers(1, 4)))), rng).write(out, fairness=fair)
+    elif kind == schema.FRONTIER:
+        from commonground.frontier import frontier, write_frontier
+
+        names = ("ballot", "ballot-unconstrained")[:int(rng.integers(1, 3))]
+        write_frontier(out, frontier([("t", problem)], policy, seeds=[seed], mechanisms=names), scenario="t",
+                       policy=policy.name, mechanisms=names)
     else:
         n = int(rng.integers(1, 20))
         results = pd.DataFrame({"scenario": "s", "policy": "p", "replicate": 0, "year": np.arange(n),

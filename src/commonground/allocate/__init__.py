@@ -3,7 +3,10 @@
 * ``ballot`` — HDB's computer ballot, sequential selection under the caps;
 * ``ballot-unconstrained`` — the same queue without caps (baseline);
 * ``cbl`` — UK-style choice-based lettings (bands, waiting time, bids);
-* ``optimal`` / ``optimal-unconstrained`` — welfare-maximising assignment with / without the caps.
+* ``optimal`` / ``optimal-unconstrained`` — welfare-maximising assignment with / without the caps;
+* ``da-ceilings`` / ``da-soft-bounds`` — deferred acceptance with the caps as hard ceilings / soft bounds;
+* ``priority-optimal`` — the queue's earliest applicants any cap-feasible assignment can house, best welfare among
+  their assignments.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from collections.abc import Callable
 
 from commonground.allocate.ballot import ballot, ballot_unconstrained
 from commonground.allocate.cbl import choice_based_lettings
+from commonground.allocate.deferred_acceptance import deferred_acceptance, deferred_acceptance_soft
+from commonground.allocate.priority_optimal import priority_optimal
 from commonground.allocate.result import Allocation
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
@@ -37,6 +42,9 @@ MECHANISMS: dict[str, Mechanism] = {
     "cbl": choice_based_lettings,
     "optimal": _optimal,
     "optimal-unconstrained": _optimal_unconstrained,
+    "da-ceilings": deferred_acceptance,
+    "da-soft-bounds": deferred_acceptance_soft,
+    "priority-optimal": priority_optimal,
 }
 
 

@@ -10,7 +10,7 @@ app = typer.Typer(name="commonground", no_args_is_help=True, add_completion=Fals
                   help="Allocate homes under integration caps; measure and simulate integration.")
 
 #: Command modules, each exposing ``register(app)``. A module not yet present is skipped.
-COMMAND_MODULES = ("demo", "allocate", "measure", "optimal", "simulate", "report", "serve")
+COMMAND_MODULES = ("demo", "allocate", "measure", "optimal", "simulate", "report", "serve", "frontier")
 
 for _name in COMMAND_MODULES:
     try:

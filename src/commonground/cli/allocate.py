@@ -44,6 +44,10 @@ def allocate_command(
     time_limit: float | None = typer.Option(None, "--time-limit", min=0.1,
                                             help="Seconds the optimal mechanisms may search (default 600); "
                                                  "on time-out the best found is kept and its gap reported"),
+    home_column: str | None = typer.Option(None, "--home-column",
+                                           help="Deferred acceptance only: household column of home block (or "
+                                                "neighbourhood) ids where a household is ranked first; 'none' = no "
+                                                "home"),
     out: Path = typer.Option(..., "--out", help="Output folder (allocation.csv, composition.csv, summary.json, "
                                                 "manifest.json), replaced as a whole"),
     force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
@@ -51,6 +55,9 @@ def allocate_command(
     """Allocate the vacant flats to the households under a policy, and write the result to OUT."""
     if mechanism not in MECHANISMS:
         raise InputError(f"unknown mechanism '{mechanism}' (choose from: {', '.join(MECHANISMS)})")
+    if home_column is not None and not mechanism.startswith("da-"):
+        raise InputError(f"--home-column applies to deferred acceptance only (da-ceilings, da-soft-bounds), "
+                         f"not '{mechanism}'")
     check_target(out, force=force)
     with progress() as bar:
         task = bar.add_task("reading inputs", total=3)
@@ -58,6 +65,8 @@ def allocate_command(
                                    max_groups=max_groups, reference_date=reference_date)
         bar.update(task, advance=1, description=f"allocating ({mechanism})")
         options = {"time_limit": time_limit} if time_limit is not None and mechanism.startswith("optimal") else {}
+        if home_column is not None:
+            options["home"] = home_column
         result = allocate(problem, pol, mechanism, seed=seed, **options)
         bar.update(task, advance=1, description="writing outputs")
         result.write(out, force=force, inputs=input_fingerprints(

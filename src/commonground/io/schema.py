@@ -31,7 +31,8 @@ COMPARISON = "comparison"
 MEASURE = "measure"
 PRICE_OF_DIVERSITY = "price-of-diversity"
 SIMULATION = "simulation"
-KINDS = (ALLOCATION, COMPARISON, MEASURE, PRICE_OF_DIVERSITY, SIMULATION)
+FRONTIER = "frontier"
+KINDS = (ALLOCATION, COMPARISON, MEASURE, PRICE_OF_DIVERSITY, SIMULATION, FRONTIER)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,15 @@ SIM_SUMMARY = Table("summary", ("scenario", "policy", "year", "metric", "n", "me
                                 "ci95_high", "q05", "q25", "q50", "q75", "q95"))
 SIM_JSON = "simulation.json"
 SIM_PLOTS = ("indices.png", "market.png")
+
+# -- frontier folder (commonground frontier) -----------------------------------------------------------------
+FRONTIER_TABLE = Table("frontier", ("instance", "seed", "mechanism", "seconds", "housed", "turned_away", "welfare",
+                                    "justified_envy", "cap_breaches"),
+                       numeric=("seed", "seconds", "housed", "turned_away", "welfare", "justified_envy",
+                                "cap_breaches"))
+FRONTIER_SUMMARY = Table("summary", ("mechanism",))
+FRONTIER_DOMINANCE = Table("dominance", ("dominates", "dominated", "strictly_better_on"))
+FRONTIER_REPORT = "frontier.md"
 
 
 # -- the manifest ---------------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# The demo's default run (ballot on sg-bto) writes an HTML report: the [report] extra.
 $(VENV)/.run-installed: $(DEPS) | $(PY)
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e '.[report]'
 	touch $@
 
 $(VENV)/.test-installed: $(DEPS) | $(PY)

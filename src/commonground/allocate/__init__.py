@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from commonground import extras
 from commonground.allocate.ballot import ballot, ballot_unconstrained
 from commonground.allocate.cbl import choice_based_lettings
 from commonground.allocate.result import Allocation
@@ -20,12 +21,14 @@ Mechanism = Callable[..., Allocation]
 
 
 def _optimal(problem: Problem, policy: Policy, *, seed: int | None = 0, **options) -> Allocation:
+    extras.require("optimal", "the 'optimal' mechanism")
     from commonground.allocate.optimal import optimal
 
     return optimal(problem, policy, seed=seed, **options)
 
 
 def _optimal_unconstrained(problem: Problem, policy: Policy, *, seed: int | None = 0, **options) -> Allocation:
+    extras.require("optimal", "the 'optimal-unconstrained' mechanism")
     from commonground.allocate.optimal import optimal_unconstrained
 
     return optimal_unconstrained(problem, policy, seed=seed, **options)

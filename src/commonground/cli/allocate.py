@@ -6,12 +6,9 @@ from pathlib import Path
 
 import typer
 
-from commonground.allocate import MECHANISMS, allocate
+from commonground.cli.choices import MECHANISM_NAMES
 from commonground.cli.common import console, guarded, progress
-from commonground.cli.summary import summary_table
 from commonground.errors import InputError
-from commonground.io import read_problem
-from commonground.policy import load_policy
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +21,7 @@ def allocate_command(
     households: Path = typer.Option(..., "--households", help="Households CSV/Parquet: household_id + attributes"),
     preferences: Path | None = typer.Option(None, "--preferences", help="Long preferences table (optional)"),
     policy: str = typer.Option("none", "--policy", help="Preset name(s), comma-joined, or a policy .toml"),
-    mechanism: str = typer.Option("ballot", "--mechanism", help=f"One of: {', '.join(MECHANISMS)}"),
+    mechanism: str = typer.Option("ballot", "--mechanism", help=f"One of: {', '.join(MECHANISM_NAMES)}"),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same result"),
     time_limit: float | None = typer.Option(None, "--time-limit", min=0.1,
                                             help="Seconds the optimal mechanisms may search (default 600); "
@@ -32,8 +29,17 @@ def allocate_command(
     out: Path = typer.Option(..., "--out", help="Output folder (allocation.csv, composition.csv, summary.json)"),
 ) -> None:
     """Allocate the vacant flats to the households under a policy, and write the result to OUT."""
-    if mechanism not in MECHANISMS:
-        raise InputError(f"unknown mechanism '{mechanism}' (choose from: {', '.join(MECHANISMS)})")
+    if mechanism not in MECHANISM_NAMES:
+        raise InputError(f"unknown mechanism '{mechanism}' (choose from: {', '.join(MECHANISM_NAMES)})")
+    if mechanism.startswith("optimal"):
+        from commonground import extras
+
+        extras.require("optimal", f"commonground allocate --mechanism {mechanism}")
+    from commonground.allocate import allocate
+    from commonground.cli.summary import summary_table
+    from commonground.io import read_problem
+    from commonground.policy import load_policy
+
     with progress() as bar:
         task = bar.add_task("reading inputs", total=3)
         problem = read_problem(flats, households, preferences)

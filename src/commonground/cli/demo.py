@@ -7,10 +7,8 @@ from pathlib import Path
 
 import typer
 
-from commonground.allocate import allocate
+from commonground.cli.choices import SCENARIO_NAMES
 from commonground.cli.common import console, guarded, progress
-from commonground.cli.summary import summary_table
-from commonground.scenarios import SCENARIOS, get_scenario
 
 
 def register(app: typer.Typer) -> None:
@@ -20,11 +18,15 @@ def register(app: typer.Typer) -> None:
 @guarded
 def demo_command(
     out: Path = typer.Option(Path("out/demo"), "--out", help="Folder for inputs, results and the report"),
-    scenario: str = typer.Option("sg-bto", "--scenario", help=f"Built-in scenario: {', '.join(SCENARIOS)}"),
+    scenario: str = typer.Option("sg-bto", "--scenario", help=f"Built-in scenario: {', '.join(SCENARIO_NAMES)}"),
     seed: int = typer.Option(0, "--seed", help="Ballot seed"),
     mechanism: str = typer.Option("", "--mechanism", help="Mechanism (default: the scenario's own)"),
 ) -> None:
     """Run a built-in scenario with and without its integration caps and print a side-by-side summary."""
+    from commonground.allocate import allocate
+    from commonground.cli.summary import summary_table
+    from commonground.scenarios import get_scenario
+
     sc = get_scenario(scenario)
     mech = mechanism or sc.mechanism
     runs = {"with caps": sc.policy, "without caps": sc.policy.without_caps()}
@@ -47,10 +49,14 @@ def demo_command(
 
 
 def _report(out: Path, results: dict) -> None:
-    """Write the HTML report when the report module is available."""
-    try:
-        from commonground.report import write_comparison_report
-    except ImportError:
+    """Write the HTML report, or say in one line that it needs the [report] extra."""
+    from commonground import extras
+
+    if not extras.has("report"):
+        console.print("no report.html: the report needs the [report] extra: pip install 'commonground[report]'",
+                      highlight=False, markup=False)
         return
+    from commonground.report import write_comparison_report
+
     path = write_comparison_report(results, out / "report.html")
     console.print(f"report: {path}")

@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
-from rich.table import Table
 
 from commonground.cli.common import console, guarded
 from commonground.errors import InputError
-from commonground.measure import INDICES, SUMMARY_INDICES, Counts, measure, resolve
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 WRITERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -29,6 +31,8 @@ def _split(values: list[str] | None) -> list[str]:
 
 def read_table(path: Path, text_columns: list[str]) -> pd.DataFrame:
     """A CSV/TSV/Parquet file as a DataFrame; ``text_columns`` (ids, region names) are read as text."""
+    import pandas as pd
+
     kind = READERS.get(path.suffix.lower())
     if kind is None:
         raise InputError(f"unsupported file type '{path.suffix}' (use .csv, .tsv or .parquet)", source=str(path))
@@ -66,12 +70,19 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 
 def _header(column: str) -> str:
     """``dissimilarity[Black]`` -> ``D Black``; ``theil_h`` -> ``H``."""
+    from commonground.measure import INDICES
+
     name, _, group = column.partition("[")
     symbol = INDICES[name].symbol if name in INDICES else name
     return f"{symbol} {group.rstrip(']')}" if group else symbol
 
 
 def _rich_table(frame: pd.DataFrame, title: str) -> Table:
+    import pandas as pd
+    from rich.table import Table
+
+    from commonground.measure import INDICES
+
     used = dict.fromkeys(c.partition("[")[0] for c in frame.columns)
     caption = ", ".join(f"{INDICES[n].symbol} = {INDICES[n].description}" for n in used if n in INDICES)
     table = Table(title=title, caption=caption, header_style="bold")
@@ -103,6 +114,8 @@ def register(app: typer.Typer) -> None:
         tidy: bool = typer.Option(False, "--tidy", help="One row per region, index and group."),
     ) -> None:
         """Segregation, exposure and diversity indices of a table of counts per areal unit."""
+        from commonground.measure import INDICES, SUMMARY_INDICES, Counts, measure, resolve
+
         if out is not None:
             if out.suffix.lower() not in WRITERS:
                 raise InputError(f"unsupported output type '{out.suffix}' (use .csv or .parquet)", source=str(out))

@@ -5,15 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
+from commonground.cli.choices import SCENARIO_NAMES
 from commonground.cli.common import console, guarded, progress
 from commonground.errors import InputError
-from commonground.io import read_problem
-from commonground.measure.fairness import fairness_table
-from commonground.measure.welfare import price_of_diversity
-from commonground.policy import load_policy
-from commonground.scenarios import SCENARIOS, get_scenario
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 @guarded
 def price_of_diversity_command(
-    scenario: str | None = typer.Option(None, "--scenario", help=f"Built-in scenario: {', '.join(SCENARIOS)}"),
+    scenario: str | None = typer.Option(None, "--scenario", help=f"Built-in scenario: {', '.join(SCENARIO_NAMES)}"),
     flats: Path | None = typer.Option(None, "--flats", help="Flats CSV/Parquet (instead of --scenario)"),
     households: Path | None = typer.Option(None, "--households", help="Households CSV/Parquet"),
     preferences: Path | None = typer.Option(None, "--preferences", help="Long preferences table (optional)"),
@@ -36,6 +31,15 @@ def price_of_diversity_command(
 ) -> None:
     """Welfare of the optimal assignment and of the ballot, with and without the caps, and the price of
     diversity (optimal welfare without caps / with caps; Benabbou et al., AAMAS 2018)."""
+    from commonground import extras
+
+    extras.require("optimal", "commonground price-of-diversity")
+    from commonground.io import read_problem
+    from commonground.measure.fairness import fairness_table
+    from commonground.measure.welfare import price_of_diversity
+    from commonground.policy import load_policy
+    from commonground.scenarios import get_scenario
+
     if flats is not None or households is not None:
         if scenario:
             raise InputError("give either --scenario or --flats/--households, not both")
@@ -58,6 +62,8 @@ def price_of_diversity_command(
         bar.update(task, advance=1, description="fairness")
         fair = fairness_table(result.optimal, result.attribute) if result.attribute else None
         bar.update(task, advance=1)
+    from rich.table import Table
+
     s = result.summary()
     table = Table(title=f"Price of diversity: {label} under {pol.name}")
     table.add_column("")

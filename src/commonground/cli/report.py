@@ -20,6 +20,9 @@ def report_command(
     out: Path | None = typer.Option(None, "--out", help="HTML file to write (default: DIR/report.html)"),
 ) -> None:
     """Write a self-contained HTML report (key numbers, tables and plots) for an output folder."""
+    from commonground import extras
+
+    extras.require("report", "commonground report")
     from commonground.report import write_report
 
     written = write_report(path, out)

@@ -40,6 +40,9 @@ def serve_command(
                                         "(when served over HTTPS behind a proxy)"),
 ) -> None:
     """Serve the web app and JSON API (OpenAPI at /docs) with uvicorn."""
+    from commonground import extras
+
+    extras.require("app", "commonground serve")
     import uvicorn
 
     from commonground.service import Settings, create_app
@@ -67,6 +70,9 @@ def token_create(
     db: str = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Create an API token and print it once (only a salted hash is stored)."""
+    from commonground import extras
+
+    extras.require("app", "commonground token")
     from commonground.service import auth, migrate, store
     from commonground.service.db import Database
     from commonground.service.inputs import Limits
@@ -92,6 +98,9 @@ def token_create(
 @guarded
 def token_list(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """List tokens (ids, roles, bindings; never secrets)."""
+    from commonground import extras
+
+    extras.require("app", "commonground token")
     from rich.table import Table
 
     from commonground.service import auth, migrate
@@ -115,6 +124,9 @@ def token_list(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
 def token_revoke(token_id: int = typer.Argument(..., help="Token id (from `token list`)"),
                  db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Revoke a token: it stops working at once."""
+    from commonground import extras
+
+    extras.require("app", "commonground token")
     from commonground.service import auth
     from commonground.service.db import Database
 

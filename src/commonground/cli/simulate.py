@@ -27,7 +27,13 @@ def simulate_command(
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write indices.png and market.png"),
 ) -> None:
     """Simulate integration over the years under each policy and write tidy results with uncertainty bands."""
+    from commonground import extras
     from commonground.errors import InputError
+
+    if not in_process:
+        extras.require("sim", "commonground simulate (with Dask; --in-process runs without it)")
+    if plots:
+        extras.require("report", "commonground simulate's plots (--no-plots writes none)")
     from commonground.simulate.run import load, run_simulation
     from commonground.simulate.sweep import make_tasks
 

@@ -27,11 +27,9 @@ MAX_CHART_ROWS = 40
 
 
 def known_indices() -> dict[str, str]:
-    """Index name -> description, from :mod:`commonground.measure` (empty if it is unavailable)."""
-    try:
-        from commonground.measure import INDICES
-    except ImportError:
-        return {}
+    """Index name -> description, from :mod:`commonground.measure`."""
+    from commonground.measure import INDICES
+
     return {name: spec.description for name, spec in INDICES.items()}
 
 

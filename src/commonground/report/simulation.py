@@ -118,10 +118,8 @@ def trajectory_figure(b: pd.DataFrame, members: list[str], family: str) -> Figur
 
 def is_index_metric(metric: str) -> bool:
     """Metrics named after a segregation or diversity index (``block.theil_h``, ``block.isolation.Malay``)."""
-    try:
-        from commonground.measure import INDICES
-    except ImportError:
-        INDICES = {}
+    from commonground.measure import INDICES
+
     names = set(INDICES) | {"dissimilarity", "theil_h", "isolation", "exposure", "similar_share"}
     return any(part in names for part in metric.split("."))
 

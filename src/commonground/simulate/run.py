@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from importlib import metadata
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,9 +47,15 @@ def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = 
 
 
 def _versions() -> dict[str, str]:
-    import dask
+    """Versions of the libraries that shape the results; Dask's read from its metadata, not imported (a run
+    in process needs no Dask, and the plain install has none)."""
     import numba
     import numpy
 
-    return {"commonground": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
-            "pandas": pd.__version__, "numba": numba.__version__, "dask": dask.__version__}
+    versions = {"commonground": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+                "pandas": pd.__version__, "numba": numba.__version__}
+    try:
+        versions["dask"] = metadata.version("dask")
+    except metadata.PackageNotFoundError:
+        pass
+    return versions

@@ -1,0 +1,7 @@
+"""Names the command options offer, kept here so registering a command imports no mechanism or scenario.
+
+tests/core/test_cli_fast.py checks them against the registries they name (``MECHANISMS``, ``SCENARIOS``).
+"""
+
+MECHANISM_NAMES = ("ballot", "ballot-unconstrained", "cbl", "optimal", "optimal-unconstrained")
+SCENARIO_NAMES = ("sg-bto", "uk-town")

@@ -24,8 +24,8 @@ def test_version() -> None:
 
 
 def test_choices_name_the_registries() -> None:
-    assert MECHANISM_NAMES == tuple(MECHANISMS)
-    assert SCENARIO_NAMES == tuple(SCENARIOS)
+    assert tuple(MECHANISMS) == MECHANISM_NAMES
+    assert tuple(SCENARIOS) == SCENARIO_NAMES
 
 
 def test_help_imports_no_command_stack() -> None:

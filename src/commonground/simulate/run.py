@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
-from importlib import metadata
 import time
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -54,8 +55,6 @@ def _versions() -> dict[str, str]:
 
     versions = {"commonground": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
                 "pandas": pd.__version__, "numba": numba.__version__}
-    try:
+    with contextlib.suppress(metadata.PackageNotFoundError):
         versions["dask"] = metadata.version("dask")
-    except metadata.PackageNotFoundError:
-        pass
     return versions

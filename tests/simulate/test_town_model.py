@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commonground.allocate._kernels import blocking_cap
 from commonground.policy import load_policy
+from commonground.policy.kernels import blocking_cap
 from commonground.simulate import _market as K
 from commonground.simulate._rng import new_state as rng_state
 from commonground.simulate.launch import launch_year

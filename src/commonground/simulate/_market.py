@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from commonground.allocate._kernels import admit, blocking_cap
+from commonground.policy.kernels import admit, blocking_cap
 from commonground.simulate._rng import randint, shuffle, uniform
 
 SALE, BUYBACK, PUBLIC_SALE = 0, 1, 2

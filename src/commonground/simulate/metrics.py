@@ -13,6 +13,7 @@ import numpy as np
 
 from commonground.measure import Counts, dissimilarity, isolation, multi_dissimilarity, theil_h
 from commonground.policy import CapState
+from commonground.policy.kernels import BLOCK
 from commonground.simulate._market import BUYBACK, SALE
 
 LEVELS = ("block", "neighbourhood")
@@ -47,8 +48,8 @@ def cap_metrics(caps: CapState | None, bcount: np.ndarray, ncount: np.ndarray, b
     if caps is None or caps.n_caps == 0:
         return out
     for level_code, level in enumerate(LEVELS):
-        table = bcount if level_code == 0 else ncount
-        units = block_units if level_code == 0 else nbhd_units
+        table = bcount if level_code == BLOCK else ncount
+        units = block_units if level_code == BLOCK else nbhd_units
         built = units > 0
         at = over = 0
         for c in np.flatnonzero(caps.level == level_code):

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from commonground.allocate._kernels import admit
 from commonground.policy import NO_CAPS, Policy, load_policy
+from commonground.policy.kernels import admit
 from commonground.simulate import _market as K
 from commonground.simulate._rng import new_state as new_rng_state
 from commonground.simulate.launch import launch_year

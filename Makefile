@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 DEPS := pyproject.toml
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean dist-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: $(VENV)/.run-installed
 test: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/pytest
+
+# Wheel + sdist built and checked; the plain wheel installed in a fresh venv runs `commonground demo`.
+dist-check: $(VENV)/.test-installed
+	PY=$(PY) bash .ci/check_dist.sh
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check src tests benchmarks examples

@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 DEPS := pyproject.toml
 
-.PHONY: demo test lint bench clean dist-check
+.PHONY: demo test lint bench clean dist-check typecheck
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: $(VENV)/.test-installed
 # Wheel + sdist built and checked; the plain wheel installed in a fresh venv runs `commonground demo`.
 dist-check: $(VENV)/.test-installed
 	PY=$(PY) bash .ci/check_dist.sh
+
+typecheck: $(VENV)/.test-installed
+	$(VENV)/bin/mypy
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check src tests benchmarks examples

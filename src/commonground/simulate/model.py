@@ -151,17 +151,23 @@ class TownModel:
         pool_active = np.zeros(cap, np.bool_)
         pool_active[:n_pool] = self.pool_active
         R = 2 * len(listings) + 1
-        rec = [np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R),
-               np.zeros(R, np.int64), np.zeros(R, np.int64)]
+        rec = K.Records(np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R),
+                        np.zeros(R, np.int64), np.zeros(R, np.int64))
         bocc, nocc = self._occupancy()
         c = st.caps
         n_rec, n_pool = K.resale_market(
-            self.rs, year, 12, listings, st.home_block, st.block_nbhd, st.resident, st.since, st.for_sale_months,
-            st.seller, st.seller_moves, st.refused, st.bcount, st.ncount, bocc, nocc, c.level, c.hh_limit, c.count,
-            c.maximum, self.policy_spec.caps_on_resale, self.policy_spec.buyback, mk.buyback_after_months,
-            mk.buyback_discount, pool_group, pool_kind, pool_active, n_pool, self.tol, b.block_weight,
-            b.model == "logit", b.beta, b.alpha_buy, b.price_weight, mk.viewings_per_month, mk.discount_per_month,
-            mk.max_discount, *rec)
+            self.rs, year, 12, listings,
+            K.Homes(st.home_block, st.resident, st.since, st.for_sale_months, st.seller, st.seller_moves,
+                    st.refused),
+            K.Mix(st.block_nbhd, st.bcount, st.ncount, bocc, nocc),
+            K.CapArrays(c.level, c.hh_limit, c.count, c.maximum),
+            K.Pool(pool_group, pool_kind, pool_active), n_pool,
+            K.Buyers(self.tol, float(b.block_weight), b.model == "logit", float(b.beta), float(b.alpha_buy),
+                     float(b.price_weight)),
+            K.Rules(int(mk.viewings_per_month), float(mk.discount_per_month), float(mk.max_discount),
+                    self.policy_spec.caps_on_resale, self.policy_spec.buyback, int(mk.buyback_after_months),
+                    float(mk.buyback_discount)),
+            rec)
         r_seller, _r_buyer, r_months, r_disc, r_ref, r_kind = (a[:n_rec] for a in rec)
         out.update(seller_metrics(st.groups, r_seller, r_months, r_disc, r_ref, r_kind))
         still = st.for_sale_months >= 0

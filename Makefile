@@ -24,6 +24,7 @@ demo: $(VENV)/.run-installed
 
 test: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/pytest -q -p no:cacheprovider --doctest-modules src/commonground --ignore=src/commonground/service/migrations
 	$(VENV)/bin/pytest
 
 # Wheel + sdist built and checked; the plain wheel installed in a fresh venv runs `commonground demo`.

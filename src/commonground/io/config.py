@@ -31,7 +31,7 @@ def table_model(cls: type) -> type[BaseModel]:
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
         fields[f.name] = (hints[f.name], default)
     return create_model(f"{cls.__name__}Table", __config__=_STRICT, **fields)
 
@@ -71,7 +71,7 @@ def table_from_dict(cls: type[T], data: Any, *, where: str) -> T:
     ...
     commonground.errors.InputError: 'market.viewings_per_month' must be a whole number, got 2.5
     """
-    model = table_model(cls)
+    model = table_model(cls)  # type: ignore[arg-type]  # a class is hashable
     try:
         checked = model.model_validate(data)
     except ValidationError as e:

@@ -47,7 +47,7 @@ class CapArrays(NamedTuple):
 
     level: np.ndarray
     hh_limit: np.ndarray
-    count: np.ndarray
+    counts: np.ndarray
     maximum: np.ndarray
 
 

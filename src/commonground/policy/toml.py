@@ -21,7 +21,29 @@ def preset_names() -> list[str]:
 
 
 def load_policy(spec: str | Path) -> Policy:
-    """A preset name, a TOML path, or several joined with commas (their caps apply together)."""
+    """A policy from a preset name, a TOML path, or several joined with commas (their caps apply together).
+
+    Parameters
+    ----------
+    spec
+        ``sg-eip-2010``, ``sg-eip-2010,sg-spr``, or a path to a policy TOML file (docs/policies.md).
+
+    Returns
+    -------
+    Policy
+        The caps, rounding rule, source and priority scheme.
+
+    Raises
+    ------
+    PolicyError
+        An unknown preset, a missing file, or a file that is not a valid policy (one line naming the problem).
+
+    Examples
+    --------
+    >>> pol = load_policy("sg-eip-2010")
+    >>> [(c.level, [(lim.label, lim.share) for lim in c.limits]) for c in pol.caps][0]
+    ('block', [('Chinese', 0.87), ('Malay', 0.25), ('Indian/Others', 0.15)])
+    """
     text = str(spec)
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if not parts:

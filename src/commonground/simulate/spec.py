@@ -84,7 +84,36 @@ class Simulation:
 
 
 def load_simulation(path: str | Path) -> Simulation:
-    """Read a simulation TOML file."""
+    """Read and check a simulation TOML file (layout in this module's docstring and docs/simulate.md).
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    Simulation
+        Scenarios x policies x replicates, every value checked before anything runs.
+
+    Raises
+    ------
+    InputError
+        A missing or malformed file, or a bad value: one line naming the file, the key and the problem.
+
+    Examples
+    --------
+    The same checks on an already parsed file (:func:`simulation_from_dict`):
+
+    >>> sim = simulation_from_dict({"name": "tiny", "years": 2, "town": {"neighbourhoods": 2},
+    ...                             "scenarios": [{"name": "a"}]})
+    >>> sim.name, sim.years, [name for name, _ in sim.scenarios], [p.kind for p in sim.policies]
+    ('tiny', 2, ['a'], ['none'])
+    >>> simulation_from_dict({"years": 0}, source="my.toml")
+    Traceback (most recent call last):
+    ...
+    commonground.errors.InputError: my.toml: 'years' must be ≥ 1, got 0
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError("no such simulation file", source=str(p))

@@ -65,3 +65,24 @@ def test_optimal_mechanism_names_its_extra(monkeypatch) -> None:
     sc = get_scenario("sg-bto")
     with pytest.raises(CommongroundError, match=r"'optimal' mechanism needs the \[optimal\] extra"):
         allocate(sc.problem, sc.policy, "optimal")
+
+
+def test_file_outputs_take_to_and_the_old_out_still_works(tmp_path) -> None:
+    """docs/cli.md: ``--out`` is always a folder; one file is ``--to FILE``; the old name works with a note."""
+    table = tmp_path / "t.csv"
+    table.write_text("x,y\n8,2\n2,8\n")
+    r = runner.invoke(app, ["measure", str(table), "--groups", "x,y", "--index", "D", "--to", str(tmp_path / "a.csv")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["measure", str(table), "--groups", "x,y", "--index", "D", "--out", str(tmp_path / "b.csv")])
+    assert r.exit_code == 0 and "--out FILE is now --to FILE" in r.output
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    r = runner.invoke(app, ["measure", str(table), "--groups", "x,y", "--to", str(tmp_path / "c.csv"),
+                            "--out", str(tmp_path / "d.csv")])
+    assert r.exit_code == 2 and not (tmp_path / "c.csv").exists() and not (tmp_path / "d.csv").exists()
+
+
+def test_simulate_argument_is_a_simulation() -> None:
+    r = runner.invoke(app, ["simulate", "--help"])
+    assert "SIMULATION" in r.output and "SCENARIO" not in r.output
+    r = runner.invoke(app, ["price-of-diversity", "--help"])
+    assert "--replicates" in r.output and "--seeds" not in r.output

@@ -89,7 +89,7 @@ def measure_tables(tmp: Path, shared_data: Path) -> dict[str, bytes]:
     tmp.mkdir(parents=True, exist_ok=True)
     for name, args in runs.items():
         path = tmp / Path(name).name
-        _run(["measure", *args, "--index", "all", "--out", str(path)])
+        _run(["measure", *args, "--index", "all", "--to", str(path)])
         out[name] = normalise(path)
     return out
 

@@ -37,7 +37,7 @@ def test_writes_csv_and_parquet(small_csv: Path, tmp_path: Path) -> None:
     for suffix in (".csv", ".parquet"):
         out = tmp_path / f"out{suffix}"
         r = runner.invoke(app, ["measure", str(small_csv), "--unit", "block", "--groups", "x,y", "--by", "town",
-                                "-i", "dissimilarity", "-i", "theil_h", "--out", str(out)])
+                                "-i", "dissimilarity", "-i", "theil_h", "--to", str(out)])
         assert r.exit_code == 0, r.output
         table = pd.read_csv(out, index_col=0) if suffix == ".csv" else pd.read_parquet(out)
         assert table.loc["A", "dissimilarity[x]"] == pytest.approx(0.6)
@@ -46,7 +46,7 @@ def test_writes_csv_and_parquet(small_csv: Path, tmp_path: Path) -> None:
 
 def test_tidy_and_all(small_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "tidy.csv"
-    r = runner.invoke(app, ["measure", str(small_csv), "--groups", "x,y", "--index", "all", "--tidy", "--out",
+    r = runner.invoke(app, ["measure", str(small_csv), "--groups", "x,y", "--index", "all", "--tidy", "--to",
                             str(out)])
     assert r.exit_code == 0, r.output
     tidy = pd.read_csv(out)
@@ -61,7 +61,7 @@ def test_parquet_input_matches_library(ew_oa: pd.DataFrame, tmp_path: Path) -> N
     out = tmp_path / "wales.csv"
     groups = "WhiteBrit,Indian,Pakistani,BlkAfrican,Chinese"
     r = runner.invoke(app, ["measure", str(src), "--unit", "OA", "--groups", groups, "--by", "LAD", "--total",
-                            "Persons", "--out", str(out)])
+                            "Persons", "--to", str(out)])
     assert r.exit_code == 0, r.output
     expected = measure(Counts.from_frame(subset, groups.split(","), total="Persons", by="LAD", unit="OA"),
                        ["multi_dissimilarity", "theil_h", "multi_gini", "normalized_exposure", "squared_cv",
@@ -79,7 +79,7 @@ def test_parquet_input_matches_library(ew_oa: pd.DataFrame, tmp_path: Path) -> N
 ])
 def test_bad_arguments_exit_2(small_csv: Path, tmp_path: Path, args: list[str], message: str) -> None:
     out = tmp_path / "never.csv"
-    r = runner.invoke(app, ["measure", str(small_csv), *args, "--out", str(out)])
+    r = runner.invoke(app, ["measure", str(small_csv), *args, "--to", str(out)])
     assert r.exit_code == 2
     assert message in r.output
     assert len(r.output.strip().splitlines()) == 1  # one line
@@ -90,7 +90,7 @@ def test_bad_data_exits_2_without_output(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"block": ["a", "b"], "x": [3, -1], "y": [1, 1]}).to_csv(bad, index=False)
     out = tmp_path / "out.csv"
-    r = runner.invoke(app, ["measure", str(bad), "--unit", "block", "--groups", "x,y", "--out", str(out)])
+    r = runner.invoke(app, ["measure", str(bad), "--unit", "block", "--groups", "x,y", "--to", str(out)])
     assert r.exit_code == 2
     assert "row 2" in r.output and "column 'x'" in r.output and "negative" in r.output
     assert not out.exists()
@@ -105,5 +105,5 @@ def test_missing_file_and_bad_suffixes(small_csv: Path, tmp_path: Path) -> None:
     assert r.exit_code == 2 and "no such file" in r.output
     r = runner.invoke(app, ["measure", str(small_csv.with_suffix(".xlsx")), "--groups", "x,y"])
     assert r.exit_code == 2 and "unsupported file type" in r.output
-    r = runner.invoke(app, ["measure", str(small_csv), "--groups", "x,y", "--out", str(tmp_path / "o.json")])
+    r = runner.invoke(app, ["measure", str(small_csv), "--groups", "x,y", "--to", str(tmp_path / "o.json")])
     assert r.exit_code == 2 and "unsupported output type" in r.output

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from commonground.cli.common import console, guarded
+from commonground.cli.common import console, guarded, renamed
 from commonground.errors import InputError
 
 if TYPE_CHECKING:
@@ -110,10 +110,13 @@ def register(app: typer.Typer) -> None:
         index: list[str] | None = typer.Option(None, "--index", "-i",
                                                help="Index names (repeat or comma-separate), or 'all'. Default: "
                                                     "the multigroup summary."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Write CSV or Parquet instead of printing."),
+        to: Path | None = typer.Option(None, "--to", "-o", help="Write this CSV or Parquet file instead of "
+                                                               "printing."),
+        old_out: Path | None = typer.Option(None, "--out", hidden=True, help="Old name of --to."),
         tidy: bool = typer.Option(False, "--tidy", help="One row per region, index and group."),
     ) -> None:
         """Segregation, exposure and diversity indices of a table of counts per areal unit."""
+        out = renamed("--out FILE", "--to FILE", old_out, to)
         from commonground.measure import INDICES, SUMMARY_INDICES, Counts, measure, resolve
 
         if out is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from commonground.cli.choices import SCENARIO_NAMES
-from commonground.cli.common import console, guarded, progress
+from commonground.cli.common import console, guarded, progress, renamed
 from commonground.errors import InputError
 
 
@@ -23,7 +23,9 @@ def price_of_diversity_command(
     preferences: Path | None = typer.Option(None, "--preferences", help="Long preferences table (optional)"),
     policy: str = typer.Option("", "--policy", help="Preset name(s), comma-joined, or a .toml (default: the "
                                                   "scenario's own policy)"),
-    seeds: int = typer.Option(20, "--seeds", min=1, help="How many ballot seeds (0..N-1) to average over"),
+    replicates: int | None = typer.Option(None, "--replicates", min=1,
+                                          help="How many ballots (seeds 0..N-1) to average over [default: 20]"),
+    old_seeds: int | None = typer.Option(None, "--seeds", min=1, hidden=True, help="Old name of --replicates."),
     attribute: str = typer.Option("", "--attribute", help="Group attribute for per-group figures (default: "
                                                          "the first capped one)"),
     out: Path | None = typer.Option(None, "--out", help="Folder for price_of_diversity.json, ballots.csv, "
@@ -33,6 +35,7 @@ def price_of_diversity_command(
     diversity (optimal welfare without caps / with caps; Benabbou et al., AAMAS 2018)."""
     from commonground import extras
 
+    seeds = renamed("--seeds N", "--replicates N", old_seeds, replicates) or 20
     extras.require("optimal", "commonground price-of-diversity")
     from commonground.io import read_problem
     from commonground.measure.fairness import fairness_table

@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
 
 @guarded
 def simulate_command(
-    scenario: str = typer.Argument(..., help="Simulation TOML file, or a built-in name (uk-migration)"),
+    simulation: str = typer.Argument(..., metavar="SIMULATION",
+                                     help="Simulation TOML file, or a built-in simulation's name (uk-migration)"),
     out: Path = typer.Option(..., "--out", help="Output folder: results.parquet, summary.csv, plots, "
                                                 "simulation.json"),
     replicates: int | None = typer.Option(None, "--replicates", help="Replicates per scenario × policy "
@@ -41,7 +42,7 @@ def simulate_command(
         raise InputError("--in-process and --scheduler exclude each other")
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be ≥ 1, got {workers}")
-    sim = load(scenario).with_replicates(replicates)
+    sim = load(simulation).with_replicates(replicates)
     where = "inprocess" if in_process else (scheduler or "local")
     n = len(make_tasks(sim))
     with progress() as bar:

@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 DEPS := pyproject.toml
 
-.PHONY: demo test lint bench clean dist-check typecheck
+.PHONY: demo test lint bench clean dist-check typecheck docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,17 @@ demo: $(VENV)/.run-installed
 
 test: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(MAKE) docs
 	$(VENV)/bin/pytest -q -p no:cacheprovider --doctest-modules src/commonground --ignore=src/commonground/service/migrations
 	$(VENV)/bin/pytest
 
 # Wheel + sdist built and checked; the plain wheel installed in a fresh venv runs `commonground demo`.
 dist-check: $(VENV)/.test-installed
 	PY=$(PY) bash .ci/check_dist.sh
+
+# The documentation site (mkdocs.yml: docs/ and the docstrings), warnings are errors.
+docs: $(VENV)/.test-installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build -q
 
 typecheck: $(VENV)/.test-installed
 	$(VENV)/bin/mypy

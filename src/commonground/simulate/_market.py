@@ -108,6 +108,15 @@ def own_share(bcount, ncount, bocc, nocc, b, n, g, block_weight, self_counted):
     return block_weight * sb + (1.0 - block_weight) * sn
 
 
+@njit(cache=True, inline="always")
+def _put_on_sale(d, g, moves, for_sale, seller, seller_moves, refused):
+    """Home d goes on the market, sold by its resident group g, who then looks in town (``moves``) or leaves."""
+    for_sale[d] = 0
+    seller[d] = g
+    seller_moves[d] = moves
+    refused[d] = 0
+
+
 @njit(cache=True)
 def decide_moves(rs, year, resident, since, for_sale, seller, seller_moves, refused, home_block, block_nbhd,
                  bcount, ncount, bocc, nocc, tol, block_weight, logit, base_rate, unhappy_rate, beta, mop,
@@ -125,10 +134,7 @@ def decide_moves(rs, year, resident, since, for_sale, seller, seller_moves, refu
         if x < 0:
             out_unhappy[g] += 1
         if uniform(rs) < departure_rate:
-            for_sale[d] = 0
-            seller[d] = g
-            seller_moves[d] = False
-            refused[d] = 0
+            _put_on_sale(d, g, False, for_sale, seller, seller_moves, refused)
             out_departed[g] += 1
             continue
         if year - since[d] < mop:
@@ -138,10 +144,7 @@ def decide_moves(rs, year, resident, since, for_sale, seller, seller_moves, refu
         else:
             p = base_rate + (unhappy_rate if x < 0 else 0.0)
         if uniform(rs) < p:
-            for_sale[d] = 0
-            seller[d] = g
-            seller_moves[d] = True
-            refused[d] = 0
+            _put_on_sale(d, g, True, for_sale, seller, seller_moves, refused)
             out_moving[g] += 1
 
 

@@ -175,7 +175,7 @@ class Counts:
         units = frame[unit].to_numpy() if unit else frame.index.to_numpy()
         by_vals = frame[by].to_numpy() if by else None
         if tot is not None:
-            _check_counts(tot[:, None], (total,), source)  # report the total column by name
+            _check_counts(tot[:, None], (str(total),), source)  # report the total column by name
         return cls(mat, groups, total=tot, by=by_vals, units=units, by_name=by, source=source)
 
     # -- shape ---------------------------------------------------------------------------------------------

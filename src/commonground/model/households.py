@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from commonground.errors import InputError
 RESERVED_HOUSEHOLD_COLUMNS = ("household_id", "priority", "ballot_chances", "waiting_days")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Households:
     """Households as parallel arrays.
 
@@ -21,22 +22,25 @@ class Households:
     ``priority[h]`` names its priority scheme (``""`` for none; e.g. first-timer families ``FT``).
     ``ballot_chances[h]`` ≥ 1 is how many ballot entries it holds. ``waiting_days`` is time on a
     waiting list, used by choice-based lettings to order households within a priority band.
+    The constructor may omit the last three (no scheme, one chance, no wait); the fields always hold arrays.
     """
 
     ids: np.ndarray
-    attributes: dict[str, np.ndarray] = field(default_factory=dict)
-    priority: np.ndarray | None = None
-    ballot_chances: np.ndarray | None = None
-    waiting_days: np.ndarray | None = None
+    attributes: dict[str, np.ndarray]
+    priority: np.ndarray
+    ballot_chances: np.ndarray
+    waiting_days: np.ndarray
 
-    def __post_init__(self) -> None:
-        n = len(self.ids)
-        if self.priority is None:
-            object.__setattr__(self, "priority", np.full(n, "", dtype=object))
-        if self.ballot_chances is None:
-            object.__setattr__(self, "ballot_chances", np.ones(n, dtype=np.int64))
-        if self.waiting_days is None:
-            object.__setattr__(self, "waiting_days", np.zeros(n, dtype=float))
+    def __init__(self, ids: np.ndarray, attributes: dict[str, np.ndarray] | None = None,
+                 priority: np.ndarray | None = None, ballot_chances: np.ndarray | None = None,
+                 waiting_days: np.ndarray | None = None) -> None:
+        n = len(ids)
+        put = functools.partial(object.__setattr__, self)
+        put("ids", ids)
+        put("attributes", attributes if attributes is not None else {})
+        put("priority", priority if priority is not None else np.full(n, "", dtype=object))
+        put("ballot_chances", ballot_chances if ballot_chances is not None else np.ones(n, dtype=np.int64))
+        put("waiting_days", waiting_days if waiting_days is not None else np.zeros(n, dtype=float))
 
     @property
     def n(self) -> int:

@@ -94,7 +94,8 @@ def refresh_maximum(caps: CapState, block_units: np.ndarray, nbhd_units: np.ndar
     nbhds = None if blocks is None else np.unique(caps.block_neighbourhood[blocks])
     for c, cap in enumerate(caps.policy.caps):
         units = block_units if caps.level[c] == BLOCK else nbhd_units
-        which = np.arange(len(units)) if blocks is None else (blocks if caps.level[c] == BLOCK else nbhds)
+        which = np.arange(len(units)) if blocks is None or nbhds is None else (
+            blocks if caps.level[c] == BLOCK else nbhds)
         for li, lim in enumerate(cap.limits):
             caps.maximum[c, which, li] = [max_count(lim.share, int(units[u]), rule) for u in which]
 

@@ -18,7 +18,6 @@ The layout is drawn from ``Town.seed`` alone, so every replicate and policy star
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
+from commonground.io.hdb import block_number
 from commonground.simulate.params import Town
 
 BRADFORD_2011 = {"White": 0.674, "Asian": 0.268, "Black": 0.018, "Mixed": 0.025, "Other": 0.015}
@@ -124,7 +124,7 @@ def hdb_town_layout(path: str, town: str, shares: dict[str, float], occupancy: f
         raise InputError(f"no residential HDB blocks for town '{town}'", source=path)
     df = df.reset_index(drop=True)
     tcode = df["bldg_contract_town"].astype(str)
-    digits = df["blk_no"].astype(str).map(lambda s: int(re.match(r"\d*", s).group() or 0))
+    digits = df["blk_no"].astype(str).map(block_number)
     nbhd = (tcode + " N" + (digits // 100).astype(str)).to_numpy(object)
     nbhd_ids, block_nbhd = np.unique(nbhd, return_inverse=True)
     rng = np.random.default_rng(seed)

@@ -67,18 +67,19 @@ def test_optimal_mechanism_names_its_extra(monkeypatch) -> None:
         allocate(sc.problem, sc.policy, "optimal")
 
 
-def test_file_outputs_take_to_and_the_old_out_still_works(tmp_path) -> None:
-    """docs/cli.md: ``--out`` is always a folder; one file is ``--to FILE``; the old name works with a note."""
+def test_report_file_is_to_and_the_old_out_still_works(tmp_path) -> None:
+    """docs/cli.md: ``--out`` is always a folder; the one file ``report`` writes is ``--to FILE``; the old name
+    works with a note, and both at once is an error (exit 2, nothing written)."""
+    folder = tmp_path / "m"
     table = tmp_path / "t.csv"
     table.write_text("x,y\n8,2\n2,8\n")
-    r = runner.invoke(app, ["measure", str(table), "--groups", "x,y", "--index", "D", "--to", str(tmp_path / "a.csv")])
+    assert runner.invoke(app, ["measure", str(table), "--groups", "x,y", "--out", str(folder)]).exit_code == 0
+    r = runner.invoke(app, ["report", str(folder), "--to", str(tmp_path / "a.html")])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["measure", str(table), "--groups", "x,y", "--index", "D", "--out", str(tmp_path / "b.csv")])
-    assert r.exit_code == 0 and "--out FILE is now --to FILE" in r.output
-    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
-    r = runner.invoke(app, ["measure", str(table), "--groups", "x,y", "--to", str(tmp_path / "c.csv"),
-                            "--out", str(tmp_path / "d.csv")])
-    assert r.exit_code == 2 and not (tmp_path / "c.csv").exists() and not (tmp_path / "d.csv").exists()
+    r = runner.invoke(app, ["report", str(folder), "--out", str(tmp_path / "b.html")])
+    assert r.exit_code == 0 and "--out FILE is now --to FILE" in r.output and (tmp_path / "b.html").is_file()
+    r = runner.invoke(app, ["report", str(folder), "--to", str(tmp_path / "c.html"), "--out", str(tmp_path / "d.html")])
+    assert r.exit_code == 2 and not (tmp_path / "c.html").exists() and not (tmp_path / "d.html").exists()
 
 
 def test_simulate_argument_is_a_simulation() -> None:

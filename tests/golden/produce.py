@@ -35,6 +35,8 @@ _VERSION = re.compile(r"commonground \d+\.\d+\.\d+\S*|<dt>code_version</dt><dd>[
 
 
 def _drop_volatile(obj: Any) -> Any:
+    if isinstance(obj, dict) and {"name", "sha256", "bytes"} <= set(obj):  # a manifest's file entry: the file
+        return {k: v for k, v in obj.items() if k not in ("sha256", "bytes")}  # itself is compared
     if isinstance(obj, dict):
         return {k: _drop_volatile(v) for k, v in obj.items() if k not in VOLATILE_KEYS}
     if isinstance(obj, list):
@@ -77,20 +79,20 @@ def demo(tmp: Path, shared_data: Path) -> dict[str, bytes]:
 
 
 def measure_tables(tmp: Path, shared_data: Path) -> dict[str, bytes]:
-    """``commonground measure --index all`` on Sacramento tracts (one region) and Singapore subzones (55)."""
+    """``commonground measure --index all`` on Sacramento tracts (one region) and Singapore subzones (55): each
+    an output folder (indices.csv, its Parquet twin, manifest.json)."""
     runs = {
-        "measure/sacramento.csv": [str(shared_data / "us_sacramento_tracts_2000.csv"), "--unit", "FIPS",
+        "measure/sacramento": [str(shared_data / "us_sacramento_tracts_2000.csv"), "--unit", "FIPS",
                                    "--groups", "WHITE_,BLACK_,ASIAN_,HISP_", "--by", "MSA"],
-        "measure/sg_planning_areas.csv": [str(shared_data / "sg_census2020_ethnic_by_subzone.csv"), "--unit",
+        "measure/sg_planning_areas": [str(shared_data / "sg_census2020_ethnic_by_subzone.csv"), "--unit",
                                           "subzone", "--groups", "chinese,malays,indians,others",
                                           "--by", "planning_area"],
     }
     out = {}
-    tmp.mkdir(parents=True, exist_ok=True)
     for name, args in runs.items():
         path = tmp / Path(name).name
-        _run(["measure", *args, "--index", "all", "--to", str(path)])
-        out[name] = normalise(path)
+        _run(["measure", *args, "--index", "all", "--out", str(path)])
+        out.update(_collect(path, name))
     return out
 
 

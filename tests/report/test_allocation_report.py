@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from commonground.allocate import allocate
+from commonground.io.schema import write_manifest
 from commonground.measure import measure_allocation
 from commonground.report import render_report, write_comparison_report, write_report
 from commonground.report.allocation import map_section, skipped_section
@@ -195,13 +196,14 @@ def test_write_report_default_location_and_atomicity(tmp_path):
     folder.mkdir()
     pd.DataFrame({"region": ["all"], "theil_h": [0.25], "multi_dissimilarity": [0.5]}).to_csv(
         folder / "indices.csv", index=False)
+    write_manifest(folder, "measure")
     out = write_report(folder, tmp_path / "x" / "r.html")
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "0.250" in out.read_text()
     assert [p.name for p in out.parent.iterdir()] == ["r.html"]  # no temporary file left behind
     default = write_report(folder)
     assert default == folder / "report.html"
     assert default.read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
-    assert sorted(p.name for p in folder.iterdir()) == ["indices.csv", "report.html"]
+    assert sorted(p.name for p in folder.iterdir()) == ["indices.csv", "manifest.json", "report.html"]
     # A report in the folder is not mistaken for an input next time.
     assert write_report(folder).read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
 

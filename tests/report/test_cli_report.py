@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commonground.cli import app
+from commonground.io.schema import write_manifest
 
 runner = CliRunner()
 
@@ -39,13 +40,25 @@ def _partial_allocation(d):
 
 def _bad_results(d):
     (d / "results.csv").write_text("scenario,policy,year,value\nA,none,0,1\n")
+    write_manifest(d, "simulation")
+
+
+def _edited_after_the_run(d):
+    _bad_results(d)
+    (d / "results.csv").write_text("scenario,policy,replicate,year,metric,value\nA,none,0,0,x,1\n")
+
+
+def _foreign_manifest(d):
+    (d / "manifest.json").write_text(json.dumps({"name": "some other tool", "files": []}))
 
 
 @pytest.mark.parametrize("make, words", [
-    (_empty, ["an empty folder", "expected an allocation folder"]),
-    (_unrelated, ["none of the expected files", "summary.json", "results.parquet"]),
-    (_partial_allocation, ["not a complete allocation folder", "missing allocation.csv, caps.csv, groups.csv"]),
+    (_empty, ["no manifest.json", "not a commonground output folder"]),
+    (_unrelated, ["no manifest.json", "not a commonground output folder"]),
+    (_partial_allocation, ["no manifest.json", "run the command again"]),
     (_bad_results, ["results.csv", "missing column(s) replicate, metric"]),
+    (_edited_after_the_run, ["results.csv changed after the run wrote it"]),
+    (_foreign_manifest, ["manifest.json", "not a commonground manifest"]),
 ])
 def test_unrecognised_folders_exit_2_and_write_nothing(tmp_path, make, words):
     folder = tmp_path / "outputs"
@@ -80,6 +93,9 @@ def test_damaged_allocation_table_is_an_input_error(tiny, tmp_path):
     text = (folder / "composition.csv").read_text().splitlines()
     text[1] = text[1].replace(",10,", ",ten,", 1)  # units column of the first row
     (folder / "composition.csv").write_text("\n".join(text) + "\n")
+    res = runner.invoke(app, ["report", str(folder)])
+    assert res.exit_code == 2 and "allocation.parquet is listed in manifest.json but missing" in res.output
+    write_manifest(folder, "allocation")  # declare the edited files the output: now their content is checked
     res = runner.invoke(app, ["report", str(folder)])
     assert res.exit_code == 2, res.output
     message = " ".join(res.output.split())

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commonground.cli import app
+from commonground.io.schema import read_manifest, write_manifest
 from commonground.measure import Counts, measure
 from commonground.report import render_report, write_report
 from commonground.report.measurement import read_index_table
@@ -34,16 +35,18 @@ def counts_csv(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("out_name, extra", [("wide.csv", []), ("wide.parquet", []), ("tidy.csv", ["--tidy"]),
-                                             ("tidy.parquet", ["--tidy"])])
-def test_index_tables_written_by_commonground_measure(counts_csv, out_name, extra):
+@pytest.mark.parametrize("out_name, extra, table", [("wide", [], "indices.csv"), ("wide", [], "indices.parquet"),
+                                                    ("tidy", ["--tidy"], "indices.csv"),
+                                                    ("tidy", ["--tidy"], "indices.parquet")])
+def test_index_tables_written_by_commonground_measure(counts_csv, out_name, extra, table):
     out = counts_csv.parent / out_name
     res = runner.invoke(app, ["measure", str(counts_csv), "-g", "White,Asian,Black", "-u", "unit", "-b", "town",
                               "-i", "theil_h,multi_dissimilarity,dissimilarity", "-o", str(out), *extra])
     assert res.exit_code == 0, res.output
-    tidy = read_index_table(out)
+    tidy = read_index_table(out / table)
     assert set(tidy["town"]) == {"Alpha", "Beta"}  # region labels survive CSV and Parquet, wide and tidy
-    html = render_report(out)
+    assert "notes" not in tidy.columns
+    html = render_report(out / table if table.endswith(".parquet") else out)  # the folder, or a table file
     check_page(html)
     assert {"multigroup-indices", "single-group-indices"} <= set(section_ids(html))
     h, d = expected("theil_h"), expected("dissimilarity")
@@ -61,17 +64,21 @@ def test_index_tables_written_by_commonground_measure(counts_csv, out_name, extr
         for g in ("White", "Asian", "Black"):
             assert got[g] == f"{d.loc[town, f'dissimilarity[{g}]']:.3f}"
     written = write_report(out)
-    assert written == out.with_name(f"{out.stem}.report.html") and written.is_file()
+    assert written == out / "report.html" and written.is_file()
+    assert read_manifest(out).has("report.html")  # the folder's manifest lists the report it now holds
+    if table.endswith(".parquet"):
+        written = write_report(out / table)
+        assert written == out / "indices.report.html" and written.is_file()
 
 
-def test_a_folder_of_index_tables(counts_csv, tmp_path):
-    res = runner.invoke(app, ["measure", str(counts_csv), "-g", "White,Asian,Black", "-u", "unit",
-                              "-o", str(tmp_path / "all.csv")])
+def test_a_measure_folder_shows_only_its_own_table(counts_csv, tmp_path):
+    out = tmp_path / "m"
+    res = runner.invoke(app, ["measure", str(counts_csv), "-g", "White,Asian,Black", "-u", "unit", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    (tmp_path / "notes.csv").write_text("a,b\n1,2\n")  # not an index table: ignored
-    html = render_report(tmp_path)
+    (out / "other.csv").write_text("theil_h\n0.5\n")  # an index table the run did not write: not shown
+    html = render_report(out)
     check_page(html)
-    assert "Index tables: all.csv" in html and "notes.csv" not in html
+    assert "Index tables: indices.parquet" in html and "other.csv" not in html
 
 
 POD = {"policy": "sg-eip-2010", "households": 30, "vacant_flats": 12, "welfare_optimal": 100.0,
@@ -92,6 +99,7 @@ def test_price_of_diversity_folder(tmp_path):
         tmp_path / "groups.csv", index=False)
     pd.DataFrame({"group": ["Chinese", "Malay"], "max_envy": [0.0, 3.5], "envies_most": ["", "Chinese"]}).to_csv(
         tmp_path / "fairness.csv", index=False)
+    write_manifest(tmp_path, "price-of-diversity")
     html = render_report(tmp_path)
     check_page(html)
     assert card(html, "price of diversity (optimal)") == "1.0800"

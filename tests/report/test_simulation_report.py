@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from commonground.errors import InputError
+from commonground.io.schema import write_manifest
 from commonground.report import render_report
 from commonground.report.simulation import bands, final_year_table, metric_families
 
@@ -40,6 +41,7 @@ def sim_dir(tmp_path_factory):
     s.to_csv(out / "summary.csv", index=False)
     (out / "simulation.json").write_text(json.dumps({"simulation": {"name": "toy", "years": 3, "replicates": 20,
                                                                     "policies": ["none", "eip"]}}))
+    write_manifest(out, "simulation")  # a simulation folder assembled by hand, declared as one
     return out
 
 
@@ -82,6 +84,7 @@ def test_simulation_report(sim_dir):
 def test_simulation_from_csv_with_one_replicate(tmp_path):
     df = synthetic_results(replicates=1)
     df[df["metric"] == "block.theil_h"].to_csv(tmp_path / "results.csv", index=False)
+    write_manifest(tmp_path, "simulation")
     html = render_report(tmp_path)
     check_page(html)
     assert "Only one replicate per scenario and policy" in html
@@ -95,6 +98,7 @@ def test_simulation_from_csv_with_one_replicate(tmp_path):
 ])
 def test_bad_results_name_the_file(tmp_path, broken, message):
     broken(synthetic_results(replicates=2)).to_csv(tmp_path / "results.csv", index=False)
+    write_manifest(tmp_path, "simulation")
     with pytest.raises(InputError) as e:
         render_report(tmp_path)
     assert str(tmp_path / "results.csv") in str(e.value) and message in str(e.value)

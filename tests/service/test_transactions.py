@@ -26,6 +26,7 @@ from commonground.service.inputs import Limits
 from commonground.service.migrate import upgrade
 from commonground.service.runner import (
     INTERRUPTED,
+    OUTPUT_FILES,
     PAUSE_ENV,
     PAUSE_SECONDS_ENV,
     claim,
@@ -142,7 +143,7 @@ def test_two_runner_processes_at_once(db, db_url, bto, bto_inputs):
     pb = runner_process(db_url, b)
     outs = [p.communicate(timeout=180) for p in (pa, pb)]
     assert (pa.returncode, pb.returncode) == (0, 0), outs
-    assert counts(db, a) == (3200, 5, "done") and counts(db, b) == (3200, 5, "done")
+    assert counts(db, a) == (3200, len(OUTPUT_FILES), "done") and counts(db, b) == (3200, len(OUTPUT_FILES), "done")
     assert stored_flats(db, a) == expected_flats(bto_inputs, 1)
     assert stored_flats(db, b) == expected_flats(bto_inputs, 2, "ballot-unconstrained", "none")
     with db.read() as s:
@@ -170,7 +171,7 @@ def test_server_runs_two_at_once_in_threads(service, bto_inputs):
     for i in ids:
         app.state.queue.wait(i, 120)
     for i, seed in zip(ids, (21, 22), strict=True):
-        assert counts(db, i) == (3200, 5, "done")
+        assert counts(db, i) == (3200, len(OUTPUT_FILES), "done")
         assert stored_flats(db, i) == expected_flats(bto_inputs, seed)
 
 
@@ -209,7 +210,7 @@ def test_a_restarted_server_runs_what_was_queued_and_fails_what_was_cut_off(db, 
     app = create_app(Settings(db_url=db_url))
     try:
         app.state.queue.wait(queued, 120)
-        assert counts(db, queued) == (3200, 5, "done")
+        assert counts(db, queued) == (3200, len(OUTPUT_FILES), "done")
         failed = store.get_run(db, running)
         assert failed.status == "failed" and failed.error == INTERRUPTED and counts(db, running)[:2] == (0, 0)
     finally:

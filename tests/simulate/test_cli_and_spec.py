@@ -102,6 +102,12 @@ def test_cli_writes_the_documented_outputs(tmp_path):
     meta = json.loads((out / "simulation.json").read_text())
     assert meta["simulation"]["replicates"] == 3 and len(meta["tasks"]) == 6
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # temp folder cleaned up
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "simulation" and manifest["inputs"]["simulation"]["path"].endswith("tiny.toml")
+    r = runner.invoke(app, ["simulate", str(tmp_path / "tiny.toml"), "--in-process", "--replicates", "1",
+                            "--no-plots", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert not list(out.glob("*.png"))  # --no-plots is honoured, and the earlier run's plots are gone
 
 
 @pytest.mark.parametrize("text, words", [

@@ -6,7 +6,6 @@ Tables (pandas) are derived on demand from the arrays, so a result stays cheap t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from commonground import __version__
-from commonground.io.atomic import atomic_folder
+from commonground.io import schema
+from commonground.io.atomic import output_folder
 from commonground.io.jsonable import jsonable
 from commonground.model.problem import Problem
 from commonground.policy.caps import LEVELS, Policy, max_count
@@ -240,18 +240,21 @@ class Allocation:
         })
 
     # -- output ------------------------------------------------------------------------------------
-    def write(self, out_dir: str | Path, *, parquet: bool = True) -> Path:
-        """Write allocation.csv, composition.csv, caps.csv, summary.json (and Parquet twins) atomically.
+    def write(self, out_dir: str | Path, *, parquet: bool = True, force: bool = False,
+              inputs: dict[str, Any] | None = None) -> Path:
+        """Write allocation.csv, composition.csv, caps.csv, groups.csv, summary.json (and Parquet twins) and
+        manifest.json as one output folder (:func:`commonground.io.atomic.output_folder`).
 
-        Files are written to a temporary folder beside ``out_dir`` and moved in only when all succeeded,
-        so a failure leaves no partial output.
+        The folder is built beside ``out_dir`` and swapped in whole, so a failure leaves no partial output and
+        no file of an earlier run survives. ``inputs`` (file fingerprints) go into the manifest; the problem's
+        own fingerprint always does. ``force`` replaces a non-empty folder that is not a commonground output.
         """
-        with atomic_folder(out_dir) as tmp:
-            tables = {"allocation": self.households_frame(), "composition": self.composition(),
-                      "caps": self.cap_utilisation(), "groups": self.group_outcomes()}
-            for name, df in tables.items():
-                df.to_csv(tmp / f"{name}.csv", index=False)
-                if parquet:
-                    df.to_parquet(tmp / f"{name}.parquet", index=False)
-            (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=str) + "\n")
+        fingerprints = {"problem": {"sha256": self.problem.fingerprint()}, **(inputs or {})}
+        with output_folder(out_dir, schema.ALLOCATION, force=force, inputs=fingerprints, seed=self.seed,
+                           extra={"mechanism": self.mechanism, "policy": self.policy.name}) as w:
+            for table, frame in zip(schema.ALLOCATION_TABLES, (self.households_frame(), self.composition(),
+                                                               self.cap_utilisation(), self.group_outcomes()),
+                                    strict=True):
+                w.table(table, frame, parquet=parquet)
+            w.json(schema.SUMMARY_JSON, self.summary())
         return Path(out_dir)

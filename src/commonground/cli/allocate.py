@@ -26,7 +26,9 @@ def allocate_command(
     time_limit: float | None = typer.Option(None, "--time-limit", min=0.1,
                                             help="Seconds the optimal mechanisms may search (default 600); "
                                                  "on time-out the best found is kept and its gap reported"),
-    out: Path = typer.Option(..., "--out", help="Output folder (allocation.csv, composition.csv, summary.json)"),
+    out: Path = typer.Option(..., "--out", help="Output folder (allocation.csv, composition.csv, summary.json, "
+                                                "manifest.json), replaced as a whole"),
+    force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
 ) -> None:
     """Allocate the vacant flats to the households under a policy, and write the result to OUT."""
     if mechanism not in MECHANISM_NAMES:
@@ -38,8 +40,11 @@ def allocate_command(
     from commonground.allocate import allocate
     from commonground.cli.summary import summary_table
     from commonground.io import read_problem
+    from commonground.io.atomic import check_target
+    from commonground.io.schema import input_fingerprints
     from commonground.policy import load_policy
 
+    check_target(out, force=force)
     with progress() as bar:
         task = bar.add_task("reading inputs", total=3)
         problem = read_problem(flats, households, preferences)
@@ -48,7 +53,10 @@ def allocate_command(
         options = {"time_limit": time_limit} if time_limit is not None and mechanism.startswith("optimal") else {}
         result = allocate(problem, pol, mechanism, seed=seed, **options)
         bar.update(task, advance=1, description="writing outputs")
-        result.write(out)
+        result.write(out, force=force, inputs=input_fingerprints(
+            flats=flats, households=households, preferences=preferences,
+            policy=policy if policy.endswith(".toml") else None))
         bar.update(task, advance=1)
     console.print(summary_table({mechanism: result}, title=f"{mechanism} under {pol.name}"))
-    console.print(f"wrote {out}/allocation.csv, composition.csv, caps.csv, groups.csv, summary.json (+ Parquet)")
+    console.print(f"wrote {out}/allocation.csv, composition.csv, caps.csv, groups.csv, summary.json (+ Parquet) "
+                  "and manifest.json")

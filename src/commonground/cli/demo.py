@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from commonground.cli.choices import SCENARIO_NAMES
 from commonground.cli.common import console, guarded, progress
+
+if TYPE_CHECKING:
+    from commonground.allocate.result import Allocation
+    from commonground.scenarios.base import Scenario
 
 
 def register(app: typer.Typer) -> None:
@@ -21,36 +25,61 @@ def demo_command(
     scenario: str = typer.Option("sg-bto", "--scenario", help=f"Built-in scenario: {', '.join(SCENARIO_NAMES)}"),
     seed: int = typer.Option(0, "--seed", help="Ballot seed"),
     mechanism: str = typer.Option("", "--mechanism", help="Mechanism (default: the scenario's own)"),
+    force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
 ) -> None:
     """Run a built-in scenario with and without its integration caps and print a side-by-side summary."""
     from commonground.allocate import allocate
     from commonground.cli.summary import summary_table
+    from commonground.io import schema
+    from commonground.io.atomic import check_target
     from commonground.scenarios import get_scenario
 
     sc = get_scenario(scenario)
     mech = mechanism or sc.mechanism
     runs = {"with caps": sc.policy, "without caps": sc.policy.without_caps()}
+    check_target(out, force=force)
     results = {}
     with progress() as bar:
-        task = bar.add_task("allocating", total=len(runs) + 2)
-        sc.write_inputs(out / "inputs")
-        bar.advance(task)
+        task = bar.add_task("allocating", total=len(runs) + 1)
         for label, pol in runs.items():
             results[label] = allocate(sc.problem, pol, mech, seed=seed)
-            results[label].write(out / label.replace(" ", "-"))
             bar.advance(task)
-        _report(out, results)
+        bar.update(task, description="writing outputs and the report")
+        write_comparison(out, results, scenario=sc, seed=seed, force=force)
         bar.advance(task)
     console.print(f"[bold]{sc.name}[/]: {sc.description}")
     console.print(summary_table(results, title=f"{mech}, seed {seed}: policy {sc.policy.name} vs no caps"))
-    (out / "demo.json").write_text(json.dumps({k: v.summary() for k, v in results.items()}, indent=2,
-                                              default=str) + "\n")
-    console.print(f"wrote {out}/with-caps/, {out}/without-caps/, {out}/inputs/ and {out}/demo.json")
+    if (out / schema.REPORT_HTML).is_file():
+        console.print(f"report: {out / schema.REPORT_HTML}")
+    console.print(f"wrote {out}/with-caps/, {out}/without-caps/, {out}/inputs/, {out}/demo.json and "
+                  f"{out}/manifest.json")
 
 
-def _report(out: Path, results: dict) -> None:
+def write_comparison(out: Path, results: dict[str, Allocation], *, scenario: Scenario | None = None,
+                     seed: int | None = None, force: bool = False, report: bool = True) -> Path:
+    """A comparison output folder: one allocation folder per label (``with caps`` -> ``with-caps/``), the
+    scenario's inputs, ``demo.json``, ``report.html``; swapped in whole, its manifest naming the parts."""
+    from commonground.io import schema
+    from commonground.io.atomic import output_folder
+
+    parts = {label: label.replace(" ", "-") for label in results}
+    inputs = {"scenario": {"name": scenario.name}} if scenario is not None else {}
+    with output_folder(out, schema.COMPARISON, force=force, seed=seed, inputs=inputs,
+                       extra={"parts": parts}) as w:
+        if scenario is not None:
+            scenario.write_inputs(w.path / schema.INPUTS_FOLDER)
+        for label, result in results.items():
+            result.write(w.path / parts[label])
+        if report:
+            _report(w.path, results)
+        w.json(schema.DEMO_JSON, {k: v.summary() for k, v in results.items()})
+    return Path(out)
+
+
+def _report(folder: Path, results: dict) -> None:
     """Write the HTML report, or say in one line that it needs the [report] extra."""
     from commonground import extras
+    from commonground.io import schema
 
     if not extras.has("report"):
         console.print("no report.html: the report needs the [report] extra: pip install 'commonground[report]'",
@@ -58,5 +87,4 @@ def _report(out: Path, results: dict) -> None:
         return
     from commonground.report import write_comparison_report
 
-    path = write_comparison_report(results, out / "report.html")
-    console.print(f"report: {path}")
+    write_comparison_report(results, folder / schema.REPORT_HTML)

@@ -1,71 +1,42 @@
-"""``commonground measure FILE --unit COL --groups A,B,C [--by COL] [--index ...] [--out FILE]``.
+"""``commonground measure FILE --unit COL --groups A,B,C [--by COL] [--index ...] [--out DIR]``.
 
 Reads a CSV or Parquet table of counts (one row per areal unit), computes integration indices for the whole
-file or per ``--by`` region, prints a Rich table or writes CSV/Parquet. Bad input exits 2 with one line and
-writes nothing.
+file or per ``--by`` region, prints a Rich table or writes an output folder (``indices.csv``, its Parquet twin
+and ``manifest.json``, like every other command's ``--out``). Blank cells (undefined indices) are explained in a
+``notes`` column and on stderr. Bad input exits 2 with one line and writes nothing.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from commonground.cli.common import console, guarded, renamed
+from commonground.cli.common import console, err_console, guarded
 from commonground.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
     from rich.table import Table
 
-READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
-WRITERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+READERS = (".csv", ".txt", ".tsv", ".parquet", ".pq")
 
 
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
-def read_table(path: Path, text_columns: list[str]) -> pd.DataFrame:
-    """A CSV/TSV/Parquet file as a DataFrame; ``text_columns`` (ids, region names) are read as text."""
+def _write(frame: pd.DataFrame, out: Path, *, force: bool, inputs: dict) -> None:
+    """The measure output folder: ``indices.csv`` and ``indices.parquet`` (region labels as the first column),
+    swapped in whole with its manifest."""
     import pandas as pd
 
-    kind = READERS.get(path.suffix.lower())
-    if kind is None:
-        raise InputError(f"unsupported file type '{path.suffix}' (use .csv, .tsv or .parquet)", source=str(path))
-    if not path.exists():
-        raise FileNotFoundError(2, "no such file", str(path))
-    try:
-        if kind == "parquet":
-            frame = pd.read_parquet(path)
-            for col in text_columns:
-                if col in frame.columns:
-                    frame[col] = frame[col].astype(str)
-            return frame
-        head = pd.read_csv(path, nrows=0, sep="\t" if kind == "tsv" else ",")
-        dtypes = {c: str for c in text_columns if c in head.columns}
-        return pd.read_csv(path, dtype=dtypes, sep="\t" if kind == "tsv" else ",")
-    except (ValueError, OSError) as e:  # malformed CSV, corrupt Parquet
-        raise InputError(f"cannot read the file ({str(e).splitlines()[0]})", source=str(path)) from None
+    from commonground.io import schema
+    from commonground.io.atomic import output_folder
 
-
-def _write(frame: pd.DataFrame, path: Path) -> None:
-    """Write atomically (temporary file + rename) so a failure leaves no partial output."""
-    kind = WRITERS[path.suffix.lower()]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        if kind == "csv":
-            frame.to_csv(tmp)
-        else:
-            frame.to_parquet(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with output_folder(out, schema.MEASURE, force=force, inputs=inputs) as w:
+        w.table(schema.INDICES_TABLE, frame, parquet=True, index=not isinstance(frame.index, pd.RangeIndex))
 
 
 def _header(column: str) -> str:
@@ -94,6 +65,19 @@ def _rich_table(frame: pd.DataFrame, title: str) -> Table:
     return table
 
 
+def _tell_blanks(notes: pd.Series) -> None:
+    """One stderr line when some cells are blank, naming the causes (they are also in the notes column)."""
+    blank = notes[notes != ""]
+    if blank.empty:
+        return
+    causes = list(dict.fromkeys(c for n in blank for c in n.split("; ")))
+    shown = "; ".join(causes[:6]) + (f"; and {len(causes) - 6} more (see the notes column)" if len(causes) > 6
+                                      else "")
+    where = ", ".join(str(r) for r in dict.fromkeys(blank.index))
+    err_console.print(f"note: blank cells (undefined indices) in {len(blank)} row(s) ({where[:200]}): {shown}",
+                      highlight=False, markup=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``measure`` command to the ``commonground`` app."""
 
@@ -110,20 +94,27 @@ def register(app: typer.Typer) -> None:
         index: list[str] | None = typer.Option(None, "--index", "-i",
                                                help="Index names (repeat or comma-separate), or 'all'. Default: "
                                                     "the multigroup summary."),
-        to: Path | None = typer.Option(None, "--to", "-o", help="Write this CSV or Parquet file instead of "
-                                                               "printing."),
-        old_out: Path | None = typer.Option(None, "--out", hidden=True, help="Old name of --to."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (created; replaced as a whole): "
+                                                                  "indices.csv, indices.parquet, manifest.json. "
+                                                                  "Default: print a table."),
         tidy: bool = typer.Option(False, "--tidy", help="One row per region, index and group."),
+        force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
     ) -> None:
         """Segregation, exposure and diversity indices of a table of counts per areal unit."""
-        out = renamed("--out FILE", "--to FILE", old_out, to)
+        from commonground.io import schema
+        from commonground.io.atomic import check_target
+        from commonground.io.schema import input_fingerprints
+        from commonground.io.tables import read_table
         from commonground.measure import INDICES, SUMMARY_INDICES, Counts, measure, resolve
+        from commonground.measure.notes import blank_notes
 
+        if file.suffix.lower() not in READERS:
+            raise InputError(f"unsupported file type '{file.suffix}' (use .csv, .tsv or .parquet)", source=str(file))
         if out is not None:
-            if out.suffix.lower() not in WRITERS:
-                raise InputError(f"unsupported output type '{out.suffix}' (use .csv or .parquet)", source=str(out))
-            if not out.parent.exists():
-                raise InputError("output folder does not exist", source=str(out))
+            if out.suffix.lower() in (*READERS, ".json", ".xlsx"):
+                raise InputError(f"--out names a folder ({schema.INDICES_TABLE.csv} and {schema.MANIFEST} are "
+                                 f"written inside it), not a '{out.suffix}' file", source=str(out))
+            check_target(out, force=force)
         group_list = _split([groups])
         names = _split(index)
         if not group_list:
@@ -131,7 +122,7 @@ def register(app: typer.Typer) -> None:
         if [n.lower() for n in names] != ["all"]:
             for n in names:
                 resolve(n)  # unknown index names fail before the file is read
-        frame = read_table(file, [c for c in (unit, by) if c])
+        frame = read_table(file, text=[c for c in (unit, by) if c])
         counts = Counts.from_frame(frame, group_list, total=total, by=by, unit=unit, source=str(file))
         if not names:
             names = list(SUMMARY_INDICES) if counts.n_groups >= 2 else [
@@ -139,9 +130,14 @@ def register(app: typer.Typer) -> None:
         elif [n.lower() for n in names] == ["all"]:
             names = [n for n, s in INDICES.items() if s.family == "single" or counts.n_groups >= 2]
         result = measure(counts, names, tidy=tidy)
+        notes = blank_notes(counts, result, tidy=tidy)
+        _tell_blanks(notes)
         if out is not None:
-            _write(result if not tidy else result.set_index(result.columns[0]), out)
-            console.print(f"wrote {len(result)} rows x {result.shape[1]} columns to {out}", highlight=False)
+            written = result.assign(**{schema.NOTES_COLUMN: notes})
+            _write(written if not tidy else written.set_index(written.columns[0]), out, force=force,
+                   inputs=input_fingerprints(counts=file))
+            console.print(f"wrote {len(result)} rows x {written.shape[1]} columns to {out}/"
+                          f"{schema.INDICES_TABLE.csv} (+ Parquet, {schema.MANIFEST})", highlight=False)
             return
         if tidy:
             result = result.set_index(result.columns[0])

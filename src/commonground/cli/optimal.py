@@ -29,7 +29,8 @@ def price_of_diversity_command(
     attribute: str = typer.Option("", "--attribute", help="Group attribute for per-group figures (default: "
                                                          "the first capped one)"),
     out: Path | None = typer.Option(None, "--out", help="Folder for price_of_diversity.json, ballots.csv, "
-                                                       "groups.csv, fairness.csv"),
+                                                       "groups.csv, fairness.csv, manifest.json"),
+    force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
 ) -> None:
     """Welfare of the optimal assignment and of the ballot, with and without the caps, and the price of
     diversity (optimal welfare without caps / with caps; Benabbou et al., AAMAS 2018)."""
@@ -37,12 +38,20 @@ def price_of_diversity_command(
 
     seeds = renamed("--seeds N", "--replicates N", old_seeds, replicates) or 20
     extras.require("optimal", "commonground price-of-diversity")
+    from rich.table import Table
+
     from commonground.io import read_problem
+    from commonground.io.atomic import check_target
+    from commonground.io.schema import input_fingerprints
     from commonground.measure.fairness import fairness_table
     from commonground.measure.welfare import price_of_diversity
     from commonground.policy import load_policy
     from commonground.scenarios import get_scenario
 
+    if out is not None:
+        check_target(out, force=force)  # before the long run, not after it
+    inputs = input_fingerprints(flats=flats, households=households, preferences=preferences,
+                                policy=policy if policy.endswith(".toml") else None)
     if flats is not None or households is not None:
         if scenario:
             raise InputError("give either --scenario or --flats/--households, not both")
@@ -53,6 +62,7 @@ def price_of_diversity_command(
         problem, pol, label = read_problem(flats, households, preferences), load_policy(policy), str(flats)
     else:
         sc = get_scenario(scenario or "sg-bto")
+        inputs["scenario"] = {"name": sc.name}
         problem, pol, label = sc.problem, (load_policy(policy) if policy else sc.policy), sc.name
     with progress() as bar:
         task = bar.add_task("optimal assignments", total=seeds + 2)
@@ -65,8 +75,6 @@ def price_of_diversity_command(
         bar.update(task, advance=1, description="fairness")
         fair = fairness_table(result.optimal, result.attribute) if result.attribute else None
         bar.update(task, advance=1)
-    from rich.table import Table
-
     s = result.summary()
     table = Table(title=f"Price of diversity: {label} under {pol.name}")
     table.add_column("")
@@ -93,7 +101,5 @@ def price_of_diversity_command(
             gt.add_row(r["mechanism"], r["group"], f"{r['share_housed']:.1%}", f"{r['mean_utility_applicant']:.3f}")
         console.print(gt)
     if out is not None:
-        result.write(out)
-        if fair is not None:
-            fair.to_csv(out / "fairness.csv", index=False)
-        console.print(f"wrote {out}/price_of_diversity.json, ballots.csv, groups.csv, fairness.csv")
+        result.write(out, fairness=fair, force=force, inputs=inputs)
+        console.print(f"wrote {out}/price_of_diversity.json, ballots.csv, groups.csv, fairness.csv, manifest.json")

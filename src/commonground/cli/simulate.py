@@ -18,7 +18,8 @@ def simulate_command(
     simulation: str = typer.Argument(..., metavar="SIMULATION",
                                      help="Simulation TOML file, or a built-in simulation's name (uk-migration)"),
     out: Path = typer.Option(..., "--out", help="Output folder: results.parquet, summary.csv, plots, "
-                                                "simulation.json"),
+                                                "simulation.json, manifest.json (replaced as a whole)"),
+    force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
     replicates: int | None = typer.Option(None, "--replicates", help="Replicates per scenario × policy "
                                                                      "(default: the file's)"),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler, e.g. "
@@ -35,6 +36,8 @@ def simulate_command(
         extras.require("sim", "commonground simulate (with Dask; --in-process runs without it)")
     if plots:
         extras.require("report", "commonground simulate's plots (--no-plots writes none)")
+    from commonground.io.atomic import check_target
+    from commonground.io.schema import input_fingerprints
     from commonground.simulate.run import load, run_simulation
     from commonground.simulate.sweep import make_tasks
 
@@ -42,17 +45,21 @@ def simulate_command(
         raise InputError("--in-process and --scheduler exclude each other")
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be ≥ 1, got {workers}")
+    check_target(out, force=force)
     sim = load(simulation).with_replicates(replicates)
+    inputs = (input_fingerprints(simulation=simulation) if Path(simulation).is_file()
+              else {"simulation": {"name": simulation}})
     where = "inprocess" if in_process else (scheduler or "local")
     n = len(make_tasks(sim))
     with progress() as bar:
         task = bar.add_task(f"{sim.name}: {n} runs ({where})", total=n)
         _, summary = run_simulation(sim, out, scheduler=where, n_workers=workers,
-                                    on_done=lambda: bar.advance(task))
+                                    on_done=lambda: bar.advance(task), plots=plots, force=force,
+                                    inputs=inputs)
     last = summary[summary["year"] == summary["year"].max()]
     console.print(f"[bold]{sim.name}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
                   f"{sim.replicates} replicate(s), {sim.years} {'steps' if sim.model == 'schelling' else 'years'}")
     key = "similar_share" if sim.model == "schelling" else "block.theil_h"
     for r in last[last["metric"] == key].itertuples():
         console.print(f"  {r.scenario} · {r.policy}: {key} {r.mean:.3f} (5–95 %: {r.q05:.3f}–{r.q95:.3f})")
-    console.print(f"wrote {out}/results.parquet, summary.csv, plots and simulation.json")
+    console.print(f"wrote {out}/results.parquet, summary.csv, plots, simulation.json and manifest.json")

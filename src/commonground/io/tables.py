@@ -1,26 +1,60 @@
-"""Read CSV or Parquet tables with errors that name the file and line."""
+"""The one table reader: CSV, TSV or Parquet, with errors that name the file and line.
+
+Used for inputs (households, flats, preferences, HDB files: every column read as text, ids verbatim), for
+``commonground measure`` (id and region columns as text, counts as numbers) and for the tables of output
+folders (typed by their :class:`~commonground.io.schema.Table` declaration).
+"""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
 
+if TYPE_CHECKING:
+    from commonground.io.schema import Table
 
-def read_table(path: str | Path, *, required: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read a CSV (all columns as text, ids kept verbatim) or Parquet file; check required columns."""
+PARQUET_SUFFIXES = (".parquet", ".pq")
+TSV_SUFFIXES = (".tsv", ".tab")
+
+
+def read_table(path: str | Path, *, required: tuple[str, ...] = (), text: Sequence[str] | None = None,
+               table: Table | None = None, empty_ok: bool = False) -> pd.DataFrame:
+    """Read a CSV, TSV or Parquet file; check required columns.
+
+    ``text=None`` (inputs): every CSV column is text, ids kept verbatim, only empty fields missing.
+    ``text=[...]``: those columns are text (also from Parquet), the others are inferred (numbers stay numbers).
+    ``table``: an output table; its numeric and boolean columns are typed, a non-number names its line.
+    ``empty_ok``: a CSV with no header at all (pandas writes one for a frame without columns) is an empty table.
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError("no such file", source=str(p))
+    if empty_ok and p.suffix.lower() not in PARQUET_SUFFIXES:
+        with p.open("rb") as fh:
+            if not fh.read(4096).strip(b'"\r\n'):
+                return pd.DataFrame()
+    sep = "\t" if p.suffix.lower() in TSV_SUFFIXES else ","
     try:
-        if p.suffix.lower() in (".parquet", ".pq"):
+        if p.suffix.lower() in PARQUET_SUFFIXES:
             df = pd.read_parquet(p)
+            for c in text or ():
+                if c in df.columns:
+                    df[c] = df[c].astype(str)
         else:
-            _check_csv_shape(p)
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+            _check_csv_shape(p, sep)
+            if text is None:
+                df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
+                                 sep=sep)
+            else:
+                head = pd.read_csv(p, nrows=0, sep=sep)
+                df = pd.read_csv(p, dtype={c: str for c in text if c in head.columns}, sep=sep)
     except InputError:
         raise
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as e:
@@ -30,13 +64,40 @@ def read_table(path: str | Path, *, required: tuple[str, ...] = ()) -> pd.DataFr
     if missing:
         raise InputError(f"missing required column(s): {', '.join(missing)} (found: {', '.join(df.columns)})",
                          source=str(p))
+    if table is not None:
+        typed(df, table, p)
     return df
 
 
-def _check_csv_shape(p: Path) -> None:
+def numeric_columns(df: pd.DataFrame, columns: Sequence[str], source: Path | str) -> pd.DataFrame:
+    """Make ``columns`` (where present) numeric in place; a non-number is an error naming its line."""
+    for c in columns:
+        if c in df.columns:
+            values = pd.to_numeric(df[c], errors="coerce")
+            bad = values.isna() & df[c].notna()
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InputError(f"not a number: {df[c].iloc[i]!r}", source=str(source), row=i + 2, column=c)
+            df[c] = values
+    return df
+
+
+def typed(df: pd.DataFrame, table: Table, source: Path | str) -> pd.DataFrame:
+    """Type an output table read from CSV text as its declaration says (numbers, booleans, text ids)."""
+    numeric_columns(df, table.numeric, source)
+    for c in table.boolean:
+        if c in df.columns and not pd.api.types.is_bool_dtype(df[c]):
+            df[c] = df[c].astype(str).str.lower().isin(("true", "1", "yes"))
+    for c in ("unit_id", "block_id", "value", "attribute", "level", "limit"):
+        if c in df.columns and not pd.api.types.is_numeric_dtype(df[c]):
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
+
+
+def _check_csv_shape(p: Path, sep: str = ",") -> None:
     """Every line must have as many fields as the header: name the first that does not."""
     with p.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
+        reader = csv.reader(fh, delimiter=sep)
         try:
             header = next(reader)
         except StopIteration:

@@ -149,6 +149,8 @@ class Counts:
         """
         if not isinstance(frame, pd.DataFrame):
             raise InputError(f"expected a pandas DataFrame, got {type(frame).__name__}", source=source)
+        if len(frame) == 0:  # before the column checks: a header-only file is not "not numeric"
+            raise InputError("no rows: the table has a header but no data", source=source)
         for name in (total, by, unit):
             if name is not None and name not in frame.columns:
                 raise InputError(f"no column '{name}' (have: {_have(frame)})", source=source, column=name)

@@ -9,7 +9,6 @@ welfare as a share of the constrained optimum. Per group: applicants housed, wel
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +20,8 @@ import pandas as pd
 from commonground.allocate.ballot import ballot, ballot_unconstrained
 from commonground.allocate.optimal import optimal, optimal_unconstrained
 from commonground.allocate.result import Allocation
-from commonground.io.atomic import atomic_folder
-from commonground.io.jsonable import jsonable
+from commonground.io import schema
+from commonground.io.atomic import output_folder
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
 
@@ -99,12 +98,18 @@ class PriceOfDiversity:
         out.update(self.extra)
         return out
 
-    def write(self, out_dir: str | Path) -> Path:
-        """``price_of_diversity.json`` (summary), ``ballots.csv`` (per seed), ``groups.csv`` — atomically."""
-        with atomic_folder(out_dir) as tmp:
-            (tmp / "price_of_diversity.json").write_text(json.dumps(jsonable(self.summary()), indent=2) + "\n")
-            self.ballots.to_csv(tmp / "ballots.csv", index=False)
-            self.groups.to_csv(tmp / "groups.csv", index=False)
+    def write(self, out_dir: str | Path, *, fairness: pd.DataFrame | None = None, force: bool = False,
+              inputs: dict[str, Any] | None = None) -> Path:
+        """``price_of_diversity.json`` (summary), ``ballots.csv`` (per seed), ``groups.csv`` and, if given,
+        ``fairness.csv``: one output folder, swapped in whole with its manifest."""
+        fingerprints = {"problem": {"sha256": self.optimal.problem.fingerprint()}, **(inputs or {})}
+        with output_folder(out_dir, schema.PRICE_OF_DIVERSITY, force=force, inputs=fingerprints,
+                           extra={"policy": self.policy, "seeds": self.ballots["seed"].tolist()}) as w:
+            w.json(schema.POD_SUMMARY, self.summary())
+            w.table(schema.BALLOTS_TABLE, self.ballots)
+            w.table(schema.POD_GROUPS_TABLE, self.groups)
+            if fairness is not None:
+                w.table(schema.FAIRNESS_TABLE, fairness)
         return Path(out_dir)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from commonground.io import schema
+from commonground.io.atomic import atomic_file
+from commonground.io.schema import add_to_manifest, is_output_folder
 from commonground.report.allocation import allocation_sections
 from commonground.report.data import AllocationData
 from commonground.report.detect import inspect_output
@@ -16,7 +17,7 @@ from commonground.report.page import Page, render_page
 if TYPE_CHECKING:
     from commonground.allocate.result import Allocation
 
-REPORT_NAME = "report.html"
+REPORT_NAME = schema.REPORT_HTML
 
 
 def render_report(path: str | Path, *, source: str | None = None) -> str:
@@ -36,7 +37,10 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     html = render_report(path)
     if out is None:
         out = path / REPORT_NAME if path.is_dir() else path.with_name(f"{path.stem}.{REPORT_NAME}")
-    return write_html(html, Path(out))
+    out = write_html(html, Path(out))
+    if path.is_dir() and out.resolve().parent == path.resolve() and is_output_folder(path):
+        add_to_manifest(path, out.name)  # the folder's manifest keeps listing every file in it
+    return out
 
 
 def comparison_page(results: Mapping[str, Allocation], title: str = "") -> Page:
@@ -67,14 +71,6 @@ def write_comparison_report(results: Mapping[str, Allocation], path: str | Path)
 
 def write_html(html: str, out: Path) -> Path:
     """Write atomically (a temporary file moved into place), so a reader never sees half a report."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(html)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_file(out) as tmp:
+        tmp.write_text(html, encoding="utf-8")
     return out

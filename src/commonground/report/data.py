@@ -16,22 +16,12 @@ import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
+from commonground.io import schema
+from commonground.io.schema import Manifest, read_manifest
+from commonground.io.tables import read_table
 
 if TYPE_CHECKING:
     from commonground.allocate.result import Allocation
-
-#: The files ``Allocation.write`` produces (tables as CSV, with optional Parquet twins).
-ALLOCATION_TABLES = ("allocation", "composition", "caps", "groups")
-ALLOCATION_FILES = ("allocation.csv", "composition.csv", "caps.csv", "groups.csv", "summary.json")
-
-_NUMERIC = {
-    "allocation": ("queue_position", "utility", "ballot_chances"),
-    "composition": ("units", "count_before", "count", "share_before", "share", "cap"),
-    "caps": ("share_limit", "units", "count", "max_count", "utilisation"),
-    "groups": ("applicants", "allocated", "skipped", "share_housed", "welfare", "mean_utility_housed",
-               "mean_utility_all"),
-}
-_BOOLEAN = {"caps": ("binding",)}
 
 
 @dataclass
@@ -70,19 +60,20 @@ class AllocationData:
     @classmethod
     def from_folder(cls, folder: Path, label: str | None = None,
                     coordinate_folders: tuple[Path, ...] = ()) -> AllocationData:
-        """Read a folder written by ``Allocation.write``; coordinates come from ``blocks.csv`` or
-        ``inputs/flats.csv`` in ``folder`` or in ``coordinate_folders`` (first found wins)."""
-        missing = [f for f in ALLOCATION_FILES if not (folder / f).is_file()
-                   and not (folder / f.replace(".csv", ".parquet")).is_file()]
-        if missing:
-            raise InputError(f"not a complete allocation folder: missing {', '.join(missing)}", source=str(folder))
+        """Read an allocation folder through its manifest (the files the run wrote, checked against their
+        SHA-256); coordinates come from ``blocks.csv`` or ``inputs/flats.csv`` in ``folder`` or in
+        ``coordinate_folders`` (first found wins)."""
+        manifest = read_manifest(folder)
+        if manifest.kind != schema.ALLOCATION:
+            raise InputError(f"a {manifest.kind} output, not an allocation", source=str(folder))
+        path = manifest.path(schema.SUMMARY_JSON)
         try:
-            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            summary = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as e:
-            raise InputError(f"not valid JSON ({e.msg})", source=str(folder / "summary.json"), row=e.lineno) from None
+            raise InputError(f"not valid JSON ({e.msg})", source=str(path), row=e.lineno) from None
         if not isinstance(summary, dict):
-            raise InputError("expected a JSON object", source=str(folder / "summary.json"))
-        tables = {name: read_table(folder, name) for name in ALLOCATION_TABLES}
+            raise InputError("expected a JSON object", source=str(path))
+        tables = {t.stem: output_table(manifest, t) for t in schema.ALLOCATION_TABLES}
         for name in ("reason", "status"):
             if name in tables["allocation"].columns:
                 tables["allocation"][name] = tables["allocation"][name].fillna("").astype(str)
@@ -94,49 +85,10 @@ class AllocationData:
         return data
 
 
-def read_table(folder: Path, name: str) -> pd.DataFrame:
-    """``name``.parquet if present (types kept), else ``name``.csv with ids read as text."""
-    pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
-    numeric = _NUMERIC.get(name, ())
-    if pq.is_file():
-        try:
-            df = pd.read_parquet(pq)
-        except Exception as e:  # a damaged twin: fall back to the CSV if there is one
-            if not csv.is_file():
-                raise InputError(f"cannot read Parquet ({e})", source=str(pq)) from None
-        else:
-            return _typed(df, numeric, _BOOLEAN.get(name, ()), pq)
-    try:
-        df = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read CSV ({e})", source=str(csv)) from None
-    return _typed(df, numeric, _BOOLEAN.get(name, ()), csv)
-
-
-def numeric_columns(df: pd.DataFrame, columns: tuple[str, ...], source: Path) -> pd.DataFrame:
-    """Make ``columns`` (where present) numeric in place; a non-number is an error naming its line."""
-    for c in columns:
-        if c in df.columns:
-            values = pd.to_numeric(df[c], errors="coerce")
-            bad = values.isna() & df[c].notna()
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(f"not a number: {df[c].iloc[i]!r}", source=str(source), row=i + 2, column=c)
-            df[c] = values
-    return df
-
-
-def _typed(df: pd.DataFrame, numeric: tuple[str, ...], boolean: tuple[str, ...], source: Path) -> pd.DataFrame:
-    numeric_columns(df, numeric, source)
-    for c in boolean:
-        if c in df.columns and not pd.api.types.is_bool_dtype(df[c]):
-            df[c] = df[c].astype(str).str.lower().isin(("true", "1", "yes"))
-    for c in ("unit_id", "block_id", "value", "attribute", "level", "limit"):
-        if c in df.columns and not pd.api.types.is_numeric_dtype(df[c]):
-            df[c] = df[c].astype(object).where(df[c].notna(), None)
-    return df
+def output_table(manifest: Manifest, table: schema.Table) -> pd.DataFrame:
+    """A table of an output folder, as the manifest lists it: the Parquet twin (types kept) if the run wrote
+    one, else the CSV typed by the table's declaration. A table written from an empty frame is empty."""
+    return read_table(manifest.table_path(table), table=table, empty_ok=True)
 
 
 def find_coordinates(folders: tuple[Path, ...], block_ids: set[str]) -> pd.DataFrame | None:

@@ -1,37 +1,38 @@
-"""Tell what kind of output a path holds, by the files present, and build its report page.
+"""Tell what kind of output a path holds, from its ``manifest.json``, and build its report page.
 
-Recognised (several may be present in one folder; each adds its sections):
+Every output folder names its kind and its files in ``manifest.json`` (:mod:`commonground.io.schema`); the
+report reads exactly those files (checked against their recorded SHA-256), never whatever else lies in the
+folder, so a file left over from another run or edited since cannot be shown as this run's. A folder without a
+manifest is refused with a one-line error saying so. Kinds:
 
-* an allocation folder: ``summary.json``, ``composition.csv``, ``caps.csv``, ``groups.csv``, ``allocation.csv``
-  (as ``Allocation.write`` and ``commonground allocate`` write them);
-* a folder of allocation folders, compared side by side (``commonground demo``: ``with-caps/``,
-  ``without-caps/``, ``inputs/``, ``demo.json``);
-* a simulation folder: ``results.parquet`` (or ``results.csv``), tidy scenario, policy, replicate, year,
-  metric, value; with ``summary.csv`` and ``simulation.json`` if present;
-* a price-of-diversity folder: ``price_of_diversity.json`` with ``ballots.csv``, ``groups.csv``, ``fairness.csv``
-  (``commonground price-of-diversity --out``);
-* measurement (index) tables: a ``.csv``/``.parquet`` file as ``commonground measure --out`` writes it, given
-  directly or found at the top of the folder.
+* ``allocation``: ``summary.json``, ``composition``, ``caps``, ``groups``, ``allocation`` tables (CSV and
+  Parquet twins), as ``Allocation.write`` and ``commonground allocate`` write them;
+* ``comparison``: allocation folders compared side by side (``commonground demo``: ``with-caps/``,
+  ``without-caps/``, ``inputs/``, ``demo.json``), labelled by the manifest's ``parts``;
+* ``simulation``: ``results.parquet``, tidy scenario, policy, replicate, year, metric, value; with
+  ``summary.csv`` and ``simulation.json``;
+* ``price-of-diversity``: ``price_of_diversity.json`` with ``ballots.csv``, ``groups.csv``, ``fairness.csv``;
+* ``measure``: ``indices.csv`` (``commonground measure --out DIR``). A measurement table file (``.csv`` or
+  ``.parquet``) may also be given directly.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from commonground.errors import InputError
+from commonground.io import schema
+from commonground.io.schema import Manifest, read_manifest
 from commonground.report.allocation import allocation_sections
 from commonground.report.data import AllocationData
 from commonground.report.measurement import is_index_table, measurement_sections, read_index_table
 from commonground.report.page import Page
-from commonground.report.pod import is_pod_folder, pod_sections
-from commonground.report.simulation import SIMULATION_FILES, simulation_sections
+from commonground.report.pod import pod_sections
+from commonground.report.simulation import simulation_sections
 
-EXPECTED = ("an allocation folder (summary.json, composition.csv, caps.csv, groups.csv, allocation.csv), "
-            "a folder of allocation folders (as 'commonground demo' writes), a simulation folder "
-            "(results.parquet or results.csv), a price-of-diversity folder (price_of_diversity.json) "
-            "or a measurement table (.csv or .parquet)")
+EXPECTED = ("an output folder written by commonground (allocate, demo, measure, price-of-diversity, simulate: "
+            f"it has {schema.MANIFEST}) or a measurement table (.csv or .parquet)")
 TABLE_SUFFIXES = (".csv", ".parquet")
 
 
@@ -86,7 +87,7 @@ class OutputFolder:
 
 
 def inspect_output(path: Path) -> OutputFolder:
-    """Find what ``path`` holds; InputError naming the path and what was expected if it is nothing known."""
+    """Find what ``path`` holds, from its manifest; InputError naming the path and the problem otherwise."""
     if not path.exists():
         raise InputError(f"no such folder (expected {EXPECTED})", source=str(path))
     found = OutputFolder(path)
@@ -95,36 +96,32 @@ def inspect_output(path: Path) -> OutputFolder:
             found.index_tables.append(path)
             return found
         raise InputError(f"not a report input: expected {EXPECTED}", source=str(path))
-    if is_allocation_folder(path):
+    manifest = read_manifest(path)
+    if manifest.kind == schema.ALLOCATION:
         found.allocations.append((path.name, path, (path.parent,)))
-    else:
-        labels = _demo_labels(path)
-        subs = sorted((p for p in path.iterdir() if p.is_dir() and is_allocation_folder(p)),
-                      key=lambda p: (labels.get(p.name, (len(labels), ""))[0], p.name))
-        found.allocations = [(labels.get(p.name, (0, p.name))[1], p, (path,)) for p in subs]
-    if any((path / f).is_file() for f in SIMULATION_FILES):
+    elif manifest.kind == schema.COMPARISON:
+        found.allocations = [(label, path / sub, (path,)) for label, sub in manifest.parts.items()]
+    elif manifest.kind == schema.SIMULATION:
         found.simulation = path
-    found.pod = is_pod_folder(path)
-    if not found.allocations and not found.simulation and not found.pod:
-        found.index_tables = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES
-                                    and is_index_table(p))
-    if not found.kinds:
-        what = "an empty folder" if not any(path.iterdir()) else "none of the expected files"
-        raise InputError(f"{what}: expected {EXPECTED}", source=str(path))
+    elif manifest.kind == schema.PRICE_OF_DIVERSITY:
+        found.pod = True
+    elif manifest.kind == schema.MEASURE:
+        found.index_tables = [manifest.table_path(schema.INDICES_TABLE)]
     return found
 
 
 def is_allocation_folder(path: Path) -> bool:
-    return (path / "summary.json").is_file() and any((path / f"composition{s}").is_file() for s in TABLE_SUFFIXES)
+    """True if ``path`` has a manifest saying it is an allocation (files not verified)."""
+    return kind_of(path) == schema.ALLOCATION
 
 
-def _demo_labels(path: Path) -> dict[str, tuple[int, str]]:
-    """Folder name -> (order, label) from ``demo.json`` (keys like "with caps" for folder ``with-caps``)."""
+def kind_of(path: Path) -> str | None:
+    """The kind an output folder's manifest declares, or None if it has no readable manifest."""
     try:
-        keys = list(json.loads((path / "demo.json").read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
-        return {}
-    return {str(k).replace(" ", "-"): (i, str(k)) for i, k in enumerate(keys)}
+        manifest: Manifest = read_manifest(path, verify=False)
+    except InputError:
+        return None
+    return manifest.kind
 
 
 def _title(found: OutputFolder) -> str:

@@ -17,6 +17,8 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from commonground.errors import InputError
+from commonground.io import schema
+from commonground.io.tables import read_table
 from commonground.report.figures import colours, figure_block, hbars, new_figure, style_axes
 from commonground.report.page import Section
 from commonground.report.tables import html_table
@@ -53,12 +55,10 @@ def is_index_table(path: Path) -> bool:
 
 def read_index_table(path: Path) -> pd.DataFrame:
     """The table in tidy form: label columns..., ``index``, ``group`` ("" for multigroup), ``value``."""
-    try:
-        df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
-    except Exception as e:
-        raise InputError(f"cannot read the index table ({e})", source=str(path)) from None
+    df = read_table(path, text=())  # numbers stay numbers; errors name the file and line
     if not isinstance(df.index, pd.RangeIndex):  # Parquet keeps the region labels as the index
         df = df.reset_index()
+    df = df.drop(columns=[schema.NOTES_COLUMN], errors="ignore")  # explains blank cells; not a label
     if {"index", "value"} <= set(df.columns):
         tidy = df.copy()
         if "group" not in tidy.columns:

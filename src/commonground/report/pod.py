@@ -19,20 +19,18 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
 from commonground.errors import InputError
+from commonground.io import schema
+from commonground.io.schema import read_manifest
+from commonground.io.tables import read_table
 from commonground.report.figures import colours, figure_block, hbars, label_bars, new_figure, style_axes
 from commonground.report.page import Section
 from commonground.report.tables import definition_list, details, html_table, key_numbers
 
-POD_SUMMARY = "price_of_diversity.json"
-POD_TABLES = ("ballots.csv", "groups.csv", "fairness.csv")
-
-
-def is_pod_folder(path: Path) -> bool:
-    return (path / POD_SUMMARY).is_file()
-
 
 def read_pod(folder: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
-    path = folder / POD_SUMMARY
+    """The summary and the tables the folder's manifest lists (keys: file names such as ``ballots.csv``)."""
+    manifest = read_manifest(folder, verify=False)  # verified when the folder was opened
+    path = manifest.path(schema.POD_SUMMARY)
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
@@ -40,15 +38,10 @@ def read_pod(folder: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
     if not isinstance(summary, dict):
         raise InputError("expected a JSON object", source=str(path))
     tables = {}
-    for name in POD_TABLES:
-        p = folder / name
-        if p.is_file():
-            try:
-                tables[name] = pd.read_csv(p)
-            except pd.errors.EmptyDataError:
-                tables[name] = pd.DataFrame()
-            except (pd.errors.ParserError, UnicodeDecodeError) as e:
-                raise InputError(f"cannot read CSV ({e})", source=str(p)) from None
+    for name in (t.csv for t in schema.POD_TABLES):
+        if manifest.has(name):
+            tables[name] = read_table(manifest.path(name), text=("mechanism", "attribute", "group", "envies_most"),
+                                      empty_ok=True)
     return summary, tables
 
 

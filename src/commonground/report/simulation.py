@@ -1,7 +1,8 @@
 """Simulation reports: index trajectories over the years with uncertainty bands across replicates.
 
 Reads the tidy table ``results.parquet`` (or ``results.csv``) with columns scenario, policy, replicate, year,
-metric, value; ``summary.csv`` and ``simulation.json`` are shown as they are when present.
+metric, value; ``summary.csv`` and ``simulation.json`` are shown as they are when present. Which files are
+present is what the folder's ``manifest.json`` lists (:mod:`commonground.io.schema`), not what lies there.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from commonground.errors import InputError
-from commonground.report.data import numeric_columns
+from commonground.io import schema
+from commonground.io.schema import read_manifest
+from commonground.io.tables import read_table
 from commonground.report.figures import colours, figure_block, new_figure, style_axes
 from commonground.report.page import Section
 from commonground.report.tables import definition_list, details, html_table, paragraph
 
-SIMULATION_FILES = ("results.parquet", "results.csv", "simulation.json")
-RESULT_COLUMNS = ("scenario", "policy", "replicate", "year", "metric", "value")
+RESULT_COLUMNS = schema.SIM_RESULTS.columns
 #: The band drawn around each median line: 5th to 95th percentile across replicates.
 BAND = (0.05, 0.95)
 MAX_METRIC_FIGURES = 12
@@ -30,20 +32,17 @@ MAX_OTHER_MEMBERS = 6
 
 
 def read_results(folder: Path) -> tuple[pd.DataFrame | None, Path | None]:
-    """The tidy results table (validated), or (None, None) when the folder has none."""
-    for name in ("results.parquet", "results.csv"):
-        path = folder / name
-        if not path.is_file():
+    """The tidy results table (validated), or (None, None) when the folder's manifest lists none."""
+    manifest = read_manifest(folder, verify=False)  # verified when the folder was opened
+    for name in (schema.SIM_RESULTS.parquet, schema.SIM_RESULTS.csv):
+        if not manifest.has(name):
             continue
-        try:
-            df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-        except Exception as e:
-            raise InputError(f"cannot read the simulation results ({e})", source=str(path)) from None
+        path = manifest.path(name)
+        df = read_table(path, text=("scenario", "policy", "metric"), table=schema.SIM_RESULTS)
         missing = [c for c in RESULT_COLUMNS if c not in df.columns]
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)} (a simulation results table has "
                              f"{', '.join(RESULT_COLUMNS)})", source=str(path))
-        numeric_columns(df, ("year", "value"), path)
         for c in ("scenario", "policy", "metric"):
             df[c] = df[c].astype(str)
         return df, path
@@ -156,7 +155,7 @@ def _num(v: float) -> str:
 
 def simulation_sections(folder: Path) -> list[Section]:
     results, path = read_results(folder)
-    settings = _read_json(folder / "simulation.json")
+    settings = _read_json(folder / schema.SIM_JSON)
     secs = []
     if results is not None:
         b = bands(results)
@@ -196,11 +195,8 @@ def simulation_sections(folder: Path) -> list[Section]:
             last.add(details(f"The other {len(others)} metrics",
                              html_table(final.loc[[m for m in final.index if m in others]], index=True)))
         secs.append(last)
-    if (folder / "summary.csv").is_file():
-        try:
-            summary = pd.read_csv(folder / "summary.csv")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise InputError(f"cannot read CSV ({e})", source=str(folder / "summary.csv")) from None
+    if read_manifest(folder, verify=False).has(schema.SIM_SUMMARY.csv):
+        summary = read_table(folder / schema.SIM_SUMMARY.csv, text=("scenario", "policy", "metric"), empty_ok=True)
         body = html_table(summary, full_source="summary.csv")
         secs.append(Section("Summary table", intro="summary.csv as written by the simulation.")
                     .add(details(f"summary.csv ({len(summary):,} rows)", body) if len(summary) > 30 else body))
@@ -227,7 +223,7 @@ def flatten(d: dict, prefix: str = "") -> dict[str, object]:
 
 
 def _read_json(path: Path) -> dict:
-    if not path.is_file():
+    if not read_manifest(path.parent, verify=False).has(path.name):
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from commonground.errors import InputError
+from commonground.io import schema
 from commonground.policy import preset_names
 from commonground.service import auth, store
 from commonground.service.db import Database, Run
@@ -310,6 +311,8 @@ def _render_report(db: Database, run: Run) -> str:
             folder.mkdir()
             for name, content in files.items():
                 (folder / name).write_bytes(content)
+            if schema.MANIFEST not in files:  # a run stored before outputs had manifests: these are its files
+                schema.write_manifest(folder, schema.ALLOCATION, seed=run.seed)
             html = render_report(folder)
     if html is None:
         summary = json.loads(files.get("summary.json", b"{}") or b"{}")

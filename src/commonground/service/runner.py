@@ -36,6 +36,7 @@ from commonground import __version__
 from commonground.allocate import MECHANISMS, allocate
 from commonground.allocate.result import Allocation
 from commonground.errors import CommongroundError, InputError
+from commonground.io import schema
 from commonground.model import Problem
 from commonground.policy import Policy, policy_from_toml
 from commonground.service import inputs
@@ -56,7 +57,8 @@ CHUNK_ROWS = 2000
 #: Test hook only: after at least this many rows are written (uncommitted), print a line and pause.
 PAUSE_ENV = "COMMONGROUND_TEST_PAUSE_AFTER_ROWS"
 PAUSE_SECONDS_ENV = "COMMONGROUND_TEST_PAUSE_SECONDS"
-OUTPUT_FILES = ("allocation.csv", "composition.csv", "caps.csv", "groups.csv", "summary.json")
+#: What a run stores: the allocation folder's files (names from commonground.io.schema), manifest included.
+OUTPUT_FILES = (*(t.csv for t in schema.ALLOCATION_TABLES), schema.SUMMARY_JSON, schema.MANIFEST)
 
 
 class RunLost(CommongroundError):

@@ -5,12 +5,12 @@
 * ``summary.csv`` — per scenario, policy, year and metric: n, mean, sd, ci95_low, ci95_high (normal
   interval of the mean), q05, q25, q50, q75, q95 (bands across replicates);
 * ``indices.png``, ``market.png`` — means over time with 5–95 % bands, one line per scenario × policy;
-* ``simulation.json`` — what was run (the simulation, its tasks' seeds, scheduler, versions, timings).
+* ``simulation.json`` — what was run (the simulation, its tasks' seeds, scheduler, versions, timings);
+* ``manifest.json`` — the output's manifest (:mod:`commonground.io.schema`), written last.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,24 +18,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from commonground.io.atomic import atomic_folder
-from commonground.io.jsonable import jsonable
+from commonground.io import schema
+from commonground.io.atomic import output_folder
 
 INDEX_PLOTS = ("block.theil_h", "neighbourhood.theil_h", "block.dissimilarity", "neighbourhood.dissimilarity")
 SCHELLING_PLOTS = ("similar_share", "pct_happy", "moves")
 
 
 def write_outputs(out: str | Path, results: pd.DataFrame, summary: pd.DataFrame, metadata: dict[str, Any],
-                  *, plots: bool = True) -> Path:
-    with atomic_folder(out) as tmp:
-        results.to_parquet(tmp / "results.parquet", index=False)
-        summary.to_csv(tmp / "summary.csv", index=False)
-        files = ["results.parquet", "summary.csv"]
+                  *, plots: bool = True, force: bool = False, inputs: dict[str, Any] | None = None) -> Path:
+    """Write the simulation's output folder (swapped in whole, ``manifest.json`` last)."""
+    with output_folder(out, schema.SIMULATION, force=force, inputs=inputs) as w:
+        tmp = w.path
+        results.to_parquet(tmp / schema.SIM_RESULTS.parquet, index=False)
+        w.rows[schema.SIM_RESULTS.parquet] = len(results)
+        w.table(schema.SIM_SUMMARY, summary)
+        files = [schema.SIM_RESULTS.parquet, schema.SIM_SUMMARY.csv]
         if plots:
             files += plot_summary(summary, tmp)
-        files.append("simulation.json")
-        metadata = {**metadata, "files": files}
-        (tmp / "simulation.json").write_text(json.dumps(jsonable(metadata), indent=2) + "\n", encoding="utf-8")
+        files.append(schema.SIM_JSON)
+        w.json(schema.SIM_JSON, {**metadata, "files": files})
     return Path(out)
 
 
@@ -64,7 +66,7 @@ def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
 
     idx, market = headline_metrics(summary["metric"].unique())
     written = []
-    for name, metrics in (("indices.png", idx), ("market.png", market)):
+    for name, metrics in zip(schema.SIM_PLOTS, (idx, market), strict=True):
         if not metrics:
             continue
         ncol = 3 if len(metrics) > 4 else 2

@@ -8,10 +8,13 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from commonground import __version__
+from commonground.io import schema
+from commonground.io.atomic import check_target
 from commonground.simulate.builtin import BUILTIN, builtin_simulation
 from commonground.simulate.output import write_outputs
 from commonground.simulate.spec import Simulation, load_simulation
@@ -28,8 +31,14 @@ def load(spec: str | Path) -> Simulation:
 
 def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = "local",
                    n_workers: int | None = None, on_done: Callable[[], None] | None = None,
-                   plots: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sweep ``sim`` and write ``out`` (results.parquet, summary.csv, plots, simulation.json)."""
+                   plots: bool = True, force: bool = False,
+                   inputs: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sweep ``sim`` and write ``out`` (results.parquet, summary.csv, plots, simulation.json, manifest.json).
+
+    ``out`` is checked before the sweep (see :func:`commonground.io.atomic.check_target`); ``inputs`` are the
+    fingerprints recorded in the manifest.
+    """
+    check_target(Path(out), force=force)
     t0 = time.perf_counter()
     results = sweep(sim, scheduler=scheduler, n_workers=n_workers, on_done=on_done)
     elapsed = time.perf_counter() - t0
@@ -41,9 +50,9 @@ def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = 
                    "seed_entropy": t.seed.entropy, "seed_spawn_key": list(t.seed.spawn_key)} for t in tasks],
         "scheduler": scheduler or "inprocess", "n_workers": n_workers, "seconds": round(elapsed, 3),
         "versions": _versions(),
-        "columns": {"results.parquet": list(results.columns), "summary.csv": list(summary.columns)},
+        "columns": {schema.SIM_RESULTS.parquet: list(results.columns), schema.SIM_SUMMARY.csv: list(summary.columns)},
     }
-    write_outputs(out, results, summary, meta, plots=plots)
+    write_outputs(out, results, summary, meta, plots=plots, force=force, inputs=inputs)
     return results, summary
 
 

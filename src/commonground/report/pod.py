@@ -8,7 +8,6 @@ Price of diversity = optimal welfare without caps / with caps (Benabbou et al., 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -18,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from commonground.errors import InputError
 from commonground.io import schema
+from commonground.io.jsonable import read_json_object
 from commonground.io.schema import read_manifest
 from commonground.io.tables import read_table
 from commonground.report.figures import colours, figure_block, hbars, label_bars, new_figure, style_axes
@@ -30,13 +29,7 @@ from commonground.report.tables import definition_list, details, html_table, key
 def read_pod(folder: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
     """The summary and the tables the folder's manifest lists (keys: file names such as ``ballots.csv``)."""
     manifest = read_manifest(folder, verify=False)  # verified when the folder was opened
-    path = manifest.path(schema.POD_SUMMARY)
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InputError(f"not valid JSON ({e.msg})", source=str(path), row=e.lineno) from None
-    if not isinstance(summary, dict):
-        raise InputError("expected a JSON object", source=str(path))
+    summary = read_json_object(manifest.path(schema.POD_SUMMARY))
     tables = {}
     for name in (t.csv for t in schema.POD_TABLES):
         if manifest.has(name):

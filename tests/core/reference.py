@@ -2,7 +2,8 @@
 
 Written from ../shared/reference/hdb_allocation.md alone (no code shared with the package): households in
 queue order each take the highest-utility vacant flat whose block and neighbourhood caps still hold
-after entering (strict: count after ≤ floor(share × units)); ties go to the lower flat index.
+after entering (strict: count after ≤ floor(share × units)); ties go to the lower flat index (the flat earlier
+in the file); a flat worth ≤ 0 is not acceptable (no better than staying unhoused; docs/preferences.md).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def naive_ballot(order, n_flats, flat_block, block_nbhd, occupant, household_gro
             if taken[f]:
                 continue
             u = utility(h, f)
-            if u is None or u == -math.inf:
+            if u is None or u <= 0:
                 continue
             if u > best_u and allowed(household_groups[h], f):
                 best, best_u = f, u

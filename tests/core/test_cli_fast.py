@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from commonground import __version__, extras
 from commonground.allocate import MECHANISMS
-from commonground.cli import app
+from commonground.cli import app, choices
 from commonground.cli.choices import MECHANISM_NAMES, SCENARIO_NAMES
+from commonground.model import household_schema
 from commonground.scenarios import SCENARIOS
 
 runner = CliRunner()
@@ -26,6 +27,7 @@ def test_version() -> None:
 def test_choices_name_the_registries() -> None:
     assert tuple(MECHANISMS) == MECHANISM_NAMES
     assert tuple(SCENARIOS) == SCENARIO_NAMES
+    assert choices.MAX_GROUPS == household_schema.MAX_GROUPS
 
 
 def test_help_imports_no_command_stack() -> None:

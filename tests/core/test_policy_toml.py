@@ -19,7 +19,7 @@ CAP = '[[caps]]\nattribute = "e"\nlevel = "block"\n'
 # unknown keys in a cap or a limit were ignored).
 BAD = [
     ('name = "x"\ncolour = "red"\n', "p.toml: unknown key 'colour' (expected: caps, groups, name, priority_order, "
-                                     "priority_shares, rule, source)"),
+                                     "priority_shares, rule, source, unknown)"),
     ("caps = [1]\n", "p.toml [[caps]] #1: each [[caps]] entry must be a table"),
     ('[[caps]]\nlevel = "block"\nlimits = {A = 0.1}\n', "p.toml [[caps]] #1: missing 'attribute'"),
     (CAP + "limits = {}\n", "p.toml [[caps]] #1: 'limits' must be a non-empty table of group = share"),

@@ -19,8 +19,9 @@ def select_block_form(h, U, V, flat_value, grp_ptr, grp_flats, nxt, n_types,
                       level, hh_limit, count, maximum, block_nbhd):
     """Household h's best vacant, cap-allowed flat under separable utilities.
 
-    Flats of each (block, type) group are sorted by ``flat_value`` descending and taken in that order,
-    so the group's next vacant flat is its best; only the group tops need comparing.
+    Flats of each (block, type) group are sorted by ``flat_value`` descending (ties: file order) and taken in
+    that order, so the group's next vacant flat is its best; only the group tops need comparing. A flat is
+    acceptable only if worth > 0; equal utilities go to the flat earlier in the file.
     Returns (flat, reason, cap, block).
     """
     n_blocks = U.shape[1]
@@ -41,16 +42,18 @@ def select_block_form(h, U, V, flat_value, grp_ptr, grp_flats, nxt, n_types,
             if vt == -np.inf:
                 continue
             g = b * n_types + t
-            if grp_ptr[g + 1] > grp_ptr[g]:
+            # Acceptable only if worth > 0 (better than staying unhoused); the group's first flat is its best.
+            if grp_ptr[g + 1] > grp_ptr[g] and ub + vt + flat_value[grp_flats[grp_ptr[g]]] > 0:
                 accepts = True
             p = nxt[g]
             if p < grp_ptr[g + 1]:
                 f = grp_flats[p]
                 u = ub + vt + flat_value[f]
-                if u > cand_u:
+                # Ties go to the flat earlier in the file (the lower index), whatever its block or type.
+                if u > 0 and (u > cand_u or (u == cand_u and f < cand_f)):
                     cand_u = u
                     cand_f = f
-        if cand_f < 0 or cand_u <= best_u:
+        if cand_f < 0 or cand_u < best_u or (cand_u == best_u and cand_f > best_f):
             if cand_f >= 0 and cand_u > blocked_u:
                 # Not better than the best allowed flat so far: only matters as a skip reason if capped.
                 c = blocking_cap(level, hh_limit, count, maximum, block_nbhd, h, b)

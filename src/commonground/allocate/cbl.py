@@ -1,10 +1,11 @@
 """UK-style choice-based lettings (Housing Act 1996 Part 6 practice).
 
 Homes are advertised in cycles; each household not yet housed bids for up to ``max_bids`` of the
-advertised homes it likes best; each home goes to the bidder highest on the shortlist — priority band
-first (the policy's ``priority_order``; unknown bands last), then longest waiting time, then a seeded
-random tie-break — whom the caps allow. Homes not let are advertised again next cycle; after the last
-batch, cycles of re-advertising go on until one lets nothing or ``max_cycles`` is reached.
+advertised homes it likes best (ties: flat order in the file); each home goes to the bidder highest on the
+shortlist — priority band first (the policy's ``priority_order``; a blank band last; a band the policy does
+not know is an error; under a policy with no ``priority_order`` all are one band, and a note says so), then
+longest waiting time, then a seeded random tie-break — whom the caps allow. Homes not let are advertised again
+next cycle; after the last batch, cycles of re-advertising go on until one lets nothing or ``max_cycles`` is reached.
 Processing bidders in shortlist order, each taking its best bid home still free, gives exactly that.
 """
 
@@ -18,6 +19,7 @@ from commonground.allocate.selection import reasons
 from commonground.model.preferences import BlockUtilities
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
+from commonground.policy.checks import priority_notes, waiting_note
 from commonground.policy.state import CapState
 
 
@@ -35,8 +37,8 @@ def choice_based_lettings(problem: Problem, policy: Policy, *, seed: int | None 
     """Let the vacant flats over ``cycles`` advertising rounds with up to ``max_bids`` bids each."""
     rng = np.random.default_rng(seed)
     dev = problem.development
-    order = shortlist_order(problem, policy, rng)
     caps = CapState.build(policy, dev, problem.households)
+    order = shortlist_order(problem, policy, rng)
     vacant = np.flatnonzero(~dev.occupied)
     batches = np.array_split(rng.permutation(vacant), max(1, min(cycles, len(vacant))))
     free = np.zeros(dev.n_flats, dtype=bool)
@@ -73,7 +75,13 @@ def choice_based_lettings(problem: Problem, policy: Policy, *, seed: int | None 
     position = np.empty(problem.n_households, dtype=np.int64)
     position[order] = np.arange(1, problem.n_households + 1)
     return Allocation(problem=problem, policy=policy, mechanism="cbl", seed=seed, flat_of=flat_of, reason=why,
-                      queue_position=position, info={"cycles": rounds, "max_bids": max_bids})
+                      queue_position=position, info={"cycles": rounds, "max_bids": max_bids,
+                                                     **_notes(problem, policy)})
+
+
+def _notes(problem: Problem, policy: Policy) -> dict:
+    notes = [*priority_notes(problem.households, policy, "cbl"), *waiting_note(problem.households)]
+    return {"notes": notes} if notes else {}
 
 
 def _top_bids(problem: Problem, bidders: np.ndarray, adverts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +99,7 @@ def _top_bids(problem: Problem, bidders: np.ndarray, adverts: np.ndarray, k: int
             # Stable best-first: sort by utility desc, then flat index.
             idx = np.argsort(-util, axis=1, kind="stable")[:, :kk]
             top = np.take_along_axis(util, idx, axis=1)
-            ok = np.isfinite(top)
+            ok = top > 0        # acceptable: better than staying unhoused (docs/preferences.md)
             counts[bidders] = ok.sum(axis=1)
             chosen = [adverts[idx[i][ok[i]]] for i in range(len(bidders))]
         else:

@@ -28,12 +28,14 @@ from commonground.allocate import welfare_model as W
 from commonground.allocate.queue import ballot_queue
 from commonground.allocate.result import Allocation
 from commonground.allocate.selection import serial_selection
+from commonground.model import preferences as P
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
+from commonground.policy.checks import priority_notes
 from commonground.policy.state import CapState
 
 NOT_CHOSEN = "not in the welfare-optimal assignment"
-NO_ACCEPTABLE = "no acceptable flat in this development"
+NO_ACCEPTABLE = P.NO_ACCEPTABLE
 
 
 def optimal(problem: Problem, policy: Policy, *, seed: int | None = 0, time_limit: float = 600.0,
@@ -67,7 +69,8 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
     flat_of = W.decode(model, sol.counts, rng)
     reason = np.full(problem.n_households, "", dtype=object)
     reason[(flat_of < 0) & (model.group_of >= 0)] = NOT_CHOSEN
-    reason[(flat_of < 0) & (model.group_of < 0)] = NO_ACCEPTABLE
+    none = np.flatnonzero((flat_of < 0) & (model.group_of < 0))
+    reason[none] = problem.no_acceptable_reason(none)
     info = {
         "method": sol.method,
         "solver": f"HiGHS {highs_version()}",
@@ -85,6 +88,9 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
         "cap_rows": int(len(model.cap_rows)),
         **sol.info,
     }
+    notes = priority_notes(problem.households, policy, name)
+    if notes:
+        info["notes"] = notes
     if start_welfare is not None:
         info["warm_start_welfare"] = start_welfare
     return Allocation(problem=problem, policy=report_policy or policy, mechanism=name, seed=seed, flat_of=flat_of,

@@ -81,10 +81,12 @@ class Allocation:
             "queue_position": np.where(self.queue_position > 0, self.queue_position, pd.NA),
             "utility": self.household_utility(),
             "priority": hh.priority,
+            "waiting_days": hh.waiting_days,
             "ballot_chances": hh.ballot_chances,
         })
         df["queue_position"] = df["queue_position"].astype("Int64")
-        for a, v in hh.attributes.items():
+        # Group attributes, then the input's other columns verbatim (carried through, never grouped).
+        for a, v in [*hh.attributes.items(), *hh.carried.items()]:
             if a not in df.columns:
                 df[a] = v
         return df
@@ -152,7 +154,10 @@ class Allocation:
                     "share": (after.to_numpy() / np.maximum(units, 1)[:, None]).ravel(),
                     "cap": np.tile(np.array([caps[v] for v in after.columns], dtype=float), n_u),
                 }))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        cols = ["level", "unit_id", "units", "attribute", "value", "count_before", "count", "share_before", "share",
+                "cap"]
+        # No group attributes (none capped or named): the table is empty but keeps its columns for readers.
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
     def _cap_share(self, attribute: str, level: str, value: str) -> float:
         shares = [lim.share for cap in self.policy.caps if cap.attribute == attribute and cap.level == level
@@ -236,8 +241,16 @@ class Allocation:
             "skip_reasons": {str(k): int(v) for k, v in self.skip_reasons().head(20).items()},
             "binding_caps": int(caps["binding"].sum()) if len(caps) else 0,
             "groups": self.group_outcomes().to_dict(orient="records"),
+            "notes": list(self.info.get("notes", [])),
+            "inputs": self._inputs(),
             "info": self.info,
         })
+
+    def _inputs(self) -> dict[str, Any]:
+        """How the households were read: grouped attributes, carried columns, waiting-time reference date."""
+        hh = self.problem.households
+        return {"attributes": list(hh.attributes), "carried_columns": list(hh.carried),
+                "waiting_days_reference_date": hh.reference_date}
 
     # -- output ------------------------------------------------------------------------------------
     def write(self, out_dir: str | Path, *, parquet: bool = True, force: bool = False,

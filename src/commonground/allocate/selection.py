@@ -9,6 +9,7 @@ from commonground.allocate.result import Allocation
 from commonground.model.preferences import BlockUtilities
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
+from commonground.policy.checks import priority_notes
 from commonground.policy.state import CapState
 
 
@@ -49,7 +50,8 @@ def reasons(problem: Problem, caps: CapState, code: np.ndarray, rcap: np.ndarray
             rblock: np.ndarray) -> np.ndarray:
     """Readable skip reasons, e.g. ``block B3: Malay cap 25% reached``; ``""`` for housed households."""
     out = np.full(len(code), "", dtype=object)
-    out[code == K.NO_ACCEPTABLE] = "no acceptable flat in this development"
+    none = np.flatnonzero(code == K.NO_ACCEPTABLE)
+    out[none] = problem.no_acceptable_reason(none)
     out[code == K.ALL_TAKEN] = "every acceptable flat was taken before its turn"
     capped = np.flatnonzero(code == K.CAPPED)
     cache: dict[tuple[int, int, int], str] = {}
@@ -64,11 +66,17 @@ def reasons(problem: Problem, caps: CapState, code: np.ndarray, rcap: np.ndarray
 
 def sequential_result(problem: Problem, policy: Policy, mechanism: str, seed: int | None, order: np.ndarray,
                       info: dict | None = None) -> Allocation:
-    """Run :func:`serial_selection` in ``order`` and package it as an :class:`Allocation`."""
+    """Run :func:`serial_selection` in ``order`` and package it as an :class:`Allocation`.
+
+    ``info["notes"]`` says what the mechanism left unused (e.g. the ballot ignores priority bands)."""
     caps = CapState.build(policy, problem.development, problem.households)
     flat_of, code, rcap, rblock = serial_selection(problem, caps, order)
     queue_position = np.full(problem.n_households, -1, dtype=np.int64)
     queue_position[order] = np.arange(1, len(order) + 1)
+    info = dict(info or {})
+    notes = priority_notes(problem.households, policy, mechanism)
+    if notes:
+        info["notes"] = [*info.get("notes", []), *notes]
     return Allocation(problem=problem, policy=policy, mechanism=mechanism, seed=seed, flat_of=flat_of,
                       reason=reasons(problem, caps, code, rcap, rblock), queue_position=queue_position,
-                      info=info or {})
+                      info=info)

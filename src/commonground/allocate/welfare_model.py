@@ -174,9 +174,9 @@ def build_model(problem: Problem, policy: Policy, *, available: np.ndarray | Non
     if available is None:
         available = ~dev.occupied
     classes, arcs = flat_classes(problem, available)
-    # Drop arcs that can never be in an optimum: a household whose best flat of a class is worth < 0 to it is
-    # better left unhoused (removing it frees a flat and a cap place and raises welfare).
-    keep = arcs.a + classes.best_value()[arcs.k] >= 0
+    # A class whose best flat is worth ≤ 0 to a household is not acceptable to it (docs/preferences.md: only a
+    # flat better than staying unhoused is); dropping the arc also never loses welfare.
+    keep = arcs.a + classes.best_value()[arcs.k] > 0
     if households is not None:
         keep &= households[arcs.h]
     h, k, a = arcs.h[keep], arcs.k[keep], arcs.a[keep]

@@ -5,9 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from commonground.cli.choices import MECHANISM_NAMES
+from commonground.cli.choices import MAX_GROUPS, MECHANISM_NAMES
 from commonground.cli.common import console, guarded, progress
+from commonground.cli.inputs import (
+    ATTRIBUTES_HELP,
+    MAX_GROUPS_HELP,
+    NO_CAPS_HELP,
+    REFERENCE_DATE_HELP,
+    print_notes,
+    read_inputs,
+)
 from commonground.errors import InputError
 
 
@@ -21,6 +30,10 @@ def allocate_command(
     households: Path = typer.Option(..., "--households", help="Households CSV/Parquet: household_id + attributes"),
     preferences: Path | None = typer.Option(None, "--preferences", help="Long preferences table (optional)"),
     policy: str = typer.Option("none", "--policy", help="Preset name(s), comma-joined, or a policy .toml"),
+    no_caps: bool = typer.Option(False, "--no-caps", help=NO_CAPS_HELP),
+    attributes: str = typer.Option("", "--attributes", help=ATTRIBUTES_HELP),
+    max_groups: int = typer.Option(MAX_GROUPS, "--max-groups", min=1, help=MAX_GROUPS_HELP),
+    reference_date: str | None = typer.Option(None, "--reference-date", help=REFERENCE_DATE_HELP),
     mechanism: str = typer.Option("ballot", "--mechanism", help=f"One of: {', '.join(MECHANISM_NAMES)}"),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same result"),
     time_limit: float | None = typer.Option(None, "--time-limit", min=0.1,
@@ -39,16 +52,14 @@ def allocate_command(
         extras.require("optimal", f"commonground allocate --mechanism {mechanism}")
     from commonground.allocate import allocate
     from commonground.cli.summary import summary_table
-    from commonground.io import read_problem
     from commonground.io.atomic import check_target
     from commonground.io.schema import input_fingerprints
-    from commonground.policy import load_policy
 
     check_target(out, force=force)
     with progress() as bar:
         task = bar.add_task("reading inputs", total=3)
-        problem = read_problem(flats, households, preferences)
-        pol = load_policy(policy)
+        problem, pol = read_inputs(flats, households, preferences, policy, attributes=attributes, no_caps=no_caps,
+                                   max_groups=max_groups, reference_date=reference_date)
         bar.update(task, advance=1, description=f"allocating ({mechanism})")
         options = {"time_limit": time_limit} if time_limit is not None and mechanism.startswith("optimal") else {}
         result = allocate(problem, pol, mechanism, seed=seed, **options)
@@ -57,6 +68,7 @@ def allocate_command(
             flats=flats, households=households, preferences=preferences,
             policy=policy if policy.endswith(".toml") else None))
         bar.update(task, advance=1)
-    console.print(summary_table({mechanism: result}, title=f"{mechanism} under {pol.name}"))
+    print_notes(result)
+    console.print(summary_table({mechanism: result}, title=escape(f"{mechanism} under {pol.name}")))
     console.print(f"wrote {out}/allocation.csv, composition.csv, caps.csv, groups.csv, summary.json (+ Parquet) "
-                  "and manifest.json")
+                  "and manifest.json", markup=False)

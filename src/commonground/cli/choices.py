@@ -1,7 +1,9 @@
 """Names the command options offer, kept here so registering a command imports no mechanism or scenario.
 
-tests/core/test_cli_fast.py checks them against the registries they name (``MECHANISMS``, ``SCENARIOS``).
+tests/core/test_cli_fast.py checks them against the registries they name (``MECHANISMS``, ``SCENARIOS``,
+``household_schema.MAX_GROUPS``).
 """
 
 MECHANISM_NAMES = ("ballot", "ballot-unconstrained", "cbl", "optimal", "optimal-unconstrained")
 SCENARIO_NAMES = ("sg-bto", "uk-town")
+MAX_GROUPS = 50

@@ -28,9 +28,15 @@ INPUT_ERROR_EXIT = 2
 
 
 def fail(message: str) -> typer.Exit:
-    """Print a one-line error to stderr and return the exit (code 2) to raise."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    """Print a one-line error to stderr and return the exit (code 2) to raise (the message is printed
+    literally: square brackets such as ``[[policies]]`` are not Rich markup)."""
+    err_console.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(code=INPUT_ERROR_EXIT)
+
+
+def note(message: str) -> None:
+    """Print a one-line note to stderr (something the user gave that a mechanism does not use, a default)."""
+    err_console.print(f"[yellow]note:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
 def guarded(fn: F) -> F:

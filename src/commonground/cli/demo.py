@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from commonground.cli.choices import SCENARIO_NAMES
 from commonground.cli.common import console, guarded, progress
+from commonground.cli.inputs import print_notes
 
 if TYPE_CHECKING:
     from commonground.allocate.result import Allocation
@@ -47,12 +49,13 @@ def demo_command(
         bar.update(task, description="writing outputs and the report")
         write_comparison(out, results, scenario=sc, seed=seed, force=force)
         bar.advance(task)
-    console.print(f"[bold]{sc.name}[/]: {sc.description}")
-    console.print(summary_table(results, title=f"{mech}, seed {seed}: policy {sc.policy.name} vs no caps"))
+    print_notes(results["with caps"])
+    console.print(f"[bold]{escape(sc.name)}[/]: {escape(sc.description)}")
+    console.print(summary_table(results, title=escape(f"{mech}, seed {seed}: policy {sc.policy.name} vs no caps")))
     if (out / schema.REPORT_HTML).is_file():
-        console.print(f"report: {out / schema.REPORT_HTML}")
+        console.print(f"report: {out / schema.REPORT_HTML}", markup=False)
     console.print(f"wrote {out}/with-caps/, {out}/without-caps/, {out}/inputs/, {out}/demo.json and "
-                  f"{out}/manifest.json")
+                  f"{out}/manifest.json", markup=False)
 
 
 def write_comparison(out: Path, results: dict[str, Allocation], *, scenario: Scenario | None = None,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from commonground.cli.choices import SCENARIO_NAMES
+from commonground.cli.choices import MAX_GROUPS, SCENARIO_NAMES
 from commonground.cli.common import console, guarded, progress, renamed
+from commonground.cli.inputs import ATTRIBUTES_HELP, MAX_GROUPS_HELP, REFERENCE_DATE_HELP, read_inputs
 from commonground.errors import InputError
 
 
@@ -28,6 +30,9 @@ def price_of_diversity_command(
     old_seeds: int | None = typer.Option(None, "--seeds", min=1, hidden=True, help="Old name of --replicates."),
     attribute: str = typer.Option("", "--attribute", help="Group attribute for per-group figures (default: "
                                                          "the first capped one)"),
+    attributes: str = typer.Option("", "--attributes", help=ATTRIBUTES_HELP),
+    max_groups: int = typer.Option(MAX_GROUPS, "--max-groups", min=1, help=MAX_GROUPS_HELP),
+    reference_date: str | None = typer.Option(None, "--reference-date", help=REFERENCE_DATE_HELP),
     out: Path | None = typer.Option(None, "--out", help="Folder for price_of_diversity.json, ballots.csv, "
                                                        "groups.csv, fairness.csv, manifest.json"),
     force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
@@ -40,7 +45,6 @@ def price_of_diversity_command(
     extras.require("optimal", "commonground price-of-diversity")
     from rich.table import Table
 
-    from commonground.io import read_problem
     from commonground.io.atomic import check_target
     from commonground.io.schema import input_fingerprints
     from commonground.measure.fairness import fairness_table
@@ -59,7 +63,9 @@ def price_of_diversity_command(
             raise InputError("--flats and --households go together")
         if not policy:
             raise InputError("--policy is required with --flats/--households (e.g. sg-eip-2010)")
-        problem, pol, label = read_problem(flats, households, preferences), load_policy(policy), str(flats)
+        problem, pol = read_inputs(flats, households, preferences, policy, attributes=f"{attributes},{attribute}",
+                                   max_groups=max_groups, reference_date=reference_date)
+        label = str(flats)
     else:
         sc = get_scenario(scenario or "sg-bto")
         inputs["scenario"] = {"name": sc.name}
@@ -76,7 +82,7 @@ def price_of_diversity_command(
         fair = fairness_table(result.optimal, result.attribute) if result.attribute else None
         bar.update(task, advance=1)
     s = result.summary()
-    table = Table(title=f"Price of diversity: {label} under {pol.name}")
+    table = Table(title=escape(f"Price of diversity: {label} under {pol.name}"))
     table.add_column("")
     table.add_column("with caps", justify="right")
     table.add_column("without caps", justify="right")
@@ -89,17 +95,20 @@ def price_of_diversity_command(
                   f"{s['ballot_price_of_diversity_mean']:.4f}")
     table.add_row("ballot / optimal (with caps)", f"{s['ballot_share_of_optimum_mean']:.1%}", "", "")
     console.print(table)
-    console.print(f"optimal: {s['optimal_method']}; exact: {s['optimal_exact']} (gap {s['optimal_gap']:.2g})")
+    console.print(f"optimal: {s['optimal_method']}; exact: {s['optimal_exact']} (gap {s['optimal_gap']:.2g})",
+                  markup=False)
     if len(result.groups):
         g = result.groups
-        gt = Table(title=f"Per {result.attribute}: share housed and mean utility per applicant")
+        gt = Table(title=escape(f"Per {result.attribute}: share housed and mean utility per applicant"))
         gt.add_column("mechanism")
         gt.add_column("group")
         gt.add_column("share housed", justify="right")
         gt.add_column("mean utility / applicant", justify="right")
         for _, r in g.iterrows():
-            gt.add_row(r["mechanism"], r["group"], f"{r['share_housed']:.1%}", f"{r['mean_utility_applicant']:.3f}")
+            gt.add_row(escape(str(r["mechanism"])), escape(str(r["group"])), f"{r['share_housed']:.1%}",
+                       f"{r['mean_utility_applicant']:.3f}")
         console.print(gt)
     if out is not None:
         result.write(out, fairness=fair, force=force, inputs=inputs)
-        console.print(f"wrote {out}/price_of_diversity.json, ballots.csv, groups.csv, fairness.csv, manifest.json")
+        console.print(f"wrote {out}/price_of_diversity.json, ballots.csv, groups.csv, fairness.csv, manifest.json",
+                      markup=False)

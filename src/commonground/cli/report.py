@@ -28,4 +28,4 @@ def report_command(
     from commonground.report import write_report
 
     written = write_report(path, out)
-    console.print(f"wrote {written}")
+    console.print(f"wrote {written}", markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from commonground.cli.common import console, guarded, progress
 
@@ -52,14 +53,15 @@ def simulate_command(
     where = "inprocess" if in_process else (scheduler or "local")
     n = len(make_tasks(sim))
     with progress() as bar:
-        task = bar.add_task(f"{sim.name}: {n} runs ({where})", total=n)
+        task = bar.add_task(escape(f"{sim.name}: {n} runs ({where})"), total=n)
         _, summary = run_simulation(sim, out, scheduler=where, n_workers=workers,
                                     on_done=lambda: bar.advance(task), plots=plots, force=force,
                                     inputs=inputs)
     last = summary[summary["year"] == summary["year"].max()]
-    console.print(f"[bold]{sim.name}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
+    console.print(f"[bold]{escape(sim.name)}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
                   f"{sim.replicates} replicate(s), {sim.years} {'steps' if sim.model == 'schelling' else 'years'}")
     key = "similar_share" if sim.model == "schelling" else "block.theil_h"
     for r in last[last["metric"] == key].itertuples():
-        console.print(f"  {r.scenario} · {r.policy}: {key} {r.mean:.3f} (5–95 %: {r.q05:.3f}–{r.q95:.3f})")
-    console.print(f"wrote {out}/results.parquet, summary.csv, plots, simulation.json and manifest.json")
+        console.print(f"  {escape(str(r.scenario))} · {escape(str(r.policy))}: {key} {r.mean:.3f} "
+                      f"(5–95 %: {r.q05:.3f}–{r.q95:.3f})")
+    console.print(f"wrote {out}/results.parquet, summary.csv, plots, simulation.json and manifest.json", markup=False)

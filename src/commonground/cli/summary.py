@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.markup import escape
 from rich.table import Table
 
 from commonground.allocate.result import Allocation
@@ -11,14 +12,14 @@ from commonground.allocate.result import Allocation
 
 def summary_table(results: Mapping[str, Allocation], *, title: str = "", attribute: str | None = None) -> Table:
     """Headline figures, one column per result; per-group share housed for ``attribute`` (default: first)."""
-    table = Table(title=title or None)
+    table = Table(title=escape(title) if title else None)
     table.add_column("")
     for name in results:
-        table.add_column(name, justify="right")
+        table.add_column(escape(name), justify="right")
     rs = list(results.values())
 
     def row(label: str, values: list[str]) -> None:
-        table.add_row(label, *values)
+        table.add_row(escape(label), *(escape(v) for v in values))
 
     row("households", [f"{r.problem.n_households:,}" for r in rs])
     row("vacant flats", [f"{int((~r.problem.development.occupied).sum()):,}" for r in rs])

@@ -57,9 +57,11 @@ class Table:
 
 
 # -- allocation folder (Allocation.write, commonground allocate) --------------------------------------------
+# After these columns: the households' group attributes, then their other input columns verbatim (docs/inputs.md).
 ALLOCATION_TABLE = Table("allocation", ("household_id", "flat_id", "block_id", "neighbourhood_id", "status",
-                                        "reason", "queue_position", "utility", "priority", "ballot_chances"),
-                         numeric=("queue_position", "utility", "ballot_chances"))
+                                        "reason", "queue_position", "utility", "priority", "waiting_days",
+                                        "ballot_chances"),
+                         numeric=("queue_position", "utility", "waiting_days", "ballot_chances"))
 COMPOSITION_TABLE = Table("composition", ("level", "unit_id", "units", "attribute", "value", "count_before",
                                           "count", "share_before", "share", "cap"),
                           numeric=("units", "count_before", "count", "share_before", "share", "cap"))

@@ -102,12 +102,21 @@ def _check_csv_shape(p: Path, sep: str = ",") -> None:
             header = next(reader)
         except StopIteration:
             raise InputError("empty file (no header)", source=str(p)) from None
+        except csv.Error as e:
+            raise InputError(f"malformed CSV header ({e})", source=str(p), row=1) from None
         n = len(header)
         if n == 0 or all(not h.strip() for h in header):
             raise InputError("empty header", source=str(p))
         dup = {h.strip() for h in header if [x.strip() for x in header].count(h.strip()) > 1}
         if dup:
             raise InputError(f"duplicate column '{sorted(dup)[0]}'", source=str(p), row=1)
-        for row in reader:
-            if row and len(row) != n:
-                raise InputError(f"expected {n} fields, found {len(row)}", source=str(p), row=reader.line_num)
+        try:
+            for row in reader:
+                if row and len(row) != n:
+                    raise InputError(f"expected {n} fields, found {len(row)}", source=str(p), row=reader.line_num)
+        except csv.Error as e:
+            # e.g. a field over csv.field_size_limit() (131,072 characters): most often an unclosed quote.
+            limit = csv.field_size_limit()
+            what = (f"a field longer than {limit:,} characters (an unclosed quote?)" if "field larger" in str(e)
+                    else f"malformed CSV ({e})")
+            raise InputError(what, source=str(p), row=reader.line_num) from None

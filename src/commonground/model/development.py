@@ -13,6 +13,8 @@ from commonground.errors import InputError
 FLAT_COLUMNS = ("flat_id", "block_id", "neighbourhood_id")
 OPTIONAL_FLAT_COLUMNS = ("flat_type", "floor", "value", "lat", "lng")
 OCCUPANT_PREFIX = "occupant_"
+#: Bounds on the numeric columns: a value outside is a mistake (or an overflow), reported with its line.
+BOUNDS = {"floor": 1_000.0, "value": 1e12, "lat": 90.0, "lng": 180.0}
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,13 +192,21 @@ def _numeric(df: pd.DataFrame, col: str, source: str, *, default: float, integer
     if col not in df.columns:
         return np.full(len(df), default, dtype=float)
     s = pd.to_numeric(df[col], errors="coerce")
-    bad = s.isna().to_numpy() & df[col].notna().to_numpy() & (df[col].astype(str).str.strip() != "").to_numpy()
+    given = df[col].notna().to_numpy() & (df[col].astype(str).str.strip() != "").to_numpy()
+    bad = given & ~np.isfinite(s.to_numpy(dtype=float))
     if integer:
         bad |= (s.notna() & (s != s.round())).to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        kind = "an integer" if integer else "a number"
+        kind = "an integer" if integer else "a finite number"
         raise InputError(f"'{df[col].iloc[i]}' is not {kind}", source=source, row=i + 2, column=col)
+    limit = BOUNDS.get(col)
+    if limit is not None:
+        out = given & (s.abs() > limit).to_numpy()
+        if out.any():
+            i = int(np.flatnonzero(out)[0])
+            raise InputError(f"'{df[col].iloc[i]}' is outside [-{limit:g}, {limit:g}]", source=source, row=i + 2,
+                             column=col)
     return s.fillna(default).to_numpy(dtype=float)
 
 

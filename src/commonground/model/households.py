@@ -1,17 +1,21 @@
-"""Applicant households: ids, categorical attributes, priority scheme and ballot chances."""
+"""Applicant households: ids, group attributes, priority band or scheme, ballot chances, waiting time.
+
+Which column of a table is which is declared once in :mod:`commonground.model.household_schema`.
+"""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from commonground.errors import InputError
+from commonground.model.household_schema import KNOWN_COLUMNS, MAX_GROUPS, read_columns
 
-#: Columns with a meaning of their own; every other column is a categorical attribute (e.g. ethnicity).
-RESERVED_HOUSEHOLD_COLUMNS = ("household_id", "priority", "ballot_chances", "waiting_days")
+#: Columns with a meaning of their own (kept for callers of the old name).
+RESERVED_HOUSEHOLD_COLUMNS = KNOWN_COLUMNS
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -21,8 +25,12 @@ class Households:
     ``attributes[attr][h]`` is household ``h``'s value of ``attr`` (a string label read from data).
     ``priority[h]`` names its priority scheme (``""`` for none; e.g. first-timer families ``FT``).
     ``ballot_chances[h]`` ≥ 1 is how many ballot entries it holds. ``waiting_days`` is time on a
-    waiting list, used by choice-based lettings to order households within a priority band.
-    The constructor may omit the last three (no scheme, one chance, no wait); the fields always hold arrays.
+    waiting list, used by choice-based lettings to order households within a priority band
+    (``reference_date``: the date it was counted to, when derived from registration dates).
+    ``carried`` holds the table's other columns verbatim: written to the outputs, never grouped.
+    ``source`` names the file the households were read from (errors then name its lines).
+    The constructor may omit priority, ballot chances and waiting days (no scheme, one chance, no wait); the
+    fields always hold arrays.
     """
 
     ids: np.ndarray
@@ -30,10 +38,14 @@ class Households:
     priority: np.ndarray
     ballot_chances: np.ndarray
     waiting_days: np.ndarray
+    carried: dict[str, np.ndarray]
+    reference_date: str | None
+    source: str
 
     def __init__(self, ids: np.ndarray, attributes: dict[str, np.ndarray] | None = None,
                  priority: np.ndarray | None = None, ballot_chances: np.ndarray | None = None,
-                 waiting_days: np.ndarray | None = None) -> None:
+                 waiting_days: np.ndarray | None = None, carried: dict[str, np.ndarray] | None = None,
+                 reference_date: str | None = None, source: str = "") -> None:
         n = len(ids)
         put = functools.partial(object.__setattr__, self)
         put("ids", ids)
@@ -41,6 +53,9 @@ class Households:
         put("priority", priority if priority is not None else np.full(n, "", dtype=object))
         put("ballot_chances", ballot_chances if ballot_chances is not None else np.ones(n, dtype=np.int64))
         put("waiting_days", waiting_days if waiting_days is not None else np.zeros(n, dtype=float))
+        put("carried", carried if carried is not None else {})
+        put("reference_date", reference_date)
+        put("source", source)
 
     @property
     def n(self) -> int:
@@ -50,60 +65,27 @@ class Households:
         return len(self.ids)
 
     @classmethod
-    def from_frame(cls, households: pd.DataFrame, *, source: str = "households") -> Households:
-        """Validate a households table (one row per household) and build it; errors name the CSV line."""
-        df = households.reset_index(drop=True)
-        if "household_id" not in df.columns:
-            raise InputError("missing required column: household_id", source=source)
-        if len(df) == 0:
-            raise InputError("no households", source=source)
-        raw = df["household_id"]
-        ids = raw.astype(str).str.strip().to_numpy(dtype=object)
-        blank = raw.isna().to_numpy() | (ids == "")
-        if blank.any():
-            i = int(np.flatnonzero(blank)[0])
-            raise InputError("empty household_id", source=source, row=i + 2, column="household_id")
-        dup = pd.Series(ids).duplicated().to_numpy()
-        if dup.any():
-            i = int(np.flatnonzero(dup)[0])
-            raise InputError(f"duplicate household_id '{ids[i]}'", source=source, row=i + 2, column="household_id")
-        priority = None
-        if "priority" in df.columns:
-            priority = df["priority"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
-        chances = None
-        if "ballot_chances" in df.columns:
-            s = pd.to_numeric(df["ballot_chances"], errors="coerce")
-            bad = s.isna() | (s < 1) | (s != s.round())
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(f"ballot_chances must be a whole number ≥ 1, got '{df['ballot_chances'].iloc[i]}'",
-                                 source=source, row=i + 2, column="ballot_chances")
-            chances = s.to_numpy(dtype=np.int64)
-        waiting = None
-        if "waiting_days" in df.columns:
-            s = pd.to_numeric(df["waiting_days"], errors="coerce")
-            bad = s.isna() | (s < 0)
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(f"waiting_days must be a number ≥ 0, got '{df['waiting_days'].iloc[i]}'",
-                                 source=source, row=i + 2, column="waiting_days")
-            waiting = s.to_numpy(dtype=float)
-        attrs: dict[str, np.ndarray] = {}
-        for c in df.columns:
-            if c in RESERVED_HOUSEHOLD_COLUMNS:
-                continue
-            col = df[c]
-            vals = col.astype(str).str.strip()
-            empty = col.isna().to_numpy() | (vals == "").to_numpy()
-            if empty.any():
-                i = int(np.flatnonzero(empty)[0])
-                raise InputError(f"empty value for attribute '{c}'", source=source, row=i + 2, column=str(c))
-            attrs[str(c)] = vals.to_numpy(dtype=object)
-        return cls(ids=ids, attributes=attrs, priority=priority, ballot_chances=chances, waiting_days=waiting)
+    def from_frame(cls, households: pd.DataFrame, *, source: str = "households",
+                   attributes: Iterable[str] | None = None, max_groups: int = MAX_GROUPS,
+                   reference_date: str | None = None) -> Households:
+        """Validate a households table (one row per household) and build it; errors name the CSV line.
+
+        ``attributes``: the columns to group by (those a policy caps or the user names); ``None`` takes every
+        column that is not a known one. Other columns are carried through. See
+        :mod:`commonground.model.household_schema` for the rules.
+        """
+        cols = read_columns(households, source=source, attributes=attributes, max_groups=max_groups,
+                            reference_date=reference_date)
+        return cls(ids=cols.ids, attributes=cols.attributes, priority=cols.priority,
+                   ballot_chances=cols.ballot_chances, waiting_days=cols.waiting_days, carried=cols.carried,
+                   reference_date=cols.reference_date, source=source)
 
     def to_frame(self) -> pd.DataFrame:
         df = pd.DataFrame({"household_id": self.ids, "priority": self.priority,
                            "ballot_chances": self.ballot_chances, "waiting_days": self.waiting_days})
         for a, v in self.attributes.items():
             df[a] = v
+        for c, v in self.carried.items():
+            if c not in df.columns and c not in KNOWN_COLUMNS:
+                df[c] = v
         return df

@@ -28,6 +28,12 @@ from commonground.model.development import Development
 from commonground.model.households import Households
 
 NEG_INF = -np.inf
+#: Skip reasons for a household with no acceptable flat (the same words in every mechanism).
+NO_ACCEPTABLE = "no acceptable flat in this development"
+WORTHLESS = "no acceptable flat: every flat open to it is worth ≤ 0 (no better than staying unhoused)"
+#: Bounds on preference numbers: beyond these, sums lose meaning (or overflow).
+MAX_ABS_UTILITY = 1e12
+MAX_RANK = 1e9
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,17 +131,17 @@ def _scores(df: pd.DataFrame, h: np.ndarray, b: np.ndarray, t: np.ndarray, f: np
             source: str) -> np.ndarray:
     if "utility" in df.columns:
         u = pd.to_numeric(df["utility"], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(u)
+        bad = ~np.isfinite(u) | (np.abs(u) > MAX_ABS_UTILITY)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"utility '{df['utility'].iloc[i]}' is not a finite number", source=source,
-                             row=i + 2, column="utility")
+            raise InputError(f"utility '{df['utility'].iloc[i]}' is not a finite number within "
+                             f"±{MAX_ABS_UTILITY:g}", source=source, row=i + 2, column="utility")
         return u
     r = pd.to_numeric(df["rank"], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(r) | (r < 1) | (r != np.round(r))
+    bad = ~np.isfinite(r) | (r < 1) | (r != np.round(r)) | (r > MAX_RANK)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"rank '{df['rank'].iloc[i]}' is not a whole number ≥ 1", source=source,
+        raise InputError(f"rank '{df['rank'].iloc[i]}' is not a whole number from 1 to {MAX_RANK:g}", source=source,
                          row=i + 2, column="rank")
     kind = np.where(f >= 0, 0, np.where((b >= 0) & (t >= 0), 0, np.where(b >= 0, 1, 2)))
     key = pd.DataFrame({"h": h, "k": kind, "r": r})

@@ -1,4 +1,9 @@
-"""A Problem is what every mechanism takes: a development, its applicants and their utilities."""
+"""A Problem is what every mechanism takes: a development, its applicants and their utilities.
+
+Acceptability (one rule for every mechanism, docs/preferences.md): a flat is acceptable to a household only if
+its utility is > 0, i.e. better than staying unhoused (worth 0). Flat-level entries worth ≤ 0 are dropped when
+the problem is built; the mechanisms apply the same test to the block/type form's sums.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,14 @@ import pandas as pd
 
 from commonground.model.development import Development
 from commonground.model.households import Households
-from commonground.model.preferences import BlockUtilities, FlatUtilities, Utilities, resolve
+from commonground.model.preferences import (
+    NO_ACCEPTABLE,
+    WORTHLESS,
+    BlockUtilities,
+    FlatUtilities,
+    Utilities,
+    resolve,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,6 +32,8 @@ class Problem:
     development: Development
     households: Households
     utilities: Utilities
+    #: (H,) households whose every listed flat was worth ≤ 0 (flat form; set by :meth:`build`).
+    listed_worthless: np.ndarray | None = None
 
     @classmethod
     def build(cls, development: Development, households: Households,
@@ -57,7 +71,10 @@ class Problem:
             _check_shapes(utils, development, households)
         else:
             utils = resolve(preferences, development, households, source=source)
-        return cls(development=development, households=households, utilities=utils)
+        worthless = None
+        if isinstance(utils, FlatUtilities):
+            utils, worthless = _drop_worthless(utils)
+        return cls(development=development, households=households, utilities=utils, listed_worthless=worthless)
 
     @property
     def n_households(self) -> int:
@@ -84,6 +101,26 @@ class Problem:
                 dig.update(np.ascontiguousarray(a).tobytes())
         return dig.hexdigest()
 
+    def no_acceptable_reason(self, h: np.ndarray) -> np.ndarray:
+        """Skip reasons for households ``h`` that have no acceptable flat: none listed, or all worth ≤ 0."""
+        h = np.asarray(h, dtype=np.int64)
+        out = np.full(len(h), NO_ACCEPTABLE, dtype=object)
+        u = self.utilities
+        if isinstance(u, FlatUtilities):
+            worthless = (self.listed_worthless[h] if self.listed_worthless is not None
+                         else np.zeros(len(h), dtype=bool))
+        else:
+            dev = self.development
+            vacant = np.flatnonzero(~dev.occupied)
+            worthless = np.zeros(len(h), dtype=bool)
+            for i in range(0, len(h), 256):   # households × vacant flats, in chunks
+                hs = h[i:i + 256]
+                V = u.flat_type[np.ix_(hs, dev.flat_type[vacant])] if u.flat_type.shape[1] else 0.0
+                A = u.block[np.ix_(hs, dev.flat_block[vacant])] + V + dev.flat_value[vacant]
+                worthless[i:i + 256] = np.isfinite(A).any(axis=1) & ~(A > 0).any(axis=1)
+        out[worthless] = WORTHLESS
+        return out
+
     def utility(self, h: np.ndarray, f: np.ndarray) -> np.ndarray:
         """u(h, f) for parallel index arrays; ``-inf`` where household h does not accept flat f."""
         h = np.asarray(h, dtype=np.int64)
@@ -104,6 +141,20 @@ class Problem:
         if len(got):
             out[got] = self.utility(got, flat_of[got])
         return out
+
+
+def _drop_worthless(u: FlatUtilities) -> tuple[FlatUtilities, np.ndarray]:
+    """Drop flat-level entries worth ≤ 0 (not better than staying unhoused); flag who had only such entries."""
+    keep = u.value > 0
+    n = len(u.indptr) - 1
+    listed = np.diff(u.indptr) > 0
+    if keep.all():
+        return u, np.zeros(n, dtype=bool)
+    h = np.repeat(np.arange(n, dtype=np.int64), np.diff(u.indptr))
+    counts = np.bincount(h[keep], minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return FlatUtilities(indptr=indptr, flat=u.flat[keep], value=u.value[keep]), listed & (counts == 0)
 
 
 def _flat_lookup(u: FlatUtilities, n_flats: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from commonground.errors import PolicyError
+from commonground.model.household_schema import BLANK
 
 Level = Literal["block", "neighbourhood"]
 LEVELS: tuple[Level, ...] = ("block", "neighbourhood")
@@ -88,6 +89,9 @@ class Policy:
     ``priority_shares`` maps a priority scheme (a household's ``priority``) to the share of the flats
     set aside for it; its members are balloted first for that many queue places (HDB's priority
     schemes). Order of ``priority_order`` ranks schemes as bands for choice-based lettings.
+    ``unknown[attribute]`` says what happens to a household whose value of a capped attribute is outside the
+    declared ``groups`` (or blank): ``"error"`` (default) or ``"uncapped"`` (never capped; its own group in
+    measurement).
     """
 
     name: str
@@ -97,8 +101,10 @@ class Policy:
     priority_shares: Mapping[str, float] = field(default_factory=dict)
     priority_order: tuple[str, ...] = ()
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    unknown: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_unknown_option(self.name, self.unknown)
         for cap in self.caps:
             declared = self.groups.get(cap.attribute)
             if declared is None:
@@ -124,7 +130,7 @@ class Policy:
         """The same policy with no caps (the unconstrained baseline keeps priority schemes)."""
         return Policy(name=f"{self.name} (no caps)" if self.caps else self.name, caps=(), rule=self.rule,
                       source=self.source, priority_shares=self.priority_shares,
-                      priority_order=self.priority_order, groups=self.groups)
+                      priority_order=self.priority_order, groups=self.groups, unknown=self.unknown)
 
     def validate_groups(self, known: Mapping[str, Iterable[str]]) -> None:
         """Check the policy against the data's values (``known``: attribute → values of households and occupants).
@@ -135,6 +141,7 @@ class Policy:
         so a misspelt group in the policy is caught.
         """
         for cap in self.caps:
+            uncapped = self.unknown.get(cap.attribute) == "uncapped"
             if cap.attribute not in known:
                 raise PolicyError(f"policy '{self.name}': households have no attribute '{cap.attribute}' "
                                   f"(they have: {', '.join(sorted(known)) or 'none'})")
@@ -142,16 +149,29 @@ class Policy:
             declared = self.groups.get(cap.attribute)
             if declared is not None:
                 stray = sorted(values - set(declared))
-                if stray:
+                if stray and not uncapped:
                     raise PolicyError(f"unknown group '{stray[0]}' for '{cap.attribute}' in the data: policy "
                                       f"'{self.name}' knows {', '.join(declared)}")
                 continue
+            if BLANK in values and not uncapped:
+                raise PolicyError(f"blank values of '{cap.attribute}' in the data: policy '{self.name}' caps it; "
+                                  f"add unknown = {{ {cap.attribute} = \"uncapped\" }} to keep them uncapped")
             for lim in cap.limits:
                 unknown = sorted(lim.values - values)
                 if unknown:
                     raise PolicyError(
                         f"policy '{self.name}': unknown group '{unknown[0]}' for '{cap.attribute}' in the "
                         f"{cap.level} cap (groups in the data: {', '.join(sorted(values))})")
+
+
+UNKNOWN_OPTIONS = ("error", "uncapped")
+
+
+def check_unknown_option(name: str, unknown: Mapping[str, str]) -> None:
+    """``unknown`` maps an attribute to ``"error"`` or ``"uncapped"`` (values outside the declared groups)."""
+    for attr, how in unknown.items():
+        if how not in UNKNOWN_OPTIONS:
+            raise PolicyError(f"policy '{name}': unknown for '{attr}' must be 'error' or 'uncapped', got '{how}'")
 
 
 def max_count(share: float, units: int | float, rule: Rule) -> int:

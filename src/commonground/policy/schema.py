@@ -51,6 +51,7 @@ class PolicyModel(_Table):
     priority_shares: dict[str, Share] = {}
     priority_order: list[Annotated[str, BeforeValidator(str)]] = []
     groups: dict[str, list[Annotated[str, BeforeValidator(str)]]] = {}
+    unknown: dict[str, str] = {}  # attribute = "error" | "uncapped" (values checked by the Policy)
 
 
 #: Messages for a wrong value under a key, in today's words (docs/policies.md).
@@ -60,6 +61,7 @@ _SHAPES = {
     "priority_shares": "'priority_shares' must be a table of group = share",
     "priority_order": "'priority_order' must be an array of groups",
     "caps": "'caps' must be an array of tables ([[caps]])",
+    "unknown": "'unknown' must be a table of attribute = \"error\" or \"uncapped\"",
 }
 
 

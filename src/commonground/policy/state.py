@@ -32,6 +32,9 @@ class CapState:
 
     @classmethod
     def build(cls, policy: Policy, dev: Development, hh: Households) -> CapState:
+        from commonground.policy.checks import check_households
+
+        check_households(policy, hh)
         known: dict[str, set[str]] = {}
         for a, v in hh.attributes.items():
             known.setdefault(a, set()).update(distinct_values(v))

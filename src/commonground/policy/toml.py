@@ -91,7 +91,7 @@ def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
                       rule=model.rule, source=model.source if model.source is not None else source,  # type: ignore[arg-type]
                       priority_shares={k: float(v) for k, v in model.priority_shares.items()},
                       priority_order=tuple(model.priority_order),
-                      groups={k: tuple(v) for k, v in model.groups.items()})
+                      groups={k: tuple(v) for k, v in model.groups.items()}, unknown=dict(model.unknown))
     except PolicyError as e:
         raise PolicyError(e.problem, source=source) from None
 
@@ -104,14 +104,19 @@ def combine(policies: list[Policy]) -> Policy:
     shares: dict[str, float] = {}
     order: tuple[str, ...] = ()
     groups: dict[str, tuple[str, ...]] = {}
+    unknown: dict[str, str] = {}
     for p in policies:
+        for a, how in p.unknown.items():
+            if unknown.get(a, how) != how:
+                raise PolicyError(f"cannot combine policies that treat unknown values of '{a}' differently")
+            unknown[a] = how
         for a, g in p.groups.items():
             groups[a] = tuple(dict.fromkeys([*groups.get(a, ()), *g]))
         shares.update(p.priority_shares)
         order = order or p.priority_order
     return Policy(name=",".join(p.name for p in policies), caps=tuple(c for p in policies for c in p.caps),
                   rule=rules.pop() if rules else "strict", source="; ".join(p.source for p in policies if p.source),
-                  priority_shares=shares, priority_order=order, groups=groups)
+                  priority_shares=shares, priority_order=order, groups=groups, unknown=unknown)
 
 
 def policy_to_toml(policy: Policy) -> str:
@@ -132,6 +137,8 @@ def policy_to_toml(policy: Policy) -> str:
         doc["priority_shares"] = dict(policy.priority_shares)
     if policy.groups:
         doc["groups"] = {a: list(g) for a, g in policy.groups.items()}
+    if policy.unknown:
+        doc["unknown"] = dict(policy.unknown)
     if policy.caps:
         doc["caps"] = [{"attribute": cap.attribute, "level": cap.level,
                         "limits": {lim.label: {"share": lim.share, "groups": sorted(lim.values)}

@@ -86,8 +86,9 @@ def welfare_section(results: list[AllocationData]) -> Section:
             sec.add(key_numbers({f"price of diversity ({lab})": f"{v:.4f}" for lab, v in
                                  zip(df.loc[pod.index, "result"], pod, strict=True)}))
     elif len(results) == 1:
-        sec.add(paragraph("No uncapped run to compare with: run the same problem with policy 'none' (as "
-                          "'commonground demo' does) to see the price of diversity.", "note"))
+        sec.add(paragraph("No uncapped run to compare with: run the same problem and policy with --no-caps (it "
+                          "keeps the bands and drops only the caps, as 'commonground demo' does) to see the price of "
+                          "diversity.", "note"))
     return sec.add(html_table(df), paragraph("Mean utility per group is in the tables of the next section.", "note"))
 
 

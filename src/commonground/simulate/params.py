@@ -13,6 +13,7 @@ from typing import Any
 
 from commonground.errors import InputError, PolicyError
 from commonground.io.config import table_from_dict
+from commonground.simulate.bounds import check_bounds
 
 POLICY_KINDS = ("none", "caps-new", "caps-resale", "caps-buyback")
 PREFERENCE_MODELS = ("threshold", "logit")
@@ -234,6 +235,7 @@ def validate(p: TownParams) -> None:
     need(mk.max_search_years >= 1, "market.max_search_years", "must be ≥ 1")
     need(mk.buyback_after_months >= 1, "market.buyback_after_months", "must be ≥ 1")
     need(0 <= mk.buyback_discount <= 1, "market.buyback_discount", "must be in [0, 1]")
+    check_bounds(p)
 
 
 def _shares(s: Mapping[str, float], key: str) -> None:

@@ -43,6 +43,7 @@ from typing import Any
 from commonground.errors import InputError, PolicyError
 from commonground.io.config import table_from_dict
 from commonground.policy import load_policy
+from commonground.simulate.bounds import MAX_REPLICATES, check_schelling_bounds
 from commonground.simulate.params import POLICY_KINDS, PolicySpec, TownParams, params_from_dict
 from commonground.simulate.schelling import SchellingParams
 from commonground.simulate.town import default_shares
@@ -71,8 +72,8 @@ class Simulation:
     def with_replicates(self, n: int | None) -> Simulation:
         if n is None:
             return self
-        if n < 1:
-            raise InputError(f"replicates must be ≥ 1, got {n}")
+        if not 1 <= n <= MAX_REPLICATES:
+            raise InputError(f"replicates must be from 1 to {MAX_REPLICATES:,}, got {n}")
         return Simulation(**{**self.__dict__, "replicates": int(n)})
 
     def metadata(self) -> dict[str, Any]:
@@ -163,6 +164,8 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
     for key, least in (("years", 1), ("replicates", 1), ("seed", 0)):
         if getattr(head, key) < least:
             raise InputError(f"'{key}' must be ≥ {least}, got {getattr(head, key)}")
+    if head.replicates > MAX_REPLICATES:
+        raise InputError(f"'replicates' must be ≤ {MAX_REPLICATES:,}, got {head.replicates:,}")
     if head.model == "town" and "schelling" in data:
         raise InputError("[schelling] only applies with model = \"schelling\"")
     scenarios = _scenarios(data, head)
@@ -207,6 +210,8 @@ def _scenarios(data: Mapping[str, Any], head: _Header) -> list[tuple[str, Any]]:
             raise
         except InputError as e:
             raise InputError(f"{where}: {e.problem}") from None
+        if head.model == "schelling":
+            check_schelling_bounds(params, head.years)
         scenarios.append((name, params))
     return scenarios
 
@@ -235,6 +240,7 @@ def _policies(data: Mapping[str, Any], head: _Header, scenarios: list[tuple[str,
         unknown = sorted(set(p) - {"name", "kind", "caps"})
         if unknown:
             raise PolicyError(f"policy '{p['name']}': unknown key '{unknown[0]}' (expected: name, kind, caps)")
+        _check_kind_and_caps(p)
         kind = p.get("kind", "none")
         if kind not in POLICY_KINDS:
             raise PolicyError(f"policy '{p['name']}': unknown kind '{kind}' (choose from: {', '.join(POLICY_KINDS)})")
@@ -248,6 +254,20 @@ def _policies(data: Mapping[str, Any], head: _Header, scenarios: list[tuple[str,
     if head.model == "schelling" and any(p.kind != "none" for p in policies):
         raise PolicyError("the Schelling preset has no caps: its only policy kind is 'none'")
     return policies
+
+
+def _check_kind_and_caps(p: Mapping[str, Any]) -> None:
+    """Caps with no capping kind would run uncapped without a word: a policy with ``caps`` must say how
+    they apply (``kind`` = caps-new, caps-resale or caps-buyback)."""
+    if not p.get("caps"):
+        return
+    capping = ", ".join(k for k in POLICY_KINDS if k != "none")
+    if "kind" not in p:
+        raise PolicyError(f"policy '{p['name']}' has caps but no 'kind': say how they apply ({capping}); "
+                          "without a kind it would run with no caps")
+    if p["kind"] == "none":
+        raise PolicyError(f"policy '{p['name']}' has kind = \"none\" but names caps: choose a capping kind "
+                          f"({capping}) or drop 'caps'")
 
 
 def _check_caps(spec: str, params: TownParams, where: str) -> None:

@@ -116,7 +116,7 @@ def development_from_hdb(blocks: pd.DataFrame, *, town: str | None = None, neigh
         groups = list(occupant_shares)
         p = np.array([occupant_shares[g] for g in groups], float)
         vals = np.array(groups, dtype=object)[rng.choice(len(groups), size=len(flats), p=p / p.sum())]
-        flats["occupant_" + attribute] = np.where(occ, vals, None)
+        flats["occupant_" + attribute] = np.where(occ, vals, np.array(None, dtype=object))
     return Development.from_frame(flats, source=source)
 
 

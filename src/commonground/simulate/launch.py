@@ -54,7 +54,7 @@ def launch_year(st: TownState, year: int, policy: Policy, mechanism: str, applic
     block_neighbourhood = np.concatenate([nb_code[lay.block_nbhd[new_blocks]], np.arange(len(nbhds))])
     groups = np.array(lay.groups, dtype=object)
     res = st.resident[homes]
-    occ_attr = np.where(res >= 0, groups[np.maximum(res, 0)], None).astype(object)
+    occ_attr = np.where(res >= 0, groups[np.maximum(res, 0)], np.array(None, dtype=object)).astype(object)
     n = len(homes)
     dev = Development(
         neighbourhood_ids=lay.nbhd_ids[nbhds].astype(object),

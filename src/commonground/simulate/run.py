@@ -37,6 +37,31 @@ def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = 
 
     ``out`` is checked before the sweep (see :func:`commonground.io.atomic.check_target`); ``inputs`` are the
     fingerprints recorded in the manifest.
+
+    Parameters
+    ----------
+    sim
+        What to run (:func:`load`, :func:`~commonground.simulate.spec.load_simulation`).
+    out
+        The output folder, replaced as a whole.
+    scheduler
+        ``"local"`` (a Dask LocalCluster), a scheduler address (``tcp://host:8786``), or ``"inprocess"`` / None
+        (no Dask; the same results).
+    n_workers
+        LocalCluster worker processes (default: cores).
+    on_done
+        Called after each run (progress bars).
+    plots
+        Write indices.png and market.png (the ``[report]`` extra).
+    force
+        Replace ``out`` even if it is not a commonground output.
+    inputs
+        Input fingerprints for the manifest.
+
+    Returns
+    -------
+    (results, summary)
+        The tidy results (one row per run, year and metric) and their summary across replicates.
     """
     check_target(Path(out), force=force)
     t0 = time.perf_counter()

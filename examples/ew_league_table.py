@@ -11,6 +11,7 @@ Run: ``.venv/bin/python examples/ew_league_table.py`` (about 20 s of CPU, mostly
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -123,11 +124,20 @@ def markdown(table: pd.DataFrame, lsoa_h: pd.Series) -> str:
     return "\n".join(lines)
 
 
+def _stage(text: str) -> None:
+    """Say what the script is doing (it runs for about a minute)."""
+    print(text, file=sys.stderr, flush=True)
+
+
 def main() -> None:
+    _stage(f"reading {DATA.name}")
     oa = pd.read_csv(DATA)
+    _stage(f"league table: indices for every authority and a {REPS}-allocation randomisation null for H "
+           "(the slow part, about 40 s)")
     table = league_table(oa)
     DOCS.mkdir(exist_ok=True)
     table.to_csv(DOCS / "ew_league_table.csv", float_format="%.6f")
+    _stage(f"reading {LSOA_DATA.name} for the LSOA comparison")
     lsoa = pd.read_csv(LSOA_DATA)
     lsoa_h = theil_h(Counts.from_frame(lsoa, GROUPS, total="Persons", by="LAD", unit="LSOA"))
     (DOCS / "ew_league_table.md").write_text(markdown(table, lsoa_h), encoding="utf-8")

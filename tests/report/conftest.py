@@ -64,3 +64,30 @@ def tiny(tmp_path_factory):
     result = allocate(problem, load_policy("sg-eip-2010"), "ballot", seed=1)
     result.write(root / "run")
     return root, result
+
+
+@pytest.fixture(scope="session")
+def uk_demo_dir(tmp_path_factory):
+    """The folder ``commonground demo --scenario uk-town`` writes (cbl with and without the example caps)."""
+    out = tmp_path_factory.mktemp("uk-demo") / "demo"
+    res = CliRunner().invoke(app, ["demo", "--scenario", "uk-town", "--out", str(out), "--seed", "0"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """Headless Debian Chromium driven by Playwright (installed by the service tests' fixture or apt-get; the
+    test is skipped when it is absent)."""
+    from pathlib import Path
+
+    exe = Path("/usr/bin/chromium")
+    if not exe.exists():
+        pytest.skip(f"{exe} not found; install Debian's chromium package (tests/service installs it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(exe), headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()

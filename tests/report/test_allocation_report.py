@@ -12,6 +12,7 @@ import pytest
 from commonground.allocate import allocate
 from commonground.io.schema import write_manifest
 from commonground.measure import measure_allocation
+from commonground.policy import load_policy
 from commonground.report import render_report, write_comparison_report, write_report
 from commonground.report.allocation import map_section, skipped_section
 from commonground.report.data import AllocationData
@@ -19,6 +20,7 @@ from commonground.report.figures import new_figure, to_svg
 from commonground.report.outcomes import outcome_table, reason_category
 from commonground.scenarios import get_scenario
 
+from .conftest import tiny_inputs
 from .helpers import card, check_page, section_ids
 
 SECTIONS = {"key-numbers", "welfare-and-the-price-of-diversity", "who-was-housed", "who-was-skipped-and-why",
@@ -42,7 +44,8 @@ def test_demo_writes_a_self_contained_comparison_report(demo_dir, demo_html, sg)
     for cap in ("Chinese (cap 87%)", "Malay (cap 25%)", "Chinese (cap 84%)", "SPR (cap 8%)"):
         assert cap in text
     assert set(section_ids(html)) >= SECTIONS
-    assert "map-of-blocks" not in section_ids(html)  # the built-in scenario has no coordinates
+    # sg-bto carries real Punggol block positions (embedded from the geocoded HDB property file).
+    assert "map-of-blocks" in section_ids(html)
 
 
 def test_price_of_diversity_of_the_comparison(sg, demo_html):
@@ -86,7 +89,9 @@ def test_folder_report_matches_the_written_files(tiny):
     assert card(html, "households") == "24"
     assert card(html, "binding cap limits") == str(summary["binding_caps"]) == "6"
     assert card(html, "skipped because of a cap") == "8"  # 5 + 2 + 1 in summary.json's skip reasons
-    assert card(html, "largest group share in a block") == "80.0% Chinese"  # B2: 8 of 10 dwellings
+    # B2 (new): 8 of 10 dwellings; both blocks had vacant flats, so no block counts as existing.
+    assert card(html, "largest group share in a block with new homes") == "80.0% Chinese (B2)"
+    assert "largest group share in an existing block" not in html
     caps = pd.read_csv(folder / "caps.csv", dtype={"unit_id": str})
     for _, r in caps[caps["utilisation"] >= 0.95].iterrows():  # every limit at its cap, with count and maximum
         assert re.search(rf"<td>{r['unit_id']}</td><td>{re.escape(r['limit'])}</td><td class=\"num\">"
@@ -104,7 +109,14 @@ def test_folder_report_matches_the_written_files(tiny):
     assert "No uncapped run to compare with" in html
     # The coordinates in ../inputs/flats.csv (the demo layout) give a map.
     assert "map-of-blocks" in section_ids(html)
-    assert str(folder) in html
+    map_html = re.search(r'<section id="map-of-blocks">(.*?)</section>', html, re.S).group(1)
+    comp = pd.read_csv(folder / "composition.csv")
+    blocks = comp[(comp["level"] == "block") & (comp["attribute"] == "ethnicity")]
+    largest = set(blocks.sort_values("share").groupby("unit_id")["value"].last())
+    legend = set(re.findall(r"<!-- (\w+) -->", map_html)) | set(re.findall(r">([A-Za-z]+)</text>", map_html))
+    assert largest <= legend, (largest, legend)  # the legend names each block's largest group
+    assert "largest group" in map_html and re.search(r">[\d.]+ km</text>", map_html)  # scale bar
+    assert ">N1</text>" in map_html  # the neighbourhood outline's label (inputs/flats.csv's neighbourhood_id)
     # A web app rendering from a temporary copy names the run instead of the path.
     named = render_report(folder, source="run 7")
     assert str(folder) not in named and "<dd>run 7</dd>" in named and "from <code>run 7</code>" in named
@@ -147,9 +159,19 @@ def test_block_coordinates_from_memory_blocks_csv_or_inputs(tiny, tmp_path):
     assert mem.blocks["lat"].tolist() == pytest.approx([1.35, 1.352])
     disk = AllocationData.from_folder(root / "run", coordinate_folders=(root,))
     assert disk.blocks is not None and disk.blocks["lng"].tolist() == pytest.approx([103.94, 103.943])
-    # Copied elsewhere without inputs: no coordinates, no map; a blocks.csv brings them back (rows without
-    # numbers are dropped and reported as missing).
+    # Copied elsewhere without inputs: allocation.csv's lat/lng (each housed household's block) place the blocks
+    # anyone moved into.
     result.write(tmp_path / "run")
+    alone = AllocationData.from_folder(tmp_path / "run", coordinate_folders=(tmp_path,))
+    housed = result.households_frame().dropna(subset=["block_id"])
+    assert set(alone.blocks["block_id"]) == set(housed["block_id"])
+    assert alone.blocks.set_index("block_id")["lat"].to_dict() == pytest.approx(
+        housed.groupby("block_id")["lat"].first().to_dict())
+    # Without lat/lng anywhere: no coordinates, no map; a blocks.csv brings them back (rows without numbers are
+    # dropped and reported as missing).
+    bare = allocate(tiny_inputs(tmp_path / "bare-inputs", coordinates=False), load_policy("sg-eip-2010"), "ballot",
+                    seed=1)
+    bare.write(tmp_path / "run", force=True)
     alone = AllocationData.from_folder(tmp_path / "run", coordinate_folders=(tmp_path,))
     assert alone.blocks is None and not map_section([alone]).blocks
     pd.DataFrame({"block_id": ["B1", "B2"], "lat": [1.3, None], "lng": [103.9, 103.9]}).to_csv(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -109,6 +110,15 @@ def test_price_of_diversity_folder(tmp_path):
     assert f"<td class=\"num\">{83 / 79:.4f}</td>" in html  # per seed
     assert {"price-of-diversity", "ballot-seeds", "groups-under-each-mechanism",
             "group-envy-under-the-optimal-allocation"} <= set(section_ids(html))
+    assert 'class="caution"' not in html  # every group housed under both mechanisms, PoD above 1
+    # The optimum housing no Malay applicant, and a ballot PoD below 1, each bring their caution.
+    pd.DataFrame({"mechanism": ["optimal", "optimal"], "group": ["Chinese", "Malay"],
+                  "share_housed": [0.5, 0.0]}).to_csv(tmp_path / "groups.csv", index=False)
+    (tmp_path / "price_of_diversity.json").write_text(json.dumps({**POD, "ballot_price_of_diversity_mean": 0.98}))
+    write_manifest(tmp_path, "price-of-diversity")
+    html = render_report(tmp_path)
+    assert "Caution: optimal houses no Malay applicant." in html
+    assert "The price of diversity of the ballot is below 1 (0.9800)" in html
 
 
 def test_price_of_diversity_command_output(tmp_path):
@@ -120,3 +130,25 @@ def test_price_of_diversity_command_output(tmp_path):
     s = json.loads((out / "price_of_diversity.json").read_text())
     assert card(html, "price of diversity (optimal)") == f"{s['price_of_diversity']:.4f}"
     assert card(html, "optimal welfare with caps") == f"{s['welfare_optimal']:,.1f}"
+    groups = pd.read_csv(out / "groups.csv")
+    zero = groups[groups["share_housed"] == 0]
+    for m, g in zip(zero["mechanism"], zero["group"], strict=True):  # docs: the optimum houses no "Others"
+        assert f"{m} houses no {g} applicant" in html
+    assert ('class="caution"' in html) == (len(zero) > 0 or s["price_of_diversity"] < 1)
+
+
+def test_large_measurement_table_is_ranked_not_alphabetical(tmp_path):
+    """100 regions named A000..A099 with Theil's H rising along the alphabet: the table starts with the highest
+    H (A099), holds every region (searchable, paged on screen) and the ranked chart is drawn."""
+    n = 100
+    df = pd.DataFrame({"region": [f"A{i:03d}" for i in range(n)], "theil_h": np.linspace(0.01, 0.5, n),
+                       "multi_dissimilarity": np.linspace(0.1, 0.7, n),
+                       "dissimilarity[Malay]": np.linspace(0.2, 0.3, n)})
+    path = tmp_path / "big.csv"
+    df.to_csv(path, index=False)
+    html = render_report(path)
+    check_page(html)
+    firsts = re.findall(r"<tr><td>(A\d{3})</td>", html)
+    assert firsts[:3] == ["A099", "A098", "A097"]
+    assert len(set(firsts)) == n  # every region in the page, none cut at 200 or alphabetically
+    assert "data-paged" in html and "15 highest theil_h" in html

@@ -107,3 +107,27 @@ def test_bad_results_name_the_file(tmp_path, broken, message):
 def test_values_come_through_numerically():
     b = bands(synthetic_results(3))
     assert np.issubdtype(b["median"].dtype, np.floating) and b["year"].is_monotonic_increasing
+
+
+def test_verdict_decomposition_and_costs(tmp_path):
+    """change.new_flats.block.theil_h = 0.001 * replicate under 'caps' (0 under 'no caps'), other parts 0, over
+    3 years and replicates 0..4: the summed launch part has median 3 * 0.002 = 0.006 under caps, and the sentence
+    names the launch as where the difference comes from."""
+    rows = []
+    for pol in ("no caps", "caps"):
+        for r in range(5):
+            for y in range(1, 4):
+                for part in ("new_flats", "departures", "moves_out", "moves_in"):
+                    v = 0.001 * r if (pol == "caps" and part == "new_flats") else 0.0
+                    rows.append(("town", pol, r, y, f"change.{part}.block.theil_h", v))
+                rows.append(("town", pol, r, y, "block.theil_h", 0.1))
+                rows.append(("town", pol, r, y, "sellers_refused_by_cap", 2.0 if pol == "caps" else 0.0))
+    pd.DataFrame(rows, columns=["scenario", "policy", "replicate", "year", "metric", "value"]).to_csv(
+        tmp_path / "results.csv", index=False)
+    write_manifest(tmp_path, "simulation")
+    html = render_report(tmp_path)
+    check_page(html)
+    assert section_ids(html)[0] == "verdict"
+    assert "town / caps: +0.0060 against no caps, mostly from new flats (launch allocation) (+0.0060)" in html
+    assert "<td>caps</td><td class=\"num\">6</td>" in html or "<td>caps</td><td>6</td>" in html  # 3 years x 2
+    assert "partly selection" in html

@@ -85,6 +85,10 @@ class Allocation:
             "ballot_chances": hh.ballot_chances,
         })
         df["queue_position"] = df["queue_position"].astype("Int64")
+        if dev.block_lat is not None and dev.block_lng is not None:  # where the home is, for maps
+            blk = dev.flat_block[fi]
+            df["lat"] = np.where(got, dev.block_lat[blk], np.nan)
+            df["lng"] = np.where(got, dev.block_lng[blk], np.nan)
         # Group attributes, then the input's other columns verbatim (carried through, never grouped).
         for a, v in [*hh.attributes.items(), *hh.carried.items()]:
             if a not in df.columns:

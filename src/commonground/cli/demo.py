@@ -44,9 +44,10 @@ def demo_command(
     with progress() as bar:
         task = bar.add_task("allocating", total=len(runs) + 1)
         for label, pol in runs.items():
+            bar.update(task, description=f"allocating {label} ({mech})")
             results[label] = allocate(sc.problem, pol, mech, seed=seed)
             bar.advance(task)
-        bar.update(task, description="writing outputs and the report")
+        bar.update(task, description="writing outputs and the report (verdict, tables, charts)")
         write_comparison(out, results, scenario=sc, seed=seed, force=force)
         bar.advance(task)
     print_notes(results["with caps"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from commonground.cli.common import console, guarded, renamed
+from commonground.cli.common import console, err_console, guarded, renamed
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +25,13 @@ def report_command(
     from commonground import extras
 
     extras.require("report", "commonground report")
+    import time
+
+    from rich.markup import escape
+
     from commonground.report import write_report
 
-    written = write_report(path, out)
-    console.print(f"wrote {written}", markup=False)
+    t0 = time.monotonic()
+    with err_console.status("report: starting") as status:
+        written = write_report(path, out, on_stage=lambda text: status.update(escape(f"report: {text}")))
+    console.print(f"wrote {written} ({time.monotonic() - t0:.1f} s)", markup=False)

@@ -52,11 +52,18 @@ def simulate_command(
               else {"simulation": {"name": simulation}})
     where = "inprocess" if in_process else (scheduler or "local")
     n = len(make_tasks(sim))
+    head = f"{sim.name}: {n} runs ({where})"
     with progress() as bar:
-        task = bar.add_task(escape(f"{sim.name}: {n} runs ({where})"), total=n)
-        _, summary = run_simulation(sim, out, scheduler=where, n_workers=workers,
-                                    on_done=lambda: bar.advance(task), plots=plots, force=force,
-                                    inputs=inputs)
+        task = bar.add_task(escape(head), total=n)
+
+        def stage(text: str) -> None:
+            bar.update(task, description=escape(f"{head}: {text}"))
+
+        def done() -> None:
+            bar.update(task, advance=1, description=escape(f"{head}: running"))
+
+        _, summary = run_simulation(sim, out, scheduler=where, n_workers=workers, on_done=done, on_stage=stage,
+                                    plots=plots, force=force, inputs=inputs)
     last = summary[summary["year"] == summary["year"].max()]
     console.print(f"[bold]{escape(sim.name)}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
                   f"{sim.replicates} replicate(s), {sim.years} {'steps' if sim.model == 'schelling' else 'years'}")
@@ -64,4 +71,5 @@ def simulate_command(
     for r in last[last["metric"] == key].itertuples():
         console.print(f"  {escape(str(r.scenario))} · {escape(str(r.policy))}: {key} {r.mean:.3f} "
                       f"(5–95 %: {r.q05:.3f}–{r.q95:.3f})")
-    console.print(f"wrote {out}/results.parquet, summary.csv, plots, simulation.json and manifest.json", markup=False)
+    console.print(f"wrote {out}/results.parquet, summary.csv, {'plots, ' if plots else ''}simulation.json and "
+                  "manifest.json", markup=False)

@@ -61,7 +61,8 @@ class Table:
 ALLOCATION_TABLE = Table("allocation", ("household_id", "flat_id", "block_id", "neighbourhood_id", "status",
                                         "reason", "queue_position", "utility", "priority", "waiting_days",
                                         "ballot_chances"),
-                         numeric=("queue_position", "utility", "waiting_days", "ballot_chances"))
+                         numeric=("queue_position", "utility", "waiting_days", "ballot_chances", "lat", "lng"))
+# lat/lng (the home's block position) follow ballot_chances when the flats have coordinates.
 COMPOSITION_TABLE = Table("composition", ("level", "unit_id", "units", "attribute", "value", "count_before",
                                           "count", "share_before", "share", "cap"),
                           numeric=("units", "count_before", "count", "share_before", "share", "cap"))

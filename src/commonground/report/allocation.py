@@ -29,9 +29,13 @@ MAX_NEAR_ROWS = 30
 
 def allocation_sections(results: list[AllocationData]) -> list[Section]:
     """Every section, in reading order; sections with nothing to show are left out by the page."""
-    return [headline_section(results), welfare_section(results), outcomes_section(results),
+    from commonground.report.impact import impact_section
+    from commonground.report.verdict import verdict_section
+
+    return [verdict_section(results), headline_section(results), impact_section(results),
+            indices_section(results), welfare_section(results), outcomes_section(results),
             skipped_section(results), composition_section(results), caps_section(results),
-            indices_section(results), map_section(results), run_section(results)]
+            map_section(results), run_section(results)]
 
 
 def headline(r: AllocationData) -> dict[str, object]:
@@ -42,12 +46,14 @@ def headline(r: AllocationData) -> dict[str, object]:
         "households": s.get("households"), "vacant flats": s.get("vacant_flats"),
         "allocated": s.get("allocated"), "skipped": s.get("skipped"),
         "flats left vacant": s.get("flats_left_vacant"),
-        "welfare (total utility)": s.get("welfare"),
+        "welfare (total utility points)": s.get("welfare"),
         "binding cap limits": s.get("binding_caps"),
         "skipped because of a cap": cap_skips(r.households),
     }
     for level in ("block", "neighbourhood"):
-        out[f"largest group share in a {level}"] = _max_share(r, level)
+        out[f"largest group share in a {level} with new homes"] = _max_share(r, level, new_only=True)
+        out[f"largest group share in an existing {level} (residents before)"] = _max_share(r, level,
+                                                                                          existing_only=True)
     return out
 
 
@@ -56,6 +62,7 @@ def headline_section(results: list[AllocationData]) -> Section:
     if len(results) == 1:
         return sec.add(key_numbers(headline(results[0])))
     table = pd.DataFrame({r.label: pd.Series(headline(r), dtype=object) for r in results})
+    table = table[table.notna().any(axis=1)]
     table.index.name = ""
     sec.intro = "The same applicants and flats allocated under each policy, side by side."
     return sec.add(html_table(table, index=True, formats={r.label: _cell for r in results}))
@@ -64,8 +71,9 @@ def headline_section(results: list[AllocationData]) -> Section:
 def welfare_section(results: list[AllocationData]) -> Section:
     sec = Section("Welfare and the price of diversity")
     sec.intro = ("Welfare is the total utility of the housed households (the sum over households of how much "
-                 "they value the flat they got). The price of diversity is welfare without caps divided by "
-                 "welfare with caps: 1 means the caps cost nothing.")
+                 "they value the flat they got), in utility points: Borda points when preferences were ranks, "
+                 "one per household housed without a preferences file. The price of diversity is welfare "
+                 "without caps divided by welfare with caps: 1 means the caps cost nothing.")
     rows = []
     base = [r for r in results if not r.has_caps]
     for r in results:
@@ -85,6 +93,11 @@ def welfare_section(results: list[AllocationData]) -> Section:
         if len(pod):
             sec.add(key_numbers({f"price of diversity ({lab})": f"{v:.4f}" for lab, v in
                                  zip(df.loc[pod.index, "result"], pod, strict=True)}))
+        if (pod < 1).any():
+            sec.add(paragraph("A price of diversity below 1 (a negative 'welfare lost to caps') means the capped run "
+                              "has the higher total utility. A queue-based mechanism (ballot, choice-based lettings) "
+                              "can do this: when a cap skips a household, one further down the queue takes a home "
+                              "it values more. It is not a gain the caps guarantee.", "warn"))
     elif len(results) == 1:
         sec.add(paragraph("No uncapped run to compare with: run the same problem and policy with --no-caps (it "
                           "keeps the bands and drops only the caps, as 'commonground demo' does) to see the price of "
@@ -209,9 +222,17 @@ def indices_section(results: list[AllocationData]) -> Section:
     tables = [(r, t) for r, t in tables if t is not None and len(t)]
     if not tables:
         return sec
-    sec.intro = ("Multigroup segregation across blocks and across neighbourhoods (0 = every unit mirrors the whole, "
-                 "1 = complete segregation), before allocation (existing residents only, units with residents) "
-                 "and after it (every unit).")
+    sec.intro = ("Multigroup segregation of the whole area, existing residents included, across blocks and across "
+                 "neighbourhoods (0 = every unit mirrors the whole, 1 = complete segregation), before allocation "
+                 "(existing residents only, units with residents) and after it (every unit). The verdict above "
+                 "measures the households moved in alone.")
+    rising = [r.label for r, t in tables if r.has_caps and (t["after"] > t["before"]).any()]
+    if rising:
+        sec.add(paragraph(f"Some whole-area indices rise ({', '.join(rising)}) even where the "
+                          "caps make the new homes more mixed: new blocks enter as new units, and their mix (the "
+                          "applicants') differs from the existing residents' around them, so the area's spread "
+                          "between units grows. Compare the capped and uncapped 'after' columns, not before and "
+                          "after.", "note"))
     if len(tables) > 1:
         wide = None
         for r, t in tables:
@@ -229,8 +250,9 @@ def map_section(results: list[AllocationData]) -> Section:
     if fig is None:
         return sec
     sec.intro = "Blocks placed by their coordinates; marker size is the number of dwellings."
-    sec.add(figure_block(fig, "Blocks by longitude and latitude, coloured by the largest group's share of dwellings "
-                              "after allocation and by the highest utilisation of any block cap."))
+    sec.add(figure_block(fig, "Blocks by longitude and latitude (no map tiles; the bar gives the scale), coloured by "
+                              "the largest group after allocation (labelled with its share of dwellings) and by the "
+                              "highest utilisation of any block cap."))
     missing = blocks_missing_coordinates(results[0])
     if missing:
         sec.add(paragraph(f"{missing} block(s) have no coordinates and are not shown.", "note"))
@@ -253,15 +275,25 @@ def run_section(results: list[AllocationData]) -> Section:
     return sec
 
 
-def _max_share(r: AllocationData, level: str) -> str | None:
+def _max_share(r: AllocationData, level: str, *, new_only: bool = False, existing_only: bool = False) -> str | None:
+    """The largest group share in any unit at ``level`` (of the verdict's attribute): among units with new homes
+    (``new_only``, shares after allocation) or units without any (``existing_only``), so an existing block's
+    share is not read as the caps' result."""
+    from commonground.report.verdict import primary_attribute, unit_table
+
     comp = r.composition
-    if comp.empty or not r.attributes:
+    attribute = primary_attribute(r)
+    if comp.empty or attribute is None:
         return None
-    sub = comp[(comp["level"] == level) & (comp["attribute"] == r.attributes[0])]
+    sub = comp[(comp["level"] == level) & (comp["attribute"] == attribute)]
+    if new_only or existing_only:
+        units = unit_table(r, attribute, level)
+        keep = units.index[(units["new_homes"] > 0) if new_only else (units["new_homes"] <= 0)]
+        sub = sub[sub["unit_id"].isin(keep)]
     if sub.empty:
         return None
     top = sub.loc[pd.to_numeric(sub["share"]).idxmax()]
-    return f"{float(top['share']):.1%} {top['value']}"
+    return f"{float(top['share']):.1%} {top['value']} ({top['unit_id']})"
 
 
 def _index_value(v: object) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,11 +30,22 @@ def render_report(path: str | Path, *, source: str | None = None) -> str:
     return render_page(inspect_output(Path(path)).page(source))
 
 
-def write_report(path: str | Path, out: str | Path | None = None) -> Path:
+def write_report(path: str | Path, out: str | Path | None = None, *,
+                 on_stage: Callable[[str], None] | None = None) -> Path:
     """Render the report for ``path`` and write it to ``out`` (default: ``report.html`` in the folder; beside a
-    measurement table file, ``<name>.report.html``). Nothing is written if the folder is not recognised."""
+    measurement table file, ``<name>.report.html``). Nothing is written if the folder is not recognised.
+    ``on_stage`` is told each stage as it starts (a command's progress display)."""
+    def stage(text: str) -> None:
+        if on_stage:
+            on_stage(text)
+
     path = Path(path)
-    html = render_report(path)
+    stage("finding the outputs")
+    found = inspect_output(path)
+    stage(f"reading the {' and '.join(found.kinds)} tables and drawing the charts")
+    page = found.page(None)
+    stage(f"writing {len(page.sections)} sections")
+    html = render_page(page)
     if out is None:
         out = path / REPORT_NAME if path.is_dir() else path.with_name(f"{path.stem}.{REPORT_NAME}")
     out = write_html(html, Path(out))

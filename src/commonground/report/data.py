@@ -51,8 +51,9 @@ class AllocationData:
         dev = allocation.problem.development
         blocks = None
         if dev.block_lat is not None and dev.block_lng is not None:
-            blocks = _clean_coordinates(pd.DataFrame({"block_id": dev.block_ids.astype(str),
-                                                      "lat": dev.block_lat, "lng": dev.block_lng}))
+            blocks = _clean_coordinates(pd.DataFrame({
+                "block_id": dev.block_ids.astype(str), "lat": dev.block_lat, "lng": dev.block_lng,
+                "neighbourhood_id": dev.neighbourhood_ids[dev.block_neighbourhood].astype(str)}))
         return cls(label=label, summary=allocation.summary(), composition=allocation.composition(),
                    caps=allocation.cap_utilisation(), groups=allocation.group_outcomes(),
                    households=allocation.households_frame(), blocks=blocks, source="")
@@ -76,6 +77,12 @@ class AllocationData:
                    source=str(folder))
         blocks_here = set(data.composition.loc[data.composition["level"] == "block", "unit_id"].astype(str))
         data.blocks = find_coordinates((folder, *coordinate_folders), blocks_here)
+        if data.blocks is None and {"block_id", "lat", "lng"} <= set(data.households.columns):
+            # allocation.csv carries each housed household's block position
+            hh = data.households.dropna(subset=["block_id"])
+            if len(hh):
+                data.blocks = _clean_coordinates(hh.assign(block_id=hh["block_id"].astype(str)).groupby(
+                    "block_id", as_index=False)[["lat", "lng"]].first())
         return data
 
 
@@ -98,8 +105,10 @@ def find_coordinates(folders: tuple[Path, ...], block_ids: set[str]) -> pd.DataF
                 continue
             if not {"block_id", "lat", "lng"} <= set(head.columns):
                 continue
-            df = pd.read_csv(path, usecols=["block_id", "lat", "lng"], dtype={"block_id": str})
-            blocks = _clean_coordinates(df.groupby("block_id", as_index=False)[["lat", "lng"]].mean())
+            cols = ["block_id", "lat", "lng", *(["neighbourhood_id"] if "neighbourhood_id" in head.columns else [])]
+            df = pd.read_csv(path, usecols=cols, dtype={"block_id": str, "neighbourhood_id": str})
+            agg = {"lat": "mean", "lng": "mean", **({"neighbourhood_id": "first"} if len(cols) > 3 else {})}
+            blocks = _clean_coordinates(df.groupby("block_id", as_index=False).agg(agg))
             if blocks is not None:
                 blocks = blocks[blocks["block_id"].isin(block_ids)]
                 if len(blocks):

@@ -9,10 +9,12 @@ Price of diversity = optimal welfare without caps / with caps (Benabbou et al., 
 from __future__ import annotations
 
 import math
+from html import escape
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
@@ -24,6 +26,7 @@ from commonground.io.tables import read_table
 from commonground.report.figures import colours, figure_block, hbars, label_bars, new_figure, style_axes
 from commonground.report.page import Section
 from commonground.report.tables import definition_list, details, html_table, key_numbers
+from commonground.report.verdict import WELFARE_NOTE
 
 
 def read_pod(folder: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
@@ -131,6 +134,9 @@ def pod_sections(folder: Path) -> list[Section]:
         head.add(figure_block(fig, "Welfare with and without caps (ballot: mean over seeds, whiskers from the "
                                    "lowest to the highest seed)."))
     head.add(html_table(welfare_table(s)))
+    for text in pod_cautions(s, tables.get("groups.csv")):
+        head.add(Markup(f'<p class="caution">{escape(text)}</p>'))
+    head.add(Markup(f'<p class="note">{escape(WELFARE_NOTE)}</p>'))
     secs = [head]
     ballots = tables.get("ballots.csv")
     if ballots is not None and len(ballots):
@@ -158,6 +164,36 @@ def pod_sections(folder: Path) -> list[Section]:
                                                                                        else v)
                                                                  for k, v in other.items()})))
     return secs
+
+
+def unhoused_groups(groups: pd.DataFrame | None) -> list[tuple[str, str]]:
+    """(mechanism, group) pairs where the mechanism houses none of a group's applicants."""
+    if groups is None or groups.empty or not {"mechanism", "group", "share_housed"} <= set(groups.columns):
+        return []
+    zero = groups[pd.to_numeric(groups["share_housed"], errors="coerce") == 0]
+    if "applicants" in zero.columns:
+        zero = zero[pd.to_numeric(zero["applicants"], errors="coerce") > 0]
+    return [(str(m), str(g)) for m, g in zip(zero["mechanism"], zero["group"], strict=True)]
+
+
+def pod_cautions(s: dict, groups: pd.DataFrame | None) -> list[str]:
+    """The cautions this run's data calls for: a mechanism that houses no applicant of a group (the welfare
+    optimum chooses *who* is housed, favouring high reported utilities), and a price of diversity below 1."""
+    out = []
+    zero = unhoused_groups(groups)
+    if zero:
+        listed = "; ".join(f"{m} houses no {g} applicant" for m, g in zero)
+        out.append(f"Caution: {listed}. Maximising total utility decides who is housed, not only where, and favours "
+                   "households reporting higher utilities; the optimum is a yardstick for what the caps cost, not a "
+                   "proposal to replace the ballot (docs/price_of_diversity.md).")
+    for key, name in (("price_of_diversity", "the optimum"), ("ballot_price_of_diversity_mean", "the ballot")):
+        v = _f(s.get(key))
+        if not math.isnan(v) and v < 1:
+            out.append(f"The price of diversity of {name} is below 1 ({v:.4f}): with caps its welfare is higher than "
+                       "without. For the exact optimum this can only come from a time limit or solver gap; for a "
+                       "queue-based mechanism, skipping a capped household lets someone further down the queue take a "
+                       "home they value more.")
+    return out
 
 
 def _f(v: object) -> float:

@@ -169,6 +169,9 @@ def simulation_sections(folder: Path) -> list[Section]:
             "replicates per scenario and policy": (str(int(n_rep.min())) if n_rep.min() == n_rep.max()
                                                    else f"{int(n_rep.min())} to {int(n_rep.max())}"),
             "rows": f"{len(results):,} (in {path.name})"}))
+        from commonground.report.sim_verdict import simulation_verdict_section
+
+        secs.append(simulation_verdict_section(results))
         secs.append(head)
         indices = [m for m in metrics if is_index_metric(m)]
         others = [m for m in metrics if m not in indices]

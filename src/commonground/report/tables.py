@@ -17,6 +17,8 @@ from markupsafe import Markup
 PERCENT_COLUMNS = {"share", "share_before", "share_limit", "cap", "utilisation", "share_housed", "share housed",
                    "share of applicants", "share_of_optimum"}
 MAX_ROWS = 200
+#: Tables with more columns than this get the ``wide`` class (a smaller print font).
+WIDE_COLUMNS = 9
 
 
 def fmt_number(x: object, *, percent: bool = False, digits: int = 3) -> str:
@@ -55,6 +57,8 @@ def html_table(df: pd.DataFrame, *, caption: str = "", index: bool = False, max_
     shown = df.head(max_rows)
     numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
                for c in df.columns}
+    if len(df.columns) > WIDE_COLUMNS:  # printed smaller so no column is lost on paper
+        css_class = f"{css_class} wide".strip()
     out = [f'<div class="table-wrap"><table class="{escape(css_class)}">']
     if caption:
         out.append(f"<caption>{escape(caption)}</caption>")

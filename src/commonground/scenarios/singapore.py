@@ -6,6 +6,12 @@ existing blocks have mixes of their own (some near the caps, as in estates that 
 adds 5 blocks of 100–200 flats, applicants are about 4 per flat, and 40 % of households weigh how common their
 own group is around a block, so the caps bind. The residency split (non-Malaysian SPR share of applicants)
 and the first-timer share are illustrative, not official figures.
+
+Block positions are real: 15 Punggol HDB blocks from the geocoded HDB Property Information (data.gov.sg, 2020
+snapshot; ../shared/data/sg_hdb_property_information_geocoded_2020.csv), embedded below so the package needs no
+data file. N1 is Edgefield Plains, N2 Edgedale Plains; the existing blocks are each street's oldest (completed
+2000-2001) and the launch blocks its newest (2015-2017). Only the positions are taken: block sizes and residents
+are generated.
 """
 
 from __future__ import annotations
@@ -32,6 +38,15 @@ EXISTING = [
 # New blocks: (neighbourhood, units, index of the existing block beside it — its "precinct").
 LAUNCH = [("N1", 160, 0), ("N1", 120, 4), ("N1", 200, 2), ("N2", 180, 7), ("N2", 140, 6)]
 GROUPS = list(CENSUS_2020_SHARES)
+#: (lat, lng) of each block, in the order of EXISTING then LAUNCH: HDB blocks 103A, 103B, 103C, 104A, 104B, 105A
+#: Edgefield Plains; 109A-109D Edgedale Plains; 671B, 673A, 673B Edgefield Plains; 684C, 684D Edgedale Plains.
+BLOCK_COORDINATES = [
+    (1.398255, 103.904754), (1.397731, 103.904685), (1.397267, 103.904538), (1.396806, 103.905054),
+    (1.396609, 103.905304), (1.396941, 103.905729), (1.394722, 103.909874), (1.394957, 103.909634),
+    (1.395173, 103.909282), (1.395530, 103.908860),
+    (1.406191, 103.911699), (1.406677, 103.911613), (1.406978, 103.911041), (1.403492, 103.914765),
+    (1.403652, 103.914095),
+]
 
 
 def default_scenario(*, seed: int = 2020, applicants_per_flat: float = 4.0, homophily: float = 4.0,
@@ -47,11 +62,12 @@ def default_scenario(*, seed: int = 2020, applicants_per_flat: float = 4.0, homo
         rng.shuffle(eth)
         res = np.where(rng.random(units) < 0.04, "SPR", "SC")
         existing_mix[i] = counts / units
+        lat, lng = BLOCK_COORDINATES[i]
         for k in range(units):
             rows.append({"flat_id": f"{block}-{k + 1:03d}", "block_id": block, "neighbourhood_id": nb,
                          "flat_type": rng.choice(list(FLAT_TYPES), p=list(FLAT_TYPES.values())),
                          "floor": 2 + k // 8, "value": 0.0, "occupant_ethnicity": eth[k],
-                         "occupant_residency": res[k]})
+                         "occupant_residency": res[k], "lat": lat, "lng": lng})
     new_blocks = []
     precinct = {}
     for j, (nb, units, beside) in enumerate(LAUNCH):
@@ -60,11 +76,12 @@ def default_scenario(*, seed: int = 2020, applicants_per_flat: float = 4.0, homo
         precinct[block] = existing_mix[beside]
         types = np.repeat(list(FLAT_TYPES), np.round(np.array(list(FLAT_TYPES.values())) * units).astype(int))
         types = np.resize(types, units)
+        lat, lng = BLOCK_COORDINATES[len(EXISTING) + j]
         for k in range(units):
             floor = 2 + k % 16
             rows.append({"flat_id": f"{block}-{k + 1:03d}", "block_id": block, "neighbourhood_id": nb,
                          "flat_type": types[k], "floor": floor, "value": round(0.02 * floor, 2),
-                         "occupant_ethnicity": None, "occupant_residency": None})
+                         "occupant_ethnicity": None, "occupant_residency": None, "lat": lat, "lng": lng})
     dev = Development.from_frame(pd.DataFrame(rows), source="default scenario")
     n_flats = int((~dev.occupied).sum())
     n = int(round(applicants_per_flat * n_flats))
@@ -93,4 +110,5 @@ def default_scenario(*, seed: int = 2020, applicants_per_flat: float = 4.0, homo
     policy = combine([load_policy("sg-eip-2010"), load_policy("sg-spr"), load_policy("sg-ft-priority")])
     return Scenario(name="sg-bto", description=__doc__.strip().splitlines()[0], problem=problem, policy=policy,
                     sources=("Singapore Census of Population 2020: resident ethnic shares",
-                             "HDB EIP limits (5 March 2010) and SPR quota"))
+                             "HDB EIP limits (5 March 2010) and SPR quota",
+                             "HDB Property Information, geocoded 2020 snapshot (data.gov.sg): block positions"))

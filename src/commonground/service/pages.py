@@ -242,8 +242,18 @@ def run_page(request: Request, p: User, run_id: int) -> HTMLResponse:
                    binding=_binding(caps), skip_reasons=list((summary.get("skip_reasons") or {}).items()),
                    plot=Markup(result_svg(files.get("groups.csv", b""), files.get("composition.csv", b"")))
                    if "groups.csv" in files and "composition.csv" in files else None,
-                   report=True)
+                   report=True, verdict=_verdict(files, summary))
     return render(request, "run.html", **ctx)
+
+
+def _verdict(files: dict[str, bytes], summary: dict) -> list:
+    """The report's verdict sentences for this run (commonground.report.verdict), or none."""
+    try:
+        from commonground.report.verdict import verdict_from_tables
+    except ImportError:
+        return []
+    names = ("composition", "caps", "groups", "allocation")
+    return verdict_from_tables(summary, {n: _files_frame(files, f"{n}.csv") for n in names})
 
 
 def _binding(caps: pd.DataFrame) -> list[dict]:

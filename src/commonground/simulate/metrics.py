@@ -37,6 +37,36 @@ def index_metrics(bcount: np.ndarray, ncount: np.ndarray, groups: tuple[str, ...
     return out
 
 
+#: The parts a year's change in each index is split into (see :func:`change_parts`), in the order applied.
+CHANGE_PARTS = ("new_flats", "departures", "moves_out", "moves_in")
+
+
+def summary_indices(bcount: np.ndarray, ncount: np.ndarray, groups: tuple[str, ...]) -> dict[str, float]:
+    """``<level>.dissimilarity`` and ``<level>.theil_h`` only (what the yearly decomposition tracks)."""
+    out: dict[str, float] = {}
+    for level, table in zip(LEVELS, (bcount, ncount), strict=True):
+        x = table[table.sum(axis=1) > 0]
+        keep = x.sum(axis=0) > 0
+        if len(x) < 1 or keep.sum() < 2:
+            continue
+        c = Counts(x[:, keep].astype(float), [g for g, k in zip(groups, keep, strict=True) if k])
+        out[f"{level}.dissimilarity"] = float(multi_dissimilarity(c).iloc[0])
+        out[f"{level}.theil_h"] = float(theil_h(c).iloc[0])
+    return out
+
+
+def change_parts(stages: list[dict[str, float]]) -> dict[str, float]:
+    """``change.<part>.<index>`` = index after part minus index before it, for consecutive ``stages`` (the
+    index at the start of the year, then after each of :data:`CHANGE_PARTS`). The parts add up to the year's
+    change exactly; the split depends on the order the parts are applied in (the order the year runs in, with a
+    resale's seller leaving before its buyer moves in)."""
+    out: dict[str, float] = {}
+    for part, before, after in zip(CHANGE_PARTS, stages[:-1], stages[1:], strict=True):
+        for k, v in after.items():
+            out[f"change.{part}.{k}"] = v - before.get(k, float("nan"))
+    return out
+
+
 def cap_metrics(caps: CapState | None, bcount: np.ndarray, ncount: np.ndarray, block_units: np.ndarray,
                 nbhd_units: np.ndarray) -> dict[str, float]:
     """Units whose group count has reached (``at_cap``) or passed (``over_cap``) the limit, per level.

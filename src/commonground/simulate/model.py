@@ -13,7 +13,10 @@ One year, in order:
    ``caps-resale``/``caps-buyback``, be allowed by the caps; under ``caps-buyback`` the public body buys homes
    the caps left unsold. A mover whose home sells starts looking for a new one.
 4. **Search ends.** Households looking for ``max_search_years`` years leave town.
-5. **Measure** (:mod:`commonground.simulate.metrics`).
+5. **Measure** (:mod:`commonground.simulate.metrics`), including where the year's change in block and
+   neighbourhood D and H came from: ``change.new_flats.*`` (the launch), ``change.departures.*`` and
+   ``change.moves_out.*`` (sold homes' sellers leaving: households leaving town, residents moving), and
+   ``change.moves_in.*`` (buyers moving into resale and public-sale homes: arrivals, new households, movers).
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ from commonground.policy.kernels import admit
 from commonground.simulate import _market as K
 from commonground.simulate._rng import new_state as new_rng_state
 from commonground.simulate.launch import launch_year
-from commonground.simulate.metrics import cap_metrics, index_metrics, seller_metrics
+from commonground.simulate.metrics import (
+    cap_metrics,
+    change_parts,
+    index_metrics,
+    seller_metrics,
+    summary_indices,
+)
 from commonground.simulate.params import PolicySpec, TownParams
 from commonground.simulate.state import TownState, compile_caps, new_state, recount_caps, refresh_maximum
 from commonground.simulate.town import build_layout, plan_launches
@@ -107,6 +116,7 @@ class TownModel:
         st, p, b, mk = self.state, self.params, self.params.behaviour, self.params.market
         year, G = self.year, self.G
         out: dict[str, float] = {}
+        stages = [summary_indices(st.bcount, st.ncount, st.groups)]  # for the decomposition of the change
         # 1. demography
         bocc, nocc = self._occupancy()
         departed = np.zeros(G, np.int64)
@@ -138,7 +148,9 @@ class TownModel:
             out["launch.applicants"] = float(lr.applicants)
             out["launch.allocated"] = float(lr.allocated)
             out["launch.skipped_by_cap"] = float(lr.skipped_by_cap)
+        stages.append(summary_indices(st.bcount, st.ncount, st.groups))
         # 3. resale market
+        before = (st.resident.copy(), st.since.copy(), st.seller_moves.copy(), st.bcount.copy())
         listings = np.flatnonzero(st.for_sale_months >= 0).astype(np.int64)
         n_pool = len(st.pool_group)
         cap = n_pool + len(listings)
@@ -169,6 +181,7 @@ class TownModel:
                     float(mk.buyback_discount)),
             rec)
         r_seller, _r_buyer, r_months, r_disc, r_ref, r_kind = (a[:n_rec] for a in rec)
+        stages += self._market_stages(*before)
         out.update(seller_metrics(st.groups, r_seller, r_months, r_disc, r_ref, r_kind))
         still = st.for_sale_months >= 0
         out["for_sale.year_end"] = float(still.sum())
@@ -186,7 +199,33 @@ class TownModel:
         st.pool_group, st.pool_kind, st.pool_years = st.pool_group[~gone], st.pool_kind[~gone], st.pool_years[~gone]
         self.pool_active = np.ones(len(st.pool_group), np.bool_)
         out.update(self.measure())
+        out.update(change_parts(stages))
         return out
+
+    def _market_stages(self, resident0: np.ndarray, since0: np.ndarray, moves0: np.ndarray, bcount0: np.ndarray
+                       ) -> list[dict[str, float]]:
+        """Indices after the market's sellers who leave town move out, then after the movers' move out, then
+        after every buyer has moved in (the end state). The homes that changed hands are those whose resident or
+        move-in year changed during the market."""
+        st = self.state
+        nb, G = st.bcount.shape
+        changed = (st.resident != resident0) | (st.since != since0)
+
+        def per_block(m: np.ndarray, group: np.ndarray) -> np.ndarray:
+            return np.bincount(st.home_block[m] * G + group[m], minlength=nb * G).reshape(nb, G)
+
+        gone_dep = per_block(changed & (resident0 >= 0) & ~moves0, resident0)
+        gone_mov = per_block(changed & (resident0 >= 0) & moves0, resident0)
+        came = per_block(changed & (st.resident >= 0), st.resident)
+        if not np.array_equal(bcount0 - gone_dep - gone_mov + came, st.bcount):
+            raise AssertionError("the market's moves do not account for the change in resident counts")
+        stages = []
+        for b in (bcount0 - gone_dep, bcount0 - gone_dep - gone_mov):
+            n = np.zeros_like(st.ncount)
+            np.add.at(n, st.block_nbhd, b)
+            stages.append(summary_indices(b, n, st.groups))
+        stages.append(summary_indices(st.bcount, st.ncount, st.groups))
+        return stages
 
     def measure(self) -> dict[str, float]:
         st = self.state

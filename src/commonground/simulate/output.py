@@ -4,14 +4,15 @@
   metric; year 0 is the initial state);
 * ``summary.csv`` — per scenario, policy, year and metric: n, mean, sd, ci95_low, ci95_high (normal
   interval of the mean), q05, q25, q50, q75, q95 (bands across replicates);
-* ``indices.png``, ``market.png`` — means over time with 5–95 % bands, one line per scenario × policy;
+* ``indices.png``, ``market.png`` — medians over time with 5–95 % bands, one line per scenario × policy
+  (colour = policy, line style = scenario, the HTML report's colours);
 * ``simulation.json`` — what was run (the simulation, its tasks' seeds, scheduler, versions, timings);
 * ``manifest.json`` — the output's manifest (:mod:`commonground.io.schema`), written last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +27,21 @@ SCHELLING_PLOTS = ("similar_share", "pct_happy", "moves")
 
 
 def write_outputs(out: str | Path, results: pd.DataFrame, summary: pd.DataFrame, metadata: dict[str, Any],
-                  *, plots: bool = True, force: bool = False, inputs: dict[str, Any] | None = None) -> Path:
-    """Write the simulation's output folder (swapped in whole, ``manifest.json`` last)."""
+                  *, plots: bool = True, force: bool = False, inputs: dict[str, Any] | None = None,
+                  on_stage: Callable[[str], None] | None = None) -> Path:
+    """Write the simulation's output folder (swapped in whole, ``manifest.json`` last); ``on_stage`` is told
+    what is being written (a progress display's label)."""
     with output_folder(out, schema.SIMULATION, force=force, inputs=inputs) as w:
         tmp = w.path
+        if on_stage:
+            on_stage("writing results.parquet and summary.csv")
         results.to_parquet(tmp / schema.SIM_RESULTS.parquet, index=False)
         w.rows[schema.SIM_RESULTS.parquet] = len(results)
         w.table(schema.SIM_SUMMARY, summary)
         files = [schema.SIM_RESULTS.parquet, schema.SIM_SUMMARY.csv]
         if plots:
+            if on_stage:
+                on_stage("drawing indices.png and market.png")
             files += plot_summary(summary, tmp)
         files.append(schema.SIM_JSON)
         w.json(schema.SIM_JSON, {**metadata, "files": files})
@@ -76,7 +83,8 @@ def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
         combos = [tuple(c) for c in combos]
         scen = list(dict.fromkeys(s for s, _ in combos))
         pols = list(dict.fromkeys(p for _, p in combos))
-        colours = plt.get_cmap("tab10")
+        from commonground.report.figures import PALETTE  # the HTML report's colours: colour = policy there too
+
         styles = ["-", "--", ":", "-."]
         for ax, metric in zip(axes.ravel(), metrics, strict=False):
             for s, p in combos:
@@ -84,8 +92,8 @@ def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
                 d = d.sort_values("year")
                 if d.empty:
                     continue
-                col = colours(scen.index(s) % 10)
-                ax.plot(d["year"], d["mean"], styles[pols.index(p) % 4], color=col, label=f"{s} · {p}")
+                col = PALETTE[pols.index(p) % len(PALETTE)]
+                ax.plot(d["year"], d["q50"], styles[scen.index(s) % 4], color=col, label=f"{s} · {p}")
                 ax.fill_between(d["year"], d["q05"], d["q95"], color=col, alpha=0.12, linewidth=0)
             ax.set_title(metric, fontsize=10)
             ax.set_xlabel("year")
@@ -95,7 +103,8 @@ def plot_summary(summary: pd.DataFrame, folder: Path) -> list[str]:
         handles, labels = axes.ravel()[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=min(4, max(1, len(labels))), fontsize=8,
                    frameon=False)
-        fig.suptitle("mean across replicates, band: 5–95 % of replicates", fontsize=10)
+        fig.suptitle("median across replicates, band: 5–95 % of replicates (colour = policy, line style = "
+                     "scenario)", fontsize=10)
         fig.tight_layout(rect=(0, 0.06, 1, 0.97))
         fig.savefig(folder / name, dpi=110)
         plt.close(fig)

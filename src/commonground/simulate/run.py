@@ -31,12 +31,13 @@ def load(spec: str | Path) -> Simulation:
 
 def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = "local",
                    n_workers: int | None = None, on_done: Callable[[], None] | None = None,
-                   plots: bool = True, force: bool = False,
-                   inputs: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   plots: bool = True, force: bool = False, inputs: dict[str, Any] | None = None,
+                   on_stage: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sweep ``sim`` and write ``out`` (results.parquet, summary.csv, plots, simulation.json, manifest.json).
 
     ``out`` is checked before the sweep (see :func:`commonground.io.atomic.check_target`); ``inputs`` are the
-    fingerprints recorded in the manifest.
+    fingerprints recorded in the manifest. ``on_stage`` is told each stage as it starts (start-up and
+    compilation, runs, summary, writing, plots), so a command can show more than a bar stuck at 0 or at its end.
 
     Parameters
     ----------
@@ -57,16 +58,26 @@ def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = 
         Replace ``out`` even if it is not a commonground output.
     inputs
         Input fingerprints for the manifest.
+    on_stage
+        Told each stage's name as it starts.
 
     Returns
     -------
     (results, summary)
         The tidy results (one row per run, year and metric) and their summary across replicates.
     """
+    def stage(text: str) -> None:
+        if on_stage:
+            on_stage(text)
+
     check_target(Path(out), force=force)
     t0 = time.perf_counter()
+    where = "here" if scheduler in (None, "", "inprocess") else ("a local Dask cluster" if scheduler == "local"
+                                                                 else f"the Dask scheduler {scheduler}")
+    stage(f"starting on {where}; the first run also compiles the model (Numba)")
     results = sweep(sim, scheduler=scheduler, n_workers=n_workers, on_done=on_done)
     elapsed = time.perf_counter() - t0
+    stage("summarising across replicates")
     summary = summarise(results)
     tasks = make_tasks(sim)
     meta = {
@@ -77,7 +88,7 @@ def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = 
         "versions": _versions(),
         "columns": {schema.SIM_RESULTS.parquet: list(results.columns), schema.SIM_SUMMARY.csv: list(summary.columns)},
     }
-    write_outputs(out, results, summary, meta, plots=plots, force=force, inputs=inputs)
+    write_outputs(out, results, summary, meta, plots=plots, force=force, inputs=inputs, on_stage=on_stage)
     return results, summary
 
 

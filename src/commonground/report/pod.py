@@ -60,7 +60,8 @@ def welfare_table(s: dict) -> pd.DataFrame:
 
 def welfare_figure(s: dict) -> Figure | None:
     """Welfare of each mechanism with and without caps (ballot: mean with min-max whiskers over seeds)."""
-    bars = [("optimal", _f(s.get("welfare_optimal")), _f(s.get("welfare_optimal_unconstrained")), None, None)]
+    bars: list[tuple[str, float, float, tuple[float, float] | None, tuple[float, float] | None]] = [
+        ("optimal", _f(s.get("welfare_optimal")), _f(s.get("welfare_optimal_unconstrained")), None, None)]
     if "ballot_welfare_mean" in s:
         bars.append(("ballot", _f(s["ballot_welfare_mean"]), _f(s.get("ballot_welfare_unconstrained_mean")),
                      (_f(s.get("ballot_welfare_min")), _f(s.get("ballot_welfare_max"))),
@@ -80,7 +81,7 @@ def welfare_figure(s: dict) -> Figure | None:
             hbars(ax, [y], [v], height=0.38, color=col[label])
             if err is not None:
                 ax.errorbar([v], [y], xerr=err, fmt="none", ecolor="#333333", elinewidth=0.8, capsize=3)
-            label_bars(ax, [y], [max(v, r[1]) if err is not None else v], [f"{v:,.1f}"], fontsize=7)
+            label_bars(ax, [y], [max(v, r[1]) if err is not None and r is not None else v], [f"{v:,.1f}"], fontsize=7)
     ax.set_yticks(range(len(bars)), [b[0] for b in bars], fontsize=8)
     ax.set_ylim(len(bars) - 0.5, -0.5)
     ax.margins(x=0.14)

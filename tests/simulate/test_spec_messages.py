@@ -4,12 +4,14 @@ validator gave: each expected line below was recorded from main before the chang
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 
 import pytest
 
 from commonground.errors import InputError
 from commonground.simulate import simulation_from_dict
+from commonground.simulate.params import Town
 
 BASE = """
 name = "tiny"
@@ -26,9 +28,8 @@ name = "none"
 """
 
 CASES = [
-    ({"town": {"colour": "red"}}, "x.toml: scenario 'a': [town] unknown key 'colour' (expected: kind, path, "
-     "hdb_town, attribute, shares, neighbourhoods, blocks_per_neighbourhood, homes_per_block, "
-     "neighbourhood_concentration, block_concentration, occupancy, household_size, national_population, seed)"),
+    ({"town": {"colour": "red"}}, "x.toml: scenario 'a': [town] unknown key 'colour' (expected: "
+     + ", ".join(f.name for f in dataclasses.fields(Town)) + ")"),
     ({"town": 3}, "x.toml: scenario 'a': [town] must be a table"),
     ({"town": {"neighbourhoods": True}}, "x.toml: scenario 'a': 'town.neighbourhoods' must be a whole number, "
                                         "got True"),

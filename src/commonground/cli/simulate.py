@@ -16,8 +16,9 @@ def register(app: typer.Typer) -> None:
 
 @guarded
 def simulate_command(
-    simulation: str = typer.Argument(..., metavar="SIMULATION",
-                                     help="Simulation TOML file, or a built-in simulation's name (uk-migration)"),
+    simulation: str | None = typer.Argument(None, metavar="[SIMULATION]",
+                                            help="Simulation TOML file, or a built-in simulation's name "
+                                                 "(uk-migration, uk-borough; default with --town: uk-borough)"),
     out: Path = typer.Option(..., "--out", help="Output folder: results.parquet, summary.csv, plots, "
                                                 "simulation.json, manifest.json (replaced as a whole)"),
     force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
@@ -28,6 +29,10 @@ def simulate_command(
     workers: int | None = typer.Option(None, "--workers", help="LocalCluster worker processes (default: cores)"),
     in_process: bool = typer.Option(False, "--in-process", help="Run here, without Dask (same results)"),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write indices.png and market.png"),
+    town: str | None = typer.Option(None, "--town", help="A real local authority, e.g. england:Bradford (needs "
+                                                         "--census)"),
+    census: str | None = typer.Option(None, "--census", help="Your copy of the ONS 2011 ethnic group table by "
+                                                             "output area (file or folder)"),
 ) -> None:
     """Simulate integration over the years under each policy and write tidy results with uncertainty bands."""
     from commonground import extras
@@ -47,9 +52,22 @@ def simulate_command(
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be ≥ 1, got {workers}")
     check_target(out, force=force)
-    sim = load(simulation).with_replicates(replicates)
-    inputs = (input_fingerprints(simulation=simulation) if Path(simulation).is_file()
-              else {"simulation": {"name": simulation}})
+    if simulation is None and town is None:
+        raise InputError("give a simulation (TOML file or built-in name) or --town england:NAME --census PATH")
+    if simulation in (None, "uk-borough") or town is not None or census is not None:
+        from commonground.simulate.uk_builtin import load_for_cli
+
+        sim = load_for_cli(simulation, town, census, replicates).with_replicates(replicates)
+        inputs = {"simulation": {"name": sim.name, **({"town": town} if town else {})},
+                  **(input_fingerprints(simulation=simulation) if simulation and Path(simulation).is_file() else {})}
+        if census is not None:
+            from commonground.scenarios.census import resolve_path
+
+            inputs.update(input_fingerprints(census=str(resolve_path(census))))
+    else:
+        sim = load(simulation).with_replicates(replicates)
+        inputs = (input_fingerprints(simulation=simulation) if Path(simulation).is_file()
+                  else {"simulation": {"name": simulation}})
     where = "inprocess" if in_process else (scheduler or "local")
     n = len(make_tasks(sim))
     head = f"{sim.name}: {n} runs ({where})"
@@ -68,8 +86,16 @@ def simulate_command(
     console.print(f"[bold]{escape(sim.name)}[/]: {len(sim.scenarios)} scenario(s) × {len(sim.policies)} policy(ies) × "
                   f"{sim.replicates} replicate(s), {sim.years} {'steps' if sim.model == 'schelling' else 'years'}")
     key = "similar_share" if sim.model == "schelling" else "block.theil_h"
-    for r in last[last["metric"] == key].itertuples():
-        console.print(f"  {escape(str(r.scenario))} · {escape(str(r.policy))}: {key} {r.mean:.3f} "
-                      f"(5–95 %: {r.q05:.3f}–{r.q95:.3f})")
+    keys = [key, *(["new.dissimilarity"] if (last["metric"] == "new.dissimilarity").any() else [])]
+    for key in keys:
+        for r in last[last["metric"] == key].itertuples():
+            console.print(f"  {escape(str(r.scenario))} · {escape(str(r.policy))}: {key} {r.mean:.3f} "
+                          f"(5–95 %: {r.q05:.3f}–{r.q95:.3f})")
+    if sim.model == "town":
+        from commonground.simulate.uk_builtin import ethnic_caps_in
+        from commonground.simulate.uk_policies import UNLAWFUL
+
+        if ethnic_caps_in(sim):
+            console.print(f"Note: {UNLAWFUL}", markup=False)
     console.print(f"wrote {out}/results.parquet, summary.csv, {'plots, ' if plots else ''}simulation.json and "
                   "manifest.json", markup=False)

@@ -173,6 +173,9 @@ def simulation_sections(folder: Path) -> list[Section]:
         from commonground.report.sim_verdict import simulation_verdict_section
 
         secs.append(simulation_verdict_section(results))
+        from commonground.report.uk import lawful_use_section  # ethnicity caps on a GB town: analysis only
+
+        secs.extend(x for x in [lawful_use_section(settings)] if x is not None)
         secs.append(head)
         indices = [m for m in metrics if is_index_metric(m)]
         others = [m for m in metrics if m not in indices]

@@ -53,8 +53,15 @@ class TownModel:
         self.rs = new_rng_state(self.rng)
         p = params
         self.attribute = p.town.attribute
-        layout = plan_launches(build_layout(p.town), p.launches.homes_per_year, p.launches.block_size, p.years,
-                               p.town.seed)
+        self.council = policy.council
+        if self.council is not None:  # an English council's lawful options (commonground.simulate.uk_policies)
+            from commonground.simulate import uk_policies
+
+            layout, self.home_tenure = uk_policies.plan(build_layout(p.town), p.launches.homes_per_year,
+                                                        p.launches.block_size, p.years, p.town.seed, self.council)
+        else:
+            layout = plan_launches(build_layout(p.town), p.launches.homes_per_year, p.launches.block_size,
+                                   p.years, p.town.seed)
         self.caps_policy: Policy = load_policy(policy.caps) if policy.caps_on_allocation else NO_CAPS
         self.state: TownState = new_state(layout, self.caps_policy, self.attribute)
         st = self.state
@@ -82,11 +89,31 @@ class TownModel:
         share = p.migration.population_share or households0 * p.town.household_size / p.town.national_population
         self.arrivals_per_year = (p.migration.net_per_year * share * p.migration.concentration
                                   / p.town.household_size)
+        if p.town.kind == "census":  # UK figures apportioned by a documented rule (simulate.uk_migration)
+            from commonground.simulate.uk_migration import arrivals_per_year
+
+            self.arrivals_per_year = arrivals_per_year(p, layout.groups, self.arrival_mix)
+        if self.council is not None:
+            self._council_rates(p, layout)
         self.pool_active = np.zeros(0, np.bool_)
         self.year = 0
         self.G = G
 
     # -- helpers -------------------------------------------------------------------------------------
+    def _council_rates(self, p: TownParams, layout) -> None:
+        """Employment and tenure demand per group for the council's options (national rates by group)."""
+        from commonground.simulate.uk_policies import group_rates, tenure_demand
+
+        weights = None
+        if p.town.kind == "census":
+            from commonground.scenarios.census import authority_counts
+            from commonground.simulate.uk_rates import DETAILED
+
+            ac = authority_counts(p.town.path, p.town.authority, neighbourhood=p.town.neighbourhood_level)
+            weights = dict(zip(DETAILED, ac.persons.sum(axis=0).astype(float), strict=True))
+        self.uk_rates = group_rates(layout.groups, self.council, weights)
+        self.tenure_demand = tenure_demand(self.uk_rates)
+
     def _occupancy(self) -> tuple[np.ndarray, np.ndarray]:
         st = self.state
         return st.bcount.sum(axis=1), st.ncount.sum(axis=1)
@@ -140,8 +167,15 @@ class TownModel:
         for gi, g in enumerate(st.groups):
             out[f"unhappy.{g}"] = float(unhappy[gi])
         # 2. launch
-        lr = launch_year(st, year, self.caps_policy, p.launches.mechanism, p.launches.applicants_per_home,
-                         p.launches.mix_weight, self.attribute, self.pool_active, self.rng, self._admit_home)
+        if self.council is not None:
+            from commonground.simulate.uk_policies import launch_year_uk
+
+            lr = launch_year_uk(self, year)
+            if lr is not None:
+                out.update(lr.metrics)
+        else:
+            lr = launch_year(st, year, self.caps_policy, p.launches.mechanism, p.launches.applicants_per_home,
+                             p.launches.mix_weight, self.attribute, self.pool_active, self.rng, self._admit_home)
         if lr is not None:
             self.pool_active[lr.housed] = False
             out["launch.homes"] = float(lr.homes)
@@ -238,6 +272,10 @@ class TownModel:
             out[f"share.{g}"] = float(totals[gi] / max(totals.sum(), 1))
             out[f"looking.{g}"] = float((st.pool_group == gi).sum())
         out.update(index_metrics(st.bcount, st.ncount, st.groups))
+        if self.council is not None or self.params.town.kind == "census":
+            from commonground.simulate.uk_policies import new_home_metrics
+
+            out.update(new_home_metrics(st))
         bu, nu = st.units()
         if self.reference_caps is not None:
             if self.reference_caps is not st.caps:

@@ -45,6 +45,12 @@ class Town:
     household_size: float = 2.4
     national_population: float = 56_075_912.0
     seed: int = 2011
+    # kind = "census": a local authority from the ONS 2011 table at ``path`` (commonground.scenarios.census)
+    authority: str = ""
+    neighbourhood_level: str = "lsoa"
+    groups: str = "broad"
+    household_sizes: Mapping[str, float] = field(default_factory=dict)
+    start: str = "2011"  # census towns: "2011" (as counted) or "well-mixed" (same homes and totals, shuffled)
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class Migration:
     mix: Mapping[str, float] = field(default_factory=dict)
     formation_rate: float = 0.02
     departure_rate: float = 0.02
+    rule: str = "population"  # census towns: how national migration is apportioned (simulate.uk_migration)
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ class PolicySpec:
     name: str
     kind: str = "none"
     caps: str = ""
+    council: Any = None  # CouncilOptions (commonground.simulate.uk_policies): lawful options of an English council
 
     def __post_init__(self) -> None:
         if self.kind not in POLICY_KINDS:
@@ -199,7 +207,12 @@ def validate(p: TownParams) -> None:
 
     need(p.years >= 1, "years", f"must be ≥ 1, got {p.years}")
     t, m, la, b, mk = p.town, p.migration, p.launches, p.behaviour, p.market
-    need(t.kind in ("english", "uk-town", "hdb"), "town.kind", f"must be english, uk-town or hdb, got '{t.kind}'")
+    need(t.kind in ("english", "uk-town", "hdb", "census"), "town.kind",
+         f"must be english, uk-town, hdb or census, got '{t.kind}'")
+    if t.kind == "census":
+        from commonground.simulate.uk_migration import check_census_params
+
+        check_census_params(p)
     need(t.kind != "hdb" or bool(t.path), "town.path", "is needed for an HDB town (data.gov.sg property file)")
     for k in ("neighbourhoods", "blocks_per_neighbourhood", "homes_per_block"):
         need(getattr(t, k) >= 1, f"town.{k}", "must be ≥ 1")

@@ -228,6 +228,10 @@ def _town_params(merged: dict[str, Any], scenario: Mapping[str, Any], data: Mapp
     params = params_from_dict(merged, where=where)
     if params.town.kind == "hdb" and not Path(params.town.path).is_file():
         raise InputError(f"no HDB property file at {params.town.path}")
+    if params.town.kind == "census":  # the table and the authority, checked before anything runs
+        from commonground.scenarios.census import check_town
+
+        check_town(params.town.path, params.town.authority)
     if params.measure_caps:
         _check_caps(params.measure_caps, params, f"{where}: measure_caps")
     return params
@@ -237,14 +241,20 @@ def _policies(data: Mapping[str, Any], head: _Header, scenarios: list[tuple[str,
     """Each ``[[policies]]`` entry; its caps are checked against every scenario's town."""
     policies: list[PolicySpec] = []
     for p in _entries(data, "policies", [{"name": "none", "kind": "none"}], PolicyError):
-        unknown = sorted(set(p) - {"name", "kind", "caps"})
+        unknown = sorted(set(p) - {"name", "kind", "caps", "council"})
         if unknown:
-            raise PolicyError(f"policy '{p['name']}': unknown key '{unknown[0]}' (expected: name, kind, caps)")
+            raise PolicyError(f"policy '{p['name']}': unknown key '{unknown[0]}' (expected: name, kind, caps, "
+                              "council)")
         _check_kind_and_caps(p)
         kind = p.get("kind", "none")
         if kind not in POLICY_KINDS:
             raise PolicyError(f"policy '{p['name']}': unknown kind '{kind}' (choose from: {', '.join(POLICY_KINDS)})")
-        spec = PolicySpec(name=p["name"].strip(), kind=kind, caps=str(p.get("caps", "")))
+        council = None
+        if "council" in p:  # lawful options of an English council (commonground.simulate.uk_policies)
+            from commonground.simulate.uk_policies import council_from_dict
+
+            council = council_from_dict(p["council"], f"policy '{p['name']}'")
+        spec = PolicySpec(name=p["name"].strip(), kind=kind, caps=str(p.get("caps", "")), council=council)
         if any(spec.name == q.name for q in policies):
             raise PolicyError(f"policy '{spec.name}' is defined twice")
         if spec.caps and head.model == "town":

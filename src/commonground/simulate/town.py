@@ -52,6 +52,10 @@ class Layout:
 
 
 def default_shares(town: Town) -> dict[str, float]:
+    if town.kind == "census":  # the groups only; shares come from the census table
+        from commonground.scenarios.census import town_groups
+
+        return {g: 1.0 for g in town_groups(town.groups)}
     if town.shares:
         return dict(town.shares)
     return dict(SINGAPORE_2020 if town.kind == "hdb" else BRADFORD_2011)
@@ -59,6 +63,12 @@ def default_shares(town: Town) -> dict[str, float]:
 
 def build_layout(town: Town) -> Layout:
     """The initial town for ``town`` (cached per process: replicates share it)."""
+    if town.kind == "census":
+        from commonground.scenarios.census import census_layout
+
+        return census_layout(town.path, town.authority, neighbourhood=town.neighbourhood_level, groups=town.groups,
+                             household_sizes=tuple(sorted(town.household_sizes.items())),
+                             occupancy=town.occupancy, seed=town.seed, start=town.start)
     return _cached_layout(town.kind, town.path, town.hdb_town, tuple(default_shares(town).items()),
                           town.neighbourhoods, town.blocks_per_neighbourhood, town.homes_per_block,
                           town.neighbourhood_concentration, town.block_concentration, town.occupancy, town.seed)

@@ -34,7 +34,7 @@ dist-check: $(VENV)/.test-installed
 
 # The documentation site (mkdocs.yml: docs/ and the docstrings), warnings are errors.
 docs: $(VENV)/.test-installed
-	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build -q
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build  # not -q: quiet mode hides warnings from --strict
 
 typecheck: $(VENV)/.test-installed
 	$(VENV)/bin/mypy

@@ -23,6 +23,7 @@ demo: $(VENV)/.run-installed
 	$(VENV)/bin/commonground demo --out out/demo
 
 test: $(VENV)/.test-installed
+	bash .ci/setup-system.sh
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(MAKE) docs
 	$(VENV)/bin/pytest -q -p no:cacheprovider --doctest-modules src/commonground --ignore=src/commonground/service/migrations

@@ -16,7 +16,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "optimal": ("highspy",),
     "sim": ("dask", "distributed"),
     "report": ("matplotlib", "jinja2"),
-    "app": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "multipart", "jinja2", "matplotlib"),
+    "app": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "multipart", "jinja2", "matplotlib", "limits"),
 }
 
 

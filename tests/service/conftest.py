@@ -2,15 +2,16 @@
 a live uvicorn server and Debian's Chromium.
 
 PostgreSQL: ``COMMONGROUND_TEST_PG_URL`` (a server URL whose user may CREATE DATABASE) is used when set.
-Otherwise Debian's ``postgresql`` package is used — installed with apt-get when absent and running as root —
-and a throw-away cluster is started on 127.0.0.1 at a free port as the ``postgres`` user, then stopped.
-Set ``COMMONGROUND_TEST_NO_INSTALL=1`` to skip instead of installing packages.
+Otherwise Debian's ``postgresql`` server binaries are used, and a throw-away cluster is started on 127.0.0.1
+at a free port (as the ``postgres`` user when running as root), then stopped. These fixtures install
+nothing: ``make test`` runs ``.ci/setup-system.sh`` first, which installs postgresql and chromium and adds
+the ``postgres`` user when they are missing. When they are missing anyway, the tests that need them skip
+with the reason, or fail under CI (``CI`` set), where a skip would hide a broken setup.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import os
 import pwd
@@ -31,7 +32,6 @@ from commonground.scenarios import get_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-APT_LOCK = Path(tempfile.gettempdir()) / "commonground-tests-apt.lock"
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -46,28 +46,12 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
-def apt_install(*packages: str) -> None:
-    """apt-get install (root only), one process at a time; fails the test session if apt fails."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    with APT_LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        t = time.monotonic()
-        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
-            res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
-            if res.returncode != 0:
-                pytest.fail(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stderr[-2000:]}")
-        print(f"installed {' '.join(packages)} in {time.monotonic() - t:.0f} s", file=sys.stderr)
-
-
-def can_install() -> str | None:
-    """None if we may install Debian packages, else the reason we may not."""
-    if os.environ.get("COMMONGROUND_TEST_NO_INSTALL"):
-        return "COMMONGROUND_TEST_NO_INSTALL is set"
-    if not is_root():
-        return "not running as root, so apt-get cannot install it"
-    if shutil.which("apt-get") is None:
-        return "no apt-get on this machine"
-    return None
+def missing(what: str) -> None:
+    """Skip (fail under CI) because a system package the test needs is not installed."""
+    message = f"{what}; run `bash .ci/setup-system.sh` as root (make test does) or install it"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------------
@@ -101,9 +85,8 @@ class PostgresCluster:
             try:
                 pw = pwd.getpwnam("postgres")
             except KeyError:
-                subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                                "postgres"], check=True)
-                pw = pwd.getpwnam("postgres")
+                shutil.rmtree(self.dir, ignore_errors=True)
+                missing("running as root, but there is no 'postgres' user to run the PostgreSQL server")
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
             self.user = "postgres"
 
@@ -146,14 +129,8 @@ def postgres_server() -> Iterator[str]:
         return
     bindir = pg_bindir()
     if bindir is None:
-        reason = can_install()
-        if reason:
-            pytest.skip(f"PostgreSQL server binaries (initdb, pg_ctl) not found and {reason}; "
-                        "install Debian's postgresql or set COMMONGROUND_TEST_PG_URL")
-        apt_install("postgresql")
-        bindir = pg_bindir()
-        if bindir is None:
-            pytest.fail("apt-get installed postgresql but initdb/pg_ctl were not found")
+        missing("PostgreSQL server binaries (initdb, pg_ctl) not found (Debian's postgresql; or set "
+                "COMMONGROUND_TEST_PG_URL)")
     cluster = PostgresCluster(bindir)
     try:
         cluster.start()
@@ -302,14 +279,9 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    """Debian's Chromium at /usr/bin/chromium, installed with apt-get when absent (as root)."""
+    """Debian's Chromium at /usr/bin/chromium."""
     if not CHROMIUM.exists():
-        reason = can_install()
-        if reason:
-            pytest.skip(f"{CHROMIUM} not found and {reason}; install Debian's chromium package")
-        apt_install("chromium")
-        if not CHROMIUM.exists():
-            pytest.fail(f"apt-get installed chromium but {CHROMIUM} is missing")
+        missing(f"{CHROMIUM} not found (Debian's chromium)")
     return CHROMIUM
 
 

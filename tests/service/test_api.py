@@ -275,7 +275,7 @@ def test_auth_roles_and_household_view(api, service, tiny_inputs):
     assert bare.get("/api/me", headers=h3).status_code == 401
 
 
-def test_tokens_are_stored_only_as_salted_hashes(service):
+def test_tokens_are_stored_only_as_hashes(service):
     _, db, admin_token = service
     _, second = auth.create_token(db, "admin")
     with db.read() as s:
@@ -284,11 +284,25 @@ def test_tokens_are_stored_only_as_salted_hashes(service):
     for tok in (admin_token, second):
         secret = tok.split("_", 2)[2]
         assert secret not in blob and tok not in blob
-    assert len({r.salt for r in rows}) == len(rows)
+    assert {r.scheme for r in rows} == {"sha256"} and len({r.secret_hash for r in rows}) == len(rows)
     assert auth.verify_token(db, second).is_admin
     assert auth.verify_token(db, second[:-1] + ("A" if second[-1] != "A" else "B")) is None
     with pytest.raises(Exception, match="household token needs"):
         auth.create_token(db, "household")
+
+
+def test_tokens_issued_before_0002_still_verify_with_scrypt(service):
+    """A token row written by revision 0001 (salted scrypt) keeps working until it is re-issued."""
+    import hashlib
+    import secrets
+
+    _, db, _ = service
+    secret, salt = secrets.token_urlsafe(32), secrets.token_bytes(16)
+    with db.write() as s:
+        s.add(ApiToken(key="0123456789ab", scheme="scrypt", salt=salt.hex(), role="admin", label="old",
+                       secret_hash=hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()))
+    assert auth.verify_token(db, f"cg_0123456789ab_{secret}").is_admin
+    assert auth.verify_token(db, f"cg_0123456789ab_{secret[:-1]}x") is None
 
 
 def test_hdb_town_development(service, shared_data, tiny_inputs):

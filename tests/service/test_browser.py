@@ -119,3 +119,24 @@ def test_development_from_a_real_hdb_town(server, browser, artifacts):
     assert "hdb: BT" in page.content()
     page.screenshot(path=artifacts / "service" / "07-hdb-town.png", full_page=True)
     page.close()
+
+
+def test_phone_width_menu_keeps_sign_out(server, browser, artifacts):
+    """At 390 px (a phone) every menu entry, "Sign out" included, is on screen (the review found it pushed
+    off the right edge)."""
+    live, token = server
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.set_default_timeout(30_000)
+    page.goto(live.url + "/login")
+    page.fill("#token", token)
+    page.click("#sign-in")
+    page.wait_for_url(live.url + "/")
+    page.screenshot(path=artifacts / "service" / "08-phone-menu.png")
+    for selector in ("#sign-out", "header nav a[href='/docs']", "header nav a[href='/tokens']"):
+        box = page.locator(selector).bounding_box()
+        assert page.is_visible(selector) and box is not None, selector
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (selector, box)
+    assert page.evaluate("document.querySelector('header').scrollWidth") <= 390  # the menu needs no sideways scroll
+    page.click("#sign-out")
+    page.wait_for_url("**/login")
+    page.close()

@@ -1,4 +1,6 @@
-"""schemathesis fuzzes the OpenAPI spec in-process (ASGI) with an admin token: no request may get a 5xx."""
+"""schemathesis fuzzes the OpenAPI spec in-process (ASGI) with an admin token, on SQLite and on PostgreSQL
+(whose 32-bit integer columns overflow where SQLite's don't): no request may get a 5xx. The pages, which the
+spec does not describe, are fuzzed in test_fuzz_pages.py."""
 
 from __future__ import annotations
 
@@ -15,15 +17,25 @@ from commonground.service import Settings, auth, create_app, store
 from commonground.service.inputs import Limits
 from commonground.service.runner import execute_run
 
+from .conftest import pg_database
+
 TOKEN: dict[str, str] = {}
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fuzz_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.sqlite'}"
+    else:
+        with pg_database(request.getfixturevalue("postgres_server")) as url:
+            yield url
+
+
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory, tiny_inputs):
-    """The app on a SQLite file holding one (small) development, applicant set and finished run (ids 1),
-    so that generated ids reach real objects as well as missing ones."""
-    db_file = tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite"
-    app = create_app(Settings(db_url=f"sqlite:///{db_file}", wait_timeout=5, run_workers=1))
+def fuzz_app(fuzz_url, tiny_inputs):
+    """The app on a database holding one (small) development, applicant set and finished run (ids 1), so
+    that generated ids reach real objects as well as missing ones."""
+    app = create_app(Settings(db_url=fuzz_url, wait_timeout=5, run_workers=1))
     db = app.state.db
     _, TOKEN["admin"] = auth.create_token(db, "admin")
     flats = (tiny_inputs / "flats.csv").read_bytes()

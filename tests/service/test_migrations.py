@@ -13,7 +13,8 @@ from sqlalchemy import inspect
 from commonground.service.db import Base, Database
 from commonground.service.migrate import current_revision, downgrade, head_revision, upgrade
 
-TABLES = {"developments", "applicant_sets", "runs", "allocation_rows", "run_files", "api_tokens"}
+TABLES = {"developments", "applicant_sets", "runs", "allocation_rows", "run_files", "api_tokens", "web_sessions",
+          "workers"}
 
 
 def test_migrations_match_the_models_and_round_trip(db_url):
@@ -46,3 +47,36 @@ def test_two_upgrades_at_once(db_url):
     db = Database(db_url)
     assert set(inspect(db.engine).get_table_names()) >= TABLES
     db.dispose()
+
+
+def test_0002_keeps_tokens_issued_under_0001(db_url):
+    """Tokens stored by revision 0001 (salted scrypt, household tokens bound to a development only) survive the
+    upgrade: the admin token still verifies; the household token signs in but is bound to no round."""
+    import hashlib
+    import secrets
+
+    from sqlalchemy import text
+
+    from commonground.service import auth
+    from commonground.service.db import utcnow
+
+    db = Database(db_url)
+    try:
+        upgrade(db.engine, "0001")
+        rows = []
+        for key, role, hid in (("aaaaaaaaaaaa", "admin", None), ("bbbbbbbbbbbb", "household", "h1")):
+            secret, salt = secrets.token_urlsafe(32), secrets.token_bytes(16)
+            digest = hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()
+            rows.append(f"cg_{key}_{secret}")
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO api_tokens (key, salt, secret_hash, role, development_id, household_id,"
+                                  " label, revoked, created_at) VALUES (:k, :s, :h, :r, :d, :hid, '', false, :t)"),
+                             {"k": key, "s": salt.hex(), "h": digest, "r": role, "d": 1 if hid else None,
+                              "hid": hid, "t": utcnow()})
+        assert upgrade(db.engine) == head_revision()
+        admin, household = (auth.verify_token(db, t) for t in rows)
+        assert admin.is_admin
+        assert (household.role, household.development_id, household.applicants_id) == ("household", 1, None)
+        assert not household.can_see_household(1, 1, "h1")
+    finally:
+        db.dispose()

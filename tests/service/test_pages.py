@@ -99,9 +99,9 @@ def test_admin_flow_in_pages(site, tiny_inputs):
     assert rep.headers["content-security-policy"].startswith("sandbox")
     v = c.post(f"{run_url}/verify")
     assert v.status_code == 200 and 'status done">identical' in v.text
-    h = c.get(f"{run_url}/household", params={"household_id": "h4"})
+    h = c.post(f"{run_url}/household", data={"household_id": "h4"})
     assert h.status_code == 200 and "Household h4" in h.text
-    assert c.get(f"{run_url}/household", params={"household_id": "zz"}).status_code == 404
+    assert c.post(f"{run_url}/household", data={"household_id": "zz"}).status_code == 404
 
 
 def test_cross_site_posts_are_refused(site, tiny_inputs):
@@ -124,15 +124,16 @@ def test_household_sees_only_its_own_outcome(site, tiny_inputs):
                      ).headers["location"]
     wait_done(c, run_url)
     dev_id = int(dev_url.rsplit("/", 1)[1])
-    _, household = auth.create_token(c.app.state.db, "household", development_id=dev_id, household_id="h6")
+    _, household = auth.create_token(c.app.state.db, "household", development_id=dev_id, applicants_id=int(app_id),
+                                     household_id="h6")
     c.post("/logout")
     r = sign_in(c, household)
     assert r.headers["location"] == "/me"
     me = c.get("/me").text
     assert "Household h6" in me and ("Reason:" in me or "Flat <strong>" in me)
     assert me.count('class="card outcome"') == 1  # its one run, its own row
-    assert c.get(f"{run_url}/household", params={"household_id": "h1"}).status_code == 403
-    assert c.get(f"{run_url}/household", params={"household_id": "h6"}).status_code == 200
+    assert c.post(f"{run_url}/household", data={"household_id": "h1"}).status_code == 403
+    assert c.post(f"{run_url}/household", data={"household_id": "h6"}).status_code == 200
     assert c.get(dev_url).status_code == 403
     assert c.get(f"{run_url}/download/allocation.csv").status_code == 403
     assert c.get(f"{run_url}/report").status_code == 403

@@ -10,7 +10,7 @@ import pytest
 from commonground.allocate import allocate
 from commonground.io import schema
 from commonground.scenarios import get_scenario
-from commonground.service import pages, runner, store
+from commonground.service import runner, store, views
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_a_run_stores_its_manifest(stored):
 def test_report_of_a_stored_run(stored, monkeypatch, drop_manifest):
     files = {k: v for k, v in stored.items() if not (drop_manifest and k == schema.MANIFEST)}
     monkeypatch.setattr(store, "run_files", lambda db, run_id: files)
-    html = pages._render_report(None, SimpleNamespace(id=7, seed=3))
+    html = views._render_report(None, SimpleNamespace(id=7, seed=3))
     assert html.lstrip().lower().startswith("<!doctype html>") and "<svg" in html and "run-7" in html
 
 
@@ -40,4 +40,4 @@ def test_a_stored_file_changed_since_the_run_is_not_reported_as_the_run(stored, 
     files["groups.csv"] = files["groups.csv"].replace(b"0.", b"1.", 1)
     monkeypatch.setattr(store, "run_files", lambda db, run_id: files)
     with pytest.raises(Exception, match="groups.csv changed after the run wrote it"):
-        pages._render_report(None, SimpleNamespace(id=7, seed=3))
+        views._render_report(None, SimpleNamespace(id=7, seed=3))

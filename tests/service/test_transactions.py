@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,16 +24,11 @@ from commonground.policy import load_policy
 from commonground.service import store
 from commonground.service.db import AllocationRow, Database, Run, RunFile
 from commonground.service.inputs import Limits
+from commonground.service.lease import INTERRUPTED, reap_orphans
 from commonground.service.migrate import upgrade
-from commonground.service.runner import (
-    INTERRUPTED,
-    OUTPUT_FILES,
-    PAUSE_ENV,
-    PAUSE_SECONDS_ENV,
-    claim,
-    execute_run,
-    reap_orphans,
-)
+from commonground.service.runner import OUTPUT_FILES, claim, execute_run
+
+PAUSING_RUNNER = Path(__file__).with_name("pausing_runner.py")
 
 
 @pytest.fixture
@@ -57,11 +53,16 @@ def queue_run(db, ids, *, seed=0, mechanism="ballot", presets=("sg-eip-2010", "s
                             seed=seed, created_by=None, worker=None).id
 
 
-def runner_process(db_url: str, run_id: int, **env: str) -> subprocess.Popen:
-    """``python -m commonground.service.runner`` in its own process (what gets killed)."""
-    return subprocess.Popen([sys.executable, "-m", "commonground.service.runner", "--db", db_url, str(run_id)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **env})
+def runner_process(db_url: str, run_id: int, pause_after: int | None = None,
+                   pause_seconds: float = 30) -> subprocess.Popen:
+    """``python -m commonground.service.runner`` in its own process (what gets killed); with ``pause_after``,
+    the test helper that pauses inside the open result transaction after that many rows."""
+    if pause_after is None:
+        cmd = [sys.executable, "-m", "commonground.service.runner", "--db", db_url, str(run_id)]
+    else:
+        cmd = [sys.executable, str(PAUSING_RUNNER), "--db", db_url, str(run_id), "--pause-after", str(pause_after),
+               "--pause-seconds", str(pause_seconds)]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
 
 
 def wait_for_line(proc: subprocess.Popen, marker: str, timeout: float = 120) -> str:
@@ -107,7 +108,7 @@ def stored_flats(db, run_id):
 
 def test_a_run_killed_midway_leaves_no_partial_allocation(db, db_url, bto, bto_inputs):
     run_id = queue_run(db, bto, seed=11)
-    proc = runner_process(db_url, run_id, **{PAUSE_ENV: "2000", PAUSE_SECONDS_ENV: "60"})
+    proc = runner_process(db_url, run_id, pause_after=2000, pause_seconds=60)
     try:
         line = wait_for_line(proc, "COMMONGROUND_TEST_PAUSED")
         # Inside its (uncommitted) transaction the runner has written 2,000 of the 3,200 rows ...
@@ -139,7 +140,7 @@ def test_two_runner_processes_at_once(db, db_url, bto, bto_inputs):
     """Two processes write their results at the same time; the first holds its transaction open for a
     while (the pause hook), so the second must wait for the database instead of failing or mixing rows."""
     a, b = queue_run(db, bto, seed=1), queue_run(db, bto, seed=2, mechanism="ballot-unconstrained", presets=())
-    pa = runner_process(db_url, a, **{PAUSE_ENV: "1000", PAUSE_SECONDS_ENV: "1.5"})
+    pa = runner_process(db_url, a, pause_after=1000, pause_seconds=1.5)
     pb = runner_process(db_url, b)
     outs = [p.communicate(timeout=180) for p in (pa, pb)]
     assert (pa.returncode, pb.returncode) == (0, 0), outs

@@ -1,59 +1,34 @@
 """The JSON API under ``/api`` (documented by the OpenAPI spec at ``/openapi.json``).
 
-Reads of aggregate results need any valid token; household rows need an admin token or the household's
-own token; every write needs an admin token (``Authorization: Bearer cg_...``).
+Reads of aggregate results need any valid token (a household token gets small counts suppressed); household
+rows need an admin token or the household's own token (bound to its applicant round); every write needs an
+admin token (``Authorization: Bearer cg_...``).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from commonground import __version__
 from commonground.policy import preset_names
-from commonground.service import auth, store
-from commonground.service.app import Settings
-from commonground.service.db import Database
+from commonground.service import auth, exports, sessions, store
+from commonground.service.db import ApiToken
+from commonground.service.deps import Admin, Caller, Config, Db
+from commonground.service.inputs import clean_text
 from commonground.service.runner import OUTPUT_FILES, verify_run
+from commonground.service.settings import Settings
+from commonground.service.views import check_file_access, file_response, fresh_run, report_response
 
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-bearer = HTTPBearer(auto_error=False, description="An API token from `commonground token create`.")
 router = APIRouter(prefix="/api", tags=["api"])
-
-
-# -- plumbing ------------------------------------------------------------------------------------------
-def get_db(request: Request) -> Database:
-    return request.app.state.db
-
-
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def current(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-            ) -> auth.Principal:
-    principal = auth.verify_token(get_db(request), creds.credentials if creds else None)
-    if principal is None:
-        raise HTTPException(401, "missing or invalid API token", headers={"WWW-Authenticate": "Bearer"})
-    return principal
-
-
-def admin(principal: Annotated[auth.Principal, Depends(current)]) -> auth.Principal:
-    if not principal.is_admin:
-        raise HTTPException(403, "this needs an admin token")
-    return principal
-
-
-Caller = Annotated[auth.Principal, Depends(current)]
-Admin = Annotated[auth.Principal, Depends(admin)]
-Db = Annotated[Database, Depends(get_db)]
-Config = Annotated[Settings, Depends(get_settings)]
 
 
 def _see_development(p: auth.Principal, development_id: int) -> None:
@@ -184,7 +159,9 @@ class Outcome(AllocationRowOut):
 class Me(BaseModel):
     role: str
     development_id: int | None
+    applicants_id: int | None
     household_id: str | None
+    expires_at: datetime | None = None
     outcomes: list[Outcome]
 
 
@@ -203,42 +180,69 @@ class Verification(BaseModel):
 
 class TokenIn(BaseModel):
     development_id: int = Field(ge=1, le=MAX_ID)
+    applicants_id: int | None = Field(default=None, ge=1, le=MAX_ID, description=(
+        "The applicant set (round) the household belongs to; may be left out when exactly one set lists it"))
     household_id: str = Field(min_length=1, max_length=200)
     label: str = Field(default="", max_length=200)
+    expires_days: float | None = Field(default=None, ge=0, le=3650, description="0: never; default 90")
 
 
 class TokenOut(BaseModel):
     id: int
     role: str
     development_id: int | None
+    applicants_id: int | None
     household_id: str | None
+    expires_at: datetime | None
     token: str = Field(description="The secret: shown only in this response")
 
 
-def run_out(run, *, with_summary: bool = True) -> RunOut:
+class BulkTokensIn(BaseModel):
+    label: str = Field(default="", max_length=200)
+    expires_days: float | None = Field(default=None, ge=0, le=3650, description="0: never; default 90")
+
+
+class TokenInfo(BaseModel):
+    id: int
+    key: str
+    role: str
+    development_id: int | None
+    applicants_id: int | None
+    household_id: str | None
+    label: str
+    revoked: bool
+    created_at: datetime
+    expires_at: datetime | None
+
+    model_config = {"from_attributes": True}
+
+
+class SessionInfo(BaseModel):
+    id: int
+    token_id: int
+    role: str
+    created_at: datetime
+    expires_at: datetime
+
+
+def run_out(run, *, with_summary: bool = True, suppress_below: int | None = None) -> RunOut:
+    """A run for the API; ``suppress_below``: blank the summary's small counts (for household tokens)."""
+    summary = store.run_summary(run) if with_summary else None
+    if suppress_below is not None:
+        summary = exports.suppress_summary(summary, suppress_below)
     return RunOut(id=run.id, development_id=run.development_id, applicants_id=run.applicants_id,
                   status=run.status, error=run.error, policy_name=run.policy_name, policy_toml=run.policy_toml,
                   mechanism=run.mechanism, seed=run.seed, code_version=run.code_version,
                   inputs_hash=run.inputs_hash, problem_fingerprint=run.problem_fingerprint,
                   n_households=run.n_households, n_allocated=run.n_allocated, created_at=run.created_at,
                   started_at=run.started_at, finished_at=run.finished_at,
-                  summary=store.run_summary(run) if with_summary else None)
+                  summary=summary)
 
 
 def outcome(run, row) -> Outcome:
     return Outcome(run_id=run.id, development_id=run.development_id, mechanism=run.mechanism,
                    policy_name=run.policy_name, seed=run.seed, inputs_hash=run.inputs_hash,
                    finished_at=run.finished_at, **AllocationRowOut.model_validate(row).model_dump())
-
-
-def fresh_run(db: Database, run_id: int):
-    """The run, with a run whose process died marked failed first."""
-    from commonground.service.runner import reap_orphans
-
-    run = store.get_run(db, run_id)
-    if run.status == "running" and reap_orphans(db, [run_id], statuses=("running",)):
-        run = store.get_run(db, run_id)
-    return run
 
 
 # -- open endpoints ------------------------------------------------------------------------------------
@@ -287,7 +291,7 @@ def get_development(db: Db, p: Caller, development_id: Id) -> DevelopmentOut:
             responses={200: {"content": {"text/csv": {}}}})
 def development_flats(db: Db, _: Admin, development_id: Id) -> Response:
     dev = store.get_development(db, development_id, with_content=True)
-    return Response(dev.flats_content, media_type="text/csv",
+    return Response(exports.formula_safe(dev.flats_content), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="development-{development_id}-flats.csv"'})
 
 
@@ -337,10 +341,10 @@ def list_runs(db: Db, p: Caller, development_id: Annotated[int | None, Query(ge=
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-def get_run(db: Db, p: Caller, run_id: Id) -> RunOut:
+def get_run(db: Db, settings: Config, p: Caller, run_id: Id) -> RunOut:
     run = fresh_run(db, run_id)
     _see_development(p, run.development_id)
-    return run_out(run)
+    return run_out(run, suppress_below=None if p.is_admin else settings.small_count_threshold)
 
 
 @router.get("/runs/{run_id}/allocation", response_model=AllocationPage)
@@ -358,60 +362,112 @@ def get_household(db: Db, p: Caller, run_id: Id,
                   household_id: Annotated[str, Path(min_length=1, max_length=200)]) -> Outcome:
     """One household's outcome and reason: admins see any, a household token only its own."""
     run = store.get_run(db, run_id)
-    if not p.can_see_household(run.development_id, household_id):
-        raise HTTPException(403, "a household token sees only its own row")
+    if not p.can_see_household(run.development_id, run.applicants_id, household_id):
+        raise HTTPException(403, "a household token sees only its own row, in its own applicant round")
     return outcome(run, store.household_outcome(db, run_id, household_id))
 
 
 @router.get("/runs/{run_id}/files/{name}", response_class=Response,
             responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
-def get_file(db: Db, p: Caller, run_id: Id, name: Literal[OUTPUT_FILES]) -> Response:  # type: ignore[valid-type]
-    """A run's output file. ``allocation.csv`` (every household) is for admins; the others are aggregates."""
+def get_file(db: Db, settings: Config, p: Caller, run_id: Id,
+             name: Literal[OUTPUT_FILES]) -> Response:  # type: ignore[valid-type]
+    """A run's output file. ``allocation.csv`` (every household) and ``manifest.json`` are for admins; the
+    others are aggregates
+    (small counts suppressed for a household token). CSV cells that a spreadsheet would run as formulas are
+    prefixed with ``'``."""
     run = store.get_run(db, run_id)
     _see_development(p, run.development_id)
-    if name == "allocation.csv" and not p.is_admin:
-        raise HTTPException(403, "allocation.csv lists every household: admin only")
-    content = store.run_file(db, run_id, name)
-    media = "application/json" if name.endswith(".json") else "text/csv"
-    return Response(content, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="run-{run_id}-{name}"'})
+    check_file_access(name, p)
+    return file_response(db, run, name, p, settings)
 
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def get_report(db: Db, _: Admin, run_id: Id) -> HTMLResponse:
     """The run's HTML report (self-contained)."""
-    from commonground.service.pages import report_response
-
     return report_response(db, store.get_run(db, run_id))
 
 
-@router.post("/runs/{run_id}/verify", response_model=Verification)
-def verify(db: Db, settings: Config, _: Admin, run_id: Id) -> Verification:
-    """Re-run a finished run from its stored inputs, seed, policy and mechanism; is the result identical?"""
+@router.post("/runs/{run_id}/verify", response_model=Verification,
+             responses={429: {"description": "the server's re-run checks are all busy"}})
+def verify(request: Request, db: Db, settings: Config, _: Admin, run_id: Id) -> Verification:
+    """Re-run a finished run from its stored inputs, seed, policy and mechanism; is the result identical?
+    At most ``verify_workers`` (default 1) checks run at once; more get 429."""
     store.get_run(db, run_id)
-    return Verification(**verify_run(db, run_id, limits=settings.limits))
+    slots = request.app.state.verify_slots
+    if not slots.acquire(blocking=False):
+        raise HTTPException(429, "a re-run check is already running on this server; try again when it has finished",
+                            headers={"Retry-After": "30"})
+    try:
+        return Verification(**verify_run(db, run_id, limits=settings.limits))
+    finally:
+        slots.release()
 
 
 # -- households and tokens -----------------------------------------------------------------------------
 @router.get("/me", response_model=Me)
 def me(db: Db, p: Caller) -> Me:
-    """Who this token is; for a household token, its outcome in every finished run of its development."""
-    outs = []
-    if p.role == "household" and p.development_id is not None and p.household_id:
-        outs = [outcome(r, a) for r, a in store.household_outcomes(db, p.development_id, p.household_id)]
-    return Me(role=p.role, development_id=p.development_id, household_id=p.household_id, outcomes=outs)
+    """Who this token is; for a household token, its outcome in every finished run of its applicant round."""
+    outs = [outcome(r, a) for r, a in store.household_outcomes(db, p)] if p.role == "household" else []
+    return Me(role=p.role, development_id=p.development_id, applicants_id=p.applicants_id,
+              household_id=p.household_id, outcomes=outs)
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 def create_household_token(db: Db, settings: Config, _: Admin, body: TokenIn) -> TokenOut:
-    """Issue a household token (shown once) bound to a household of a development's applicants."""
-    from commonground.service.inputs import clean_text
-
-    store.get_development(db, body.development_id)
+    """Issue a household token (shown once) bound to one household of one applicant set of a development."""
     hid = clean_text(body.household_id, "household_id")
-    if not store.household_in_development(db, body.development_id, hid, settings.limits):
-        raise store.NotFound(f"no applicant household '{hid[:80]}' in development {body.development_id}")
-    token_id, token = auth.create_token(db, "household", development_id=body.development_id, household_id=hid,
-                                        label=clean_text(body.label, "label"))
-    return TokenOut(id=token_id, role="household", development_id=body.development_id, household_id=hid,
-                    token=token)
+    apps = store.household_applicant_set(db, body.development_id, hid, body.applicants_id, settings.limits)
+    token_id, token = auth.create_token(db, "household", development_id=body.development_id, applicants_id=apps,
+                                        household_id=hid, label=clean_text(body.label, "label"),
+                                        expires_days=body.expires_days)
+    with db.read() as s:
+        expires_at = s.get(ApiToken, token_id).expires_at
+    return TokenOut(id=token_id, role="household", development_id=body.development_id, applicants_id=apps,
+                    household_id=hid, expires_at=expires_at, token=token)
+
+
+@router.post("/developments/{development_id}/applicants/{applicants_id}/tokens", status_code=201,
+             response_class=Response, responses={201: {"content": {"text/csv": {}}}})
+def create_household_tokens(db: Db, settings: Config, _: Admin, development_id: Id, applicants_id: Id,
+                            body: BulkTokensIn) -> Response:
+    """A new token for every household of an applicant set, as a CSV (household_id, token, expires_at) for a
+    mail merge. The tokens are shown only in this response."""
+    ids = store.applicant_household_ids(db, development_id, applicants_id, settings.limits)
+    issued = auth.create_household_tokens(db, development_id, applicants_id, ids,
+                                          label=clean_text(body.label, "label"), expires_days=body.expires_days)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["household_id", "token", "expires_at"])
+    for hid, token, expires_at in issued:
+        w.writerow([exports.safe_cell(hid), token, expires_at.isoformat(timespec="seconds") if expires_at else ""])
+    return Response(out.getvalue(), status_code=201, media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="applicants-{applicants_id}-tokens.csv"'})
+
+
+@router.get("/tokens", response_model=list[TokenInfo])
+def list_tokens(db: Db, _: Admin) -> list[TokenInfo]:
+    """Every token (never its secret)."""
+    return [TokenInfo.model_validate(t) for t in auth.list_tokens(db)]
+
+
+@router.delete("/tokens/{token_id}", status_code=204, response_class=Response)
+def revoke_token(db: Db, _: Admin, token_id: Id) -> Response:
+    """Revoke a token at once; its browser sessions end too."""
+    if not auth.revoke_token(db, token_id):
+        raise store.NotFound(f"no token {token_id}")
+    return Response(status_code=204)
+
+
+@router.get("/sessions", response_model=list[SessionInfo])
+def list_sessions(db: Db, _: Admin) -> list[SessionInfo]:
+    """Browser sessions that are signed in now."""
+    return [SessionInfo(id=w.id, token_id=t.id, role=t.role, created_at=w.created_at, expires_at=w.expires_at)
+            for w, t in sessions.list_active(db)]
+
+
+@router.delete("/sessions/{session_id}", status_code=204, response_class=Response)
+def revoke_session(db: Db, _: Admin, session_id: Id) -> Response:
+    """End a browser session at once."""
+    if not sessions.revoke(db, session_id):
+        raise store.NotFound(f"no session {session_id}")
+    return Response(status_code=204)

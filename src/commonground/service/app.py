@@ -1,151 +1,68 @@
-"""The FastAPI application: settings, start-up (migrations, orphaned runs), the run queue, middleware."""
+"""The FastAPI application: start-up (migrations, runs left by a dead server), the run queue, error handlers
+and middleware. Routes live in :mod:`~commonground.service.api` and :mod:`~commonground.service.pages`,
+their dependencies in :mod:`~commonground.service.deps`, shared views in :mod:`~commonground.service.views`.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
-from pathlib import Path
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonground import __version__
 from commonground.errors import InputError
-from commonground.service import migrate
-from commonground.service.db import DEFAULT_DB_URL, Database, worker_id
-from commonground.service.inputs import Limits
-from commonground.service.runner import adopt_queued, execute_run, reap_orphans
+from commonground.service import api, lease, migrate, pages
+from commonground.service.db import Database, worker_id
+from commonground.service.middleware import BodyLimit, CatchErrors, SecurityHeaders, ThrottleBlocked
+from commonground.service.ratelimit import FailedAuthLimiter
+from commonground.service.runqueue import RunQueue
+from commonground.service.settings import Settings
 from commonground.service.store import NotFound
+from commonground.service.views import error_page
 
 log = logging.getLogger("commonground.service")
+__all__ = ["Settings", "create_app"]
 
 
-@dataclass(frozen=True)
-class Settings:
-    db_url: str = DEFAULT_DB_URL
-    hdb_file: Path | None = None
-    limits: Limits = field(default_factory=Limits)
-    migrate: bool = True
-    run_workers: int = 2
-    #: Longest a request with ``wait=true`` blocks for its run (seconds) before answering "still running".
-    wait_timeout: float = 300.0
-    secure_cookies: bool = False
+def _validation_message(exc: RequestValidationError) -> str:
+    """One line naming the first bad field of a page request."""
+    err = (exc.errors() or [{}])[0]
+    where = ".".join(str(x) for x in err.get("loc", ())[1:]) or "request"
+    return f"{where}: {str(err.get('msg', 'invalid value'))[:200]}"
 
 
-class RunQueue:
-    """Runs allocations on a small thread pool inside the server process."""
-
-    def __init__(self, db: Database, limits: Limits, workers: int) -> None:
-        self.db = db
-        self.limits = limits
-        self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cg-run")
-        self.futures: dict[int, Future] = {}
-        self.lock = threading.Lock()
-
-    def submit(self, run_id: int) -> Future:
-        fut = self.pool.submit(execute_run, self.db, run_id, limits=self.limits)
-        with self.lock:
-            self.futures = {k: f for k, f in self.futures.items() if not f.done()}
-            self.futures[run_id] = fut
-        return fut
-
-    def wait(self, run_id: int, timeout: float) -> None:
-        with self.lock:
-            fut = self.futures.get(run_id)
-        if fut is None:
-            return
-        with suppress(TimeoutError):
-            fut.result(timeout=timeout)
-
-    def shutdown(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-class BodyLimit:
-    """Refuse request bodies larger than ``max_bytes`` with 413, before they are read into memory."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for k, v in scope.get("headers", []):
-            if k == b"content-length":
-                try:
-                    too_big = int(v) > self.max_bytes
-                except ValueError:
-                    too_big = False
-                if too_big:
-                    await JSONResponse({"detail": f"request body is larger than {self.max_bytes:,} bytes"},
-                                       status_code=413)(scope, receive, send)
-                    return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.max_bytes:
-                    raise HTTPException(413, f"request body is larger than {self.max_bytes:,} bytes")
-            return msg
-
-        await self.app(scope, limited, send)
-
-
-class SecurityHeaders:
-    """Conservative headers on every response; pages carry no scripts (the report sets its own CSP)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(msg: Message) -> None:
-            if msg["type"] == "http.response.start":
-                headers = list(msg.get("headers", []))
-                names = {k.lower() for k, _ in headers}
-                extra = {b"x-content-type-options": b"nosniff", b"x-frame-options": b"DENY",
-                         b"referrer-policy": b"no-referrer", b"cache-control": b"no-store"}
-                if b"content-security-policy" not in names:
-                    extra[b"content-security-policy"] = (b"default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                                         b"img-src 'self' data:; script-src 'none'; "
-                                                         b"frame-ancestors 'none'; form-action 'self'")
-                headers += [(k, v) for k, v in extra.items() if k not in names]
-                msg["headers"] = headers
-            await send(msg)
-
-        await self.app(scope, receive, with_headers)
+def _json_safe(value):
+    """Validation errors echo the input; a non-finite number (``1e400`` parses as infinity) has no JSON form."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app: connect, migrate (unless told not to), mark runs orphaned by a dead process as failed."""
-    from commonground.service import api, pages
-
+    """Build the app: connect, migrate (unless told not to), fail the runs a dead server was running and take
+    over the ones it had queued."""
     settings = settings or Settings()
     db = Database(settings.db_url)
     if settings.migrate:
         migrate.upgrade(db.engine)
     me = worker_id()
-    # Runs a dead server had queued but not started are run here; runs it had started are marked failed
-    # (they left nothing behind: results are written in one transaction).
-    adopted = adopt_queued(db, me)
-    reaped = reap_orphans(db, statuses=("running",))
+    queue = RunQueue(db, settings.limits, settings.run_workers, me)  # registers `me` before adopting runs
+    adopted = lease.adopt_queued(db, me)
+    reaped = lease.reap_orphans(db, statuses=("running",))
     if reaped:
         log.warning("marked %d interrupted run(s) as failed: %s", len(reaped), reaped)
-    queue = RunQueue(db, settings.limits, settings.run_workers)
     for run_id in adopted:
         queue.submit(run_id)
 
@@ -163,13 +80,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     app.state.queue = queue
     app.state.worker = me
+    app.state.auth_limiter = FailedAuthLimiter(settings.failed_auth_per_client, settings.failed_auth_per_key)
+    app.state.verify_slots = threading.BoundedSemaphore(max(1, settings.verify_workers))
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError):
         status = 404 if isinstance(exc, NotFound) else 400
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=status)
-        return pages.error_page(request, str(exc), status)
+        return error_page(request, str(exc), status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": jsonable_encoder(_json_safe(exc.errors()))}, status_code=422)
+        return error_page(request, _validation_message(exc), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
@@ -177,10 +102,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return await http_exception_handler(request, exc)
         if exc.status_code in (303, 307) and exc.headers and "Location" in exc.headers:
             return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
-        return pages.error_page(request, str(exc.detail), exc.status_code)
+        response = error_page(request, str(exc.detail), exc.status_code)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
     app.include_router(api.router)
     app.include_router(pages.router)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(CatchErrors)
     app.add_middleware(BodyLimit, max_bytes=2 * settings.limits.max_upload_bytes + 256 * 1024)
+    app.add_middleware(ThrottleBlocked, limiter=app.state.auth_limiter, delay=settings.failed_auth_delay)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -3,17 +3,21 @@
 Tables: ``developments`` (a flats table as uploaded or built from an HDB town), ``applicant_sets`` (one
 upload of households + optional preferences for a development), ``runs`` (one allocation with everything
 needed to re-run it), ``allocation_rows`` (one row per household of a finished run), ``run_files`` (the
-run's CSV/JSON outputs) and ``api_tokens`` (salted hashes only). The schema is created by the Alembic
-migrations in ``migrations/``, never by ``create_all``.
+run's CSV/JSON outputs), ``api_tokens`` (hashes only), ``web_sessions`` (signed-in browsers, hashes only)
+and ``workers`` (the server instances and runner processes holding runs, with their heartbeats). The schema
+is created by the Alembic migrations in ``migrations/``, never by ``create_all``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
@@ -43,8 +47,10 @@ def utcnow() -> datetime:
 
 
 def worker_id() -> str:
-    """``host:pid`` of this process, recorded on the runs it claims (to spot runs whose process died)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid:instance`` for a new server instance or runner process, recorded on the runs it claims (to
+    spot runs whose holder died: see :mod:`commonground.service.lease`). ``instance`` is random, so a server
+    restarted with the same pid (process 1 in a container) is a different worker."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 class Base(DeclarativeBase):
@@ -139,20 +145,49 @@ class RunFile(Base):
 
 
 class ApiToken(Base):
-    """An API token: ``cg_<key>_<secret>``; only ``key`` (to find the row) and a salted scrypt hash are stored."""
+    """An API token: ``cg_<key>_<secret>``; only ``key`` (to find the row) and a hash of the secret are stored:
+    SHA-256 (``scheme="sha256"``), or salted scrypt for tokens issued before revision 0002 (``"scrypt"``).
+    A household token is bound to one household of one applicant set (``applicants_id``)."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(32), unique=True)
-    salt: Mapped[str] = mapped_column(String(64))
+    scheme: Mapped[str] = mapped_column(String(20), default="sha256")
+    salt: Mapped[str | None] = mapped_column(String(64), nullable=True)
     secret_hash: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(20))
     development_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    applicants_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     household_id: Mapped[str | None] = mapped_column(Text, nullable=True)
     label: Mapped[str] = mapped_column(String(200), default="")
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random session secret; only its SHA-256 is stored. A session
+    ends when it expires, when the user signs out, or when its token is revoked or expires."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Worker(Base):
+    """A server instance or runner process that may hold runs, and when it last said it was alive."""
+
+    __tablename__ = "workers"
+
+    worker: Mapped[str] = mapped_column(String(300), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # -- engines and sessions ------------------------------------------------------------------------------
@@ -165,12 +200,24 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def create_private(path: Path) -> None:
+    """Create the SQLite file readable and writable by its owner only (0600) if it does not exist yet.
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for
     write sessions (so two writers queue for the lock instead of failing); PostgreSQL gets pre-ping."""
     url = normalise_url(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
+            create_private(Path(u.database))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

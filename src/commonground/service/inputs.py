@@ -8,7 +8,9 @@ uploaded file, line and column.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import tempfile
@@ -33,11 +35,12 @@ MAX_POLICY_TOML = 100_000
 
 @dataclass(frozen=True)
 class Limits:
-    """Upload limits: bytes per file, data rows per file, and households × blocks of a problem (its
-    utility matrix is dense)."""
+    """Upload limits: bytes per file, data rows and columns per file, and households × blocks of a problem
+    (its utility matrix is dense)."""
 
     max_upload_bytes: int = 20 * MB
     max_rows: int = 200_000
+    max_columns: int = 200
     max_problem_cells: int = 30_000_000
 
 
@@ -92,11 +95,27 @@ def _as_upload(filename: str) -> Iterator[None]:
         raise InputError(f"could not read the file: {first}", source=filename) from None
 
 
+def check_shape(content: bytes, filename: str, limits: Limits) -> None:
+    """Reject a header with too many columns, or a field longer than the csv module reads (131,072
+    characters), with the line it is on, before pandas sees the file."""
+    reader = csv.reader(io.StringIO(content.decode("utf-8", errors="replace"), newline=""))
+    try:
+        header = next(reader, [])
+        if len(header) > limits.max_columns:
+            raise InputError(f"file has {len(header):,} columns; the limit is {limits.max_columns:,}", source=filename)
+        for _ in reader:
+            pass
+    except csv.Error as e:
+        raise InputError(f"a field is longer than {csv.field_size_limit():,} characters, or the file is not CSV "
+                         f"({str(e)[:80]})", source=filename, row=reader.line_num) from None
+
+
 def read_csv_bytes(content: bytes, filename: str, limits: Limits, *, required: tuple[str, ...] = ()) -> pd.DataFrame:
     """Parse an uploaded CSV with ``commonground.io.read_table`` (all text, ids verbatim, line-numbered errors)."""
     check_upload(content, filename, limits)
     if content.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as spreadsheet programs write
         content = content[3:]
+    check_shape(content, filename, limits)
     with tempfile.TemporaryDirectory(prefix="cg-upload-") as tmp, _as_upload(filename):
         path = Path(tmp) / "upload.csv"
         path.write_bytes(content)
@@ -172,6 +191,8 @@ def resolve_policy(presets: list[str] | str | None, toml_text: str | None) -> Po
             parts.append(policy_from_toml(toml_text, source="policy.toml"))
         except PolicyError:
             raise
+        except RecursionError:
+            raise PolicyError("policy TOML is nested too deeply", source="policy.toml") from None
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             raise PolicyError(f"invalid policy: {str(e)[:200]}", source="policy.toml") from None
     if not parts:

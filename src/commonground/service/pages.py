@@ -1,89 +1,44 @@
-"""Server-rendered HTML pages (Jinja2): sign in with a token, upload, run, browse results, look up a household.
+"""Server-rendered HTML pages (Jinja2): sign in with a token, upload, run, browse results, look up a household,
+manage tokens and sessions.
 
-The token is kept in an HttpOnly, SameSite=Strict cookie; form posts must also come from this site
-(``Origin`` checked when the browser sends it). Pages carry no JavaScript: a running run's page
-refreshes itself with ``<meta http-equiv="refresh">``.
+Signing in starts a server-side session (:mod:`commonground.service.sessions`): the HttpOnly, SameSite=Strict
+cookie holds only the session's random secret. Form posts must also come from this site (``Origin`` checked
+when the browser sends it; ``null`` refused). Pages carry no JavaScript: a running run's page refreshes itself
+with ``<meta http-equiv="refresh">``.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import tempfile
-import threading
-from collections import OrderedDict
-from pathlib import Path
+import re
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import pandas as pd
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from commonground.errors import InputError
-from commonground.io import schema
 from commonground.policy import preset_names
-from commonground.service import auth, store
-from commonground.service.db import Database, Run
+from commonground.report.verdict import verdict_from_tables
+from commonground.service import auth, exports, sessions, store
+from commonground.service.deps import AdminUser, Posted, User, check_token, get_db, page_principal
 from commonground.service.plots import result_svg
 from commonground.service.runner import OUTPUT_FILES, verify_run
+from commonground.service.views import (
+    ADMIN_ONLY_FILES,
+    check_file_access,
+    file_response,
+    fresh_run,
+    render,
+    report_response,
+)
 
-COOKIE = "cg_token"
 router = APIRouter(include_in_schema=False)
-env = Environment(loader=PackageLoader("commonground.service", "templates"), autoescape=select_autoescape())
-env.filters["thousands"] = lambda v: f"{v:,}" if isinstance(v, int | float) else v
-env.filters["pct"] = lambda v: f"{float(v):.1%}" if v is not None and v == v else "–"
-
-
-class LoginRequired(Exception):
-    pass
-
-
-def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
-    ctx.setdefault("user", getattr(request.state, "principal", None))
-    return HTMLResponse(env.get_template(template).render(request=request, **ctx), status_code=status)
-
-
-def error_page(request: Request, message: str, status: int) -> HTMLResponse:
-    return render(request, "error.html", status=status, message=message, status_code=status)
-
-
-def get_db(request: Request) -> Database:
-    return request.app.state.db
-
-
-def principal(request: Request) -> auth.Principal | None:
-    p = auth.verify_token(get_db(request), request.cookies.get(COOKIE))
-    request.state.principal = p
-    return p
-
-
-def same_origin(request: Request) -> None:
-    """Refuse form posts that a browser says come from another site."""
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-        raise HTTPException(403, "cross-site form post refused")
-
-
-def user(request: Request) -> auth.Principal:
-    p = principal(request)
-    if p is None:
-        raise HTTPException(303, headers={"Location": "/login"})
-    return p
-
-
-def admin_user(request: Request) -> auth.Principal:
-    p = user(request)
-    if not p.is_admin:
-        raise HTTPException(403, "this page needs an admin token")
-    return p
-
-
-User = Annotated[auth.Principal, Depends(user)]
-AdminUser = Annotated[auth.Principal, Depends(admin_user)]
-Posted = Depends(same_origin)
+MAX_ID = 2**31 - 1
+#: A database id in a page URL: 1 … 2^31 − 1 (anything else is a one-line 400, never a database error).
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def _see(dev_id: int, p: auth.Principal) -> None:
@@ -94,24 +49,27 @@ def _see(dev_id: int, p: auth.Principal) -> None:
 # -- sign in -------------------------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return render(request, "login.html", user=principal(request))
+    return render(request, "login.html", user=page_principal(request))
 
 
 @router.post("/login", dependencies=[Posted])
 def login(request: Request, token: Annotated[str, Form(max_length=300)]) -> Response:
-    p = auth.verify_token(get_db(request), token)
+    p = check_token(request, token)
     if p is None:
         return render(request, "login.html", status=401, error="That token is not valid.", user=None)
+    settings = request.app.state.settings
     resp = RedirectResponse("/" if p.is_admin else "/me", status_code=303)
-    resp.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", path="/",
-                    secure=request.app.state.settings.secure_cookies)
+    resp.set_cookie(sessions.COOKIE, sessions.start(get_db(request), p, settings.session_hours), httponly=True,
+                    samesite="strict", path="/", secure=settings.secure_cookies,
+                    max_age=int(settings.session_hours * 3600))
     return resp
 
 
 @router.post("/logout", dependencies=[Posted])
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    sessions.end(get_db(request), request.cookies.get(sessions.COOKIE))
     resp = RedirectResponse("/login", status_code=303)
-    resp.delete_cookie(COOKIE, path="/")
+    resp.delete_cookie(sessions.COOKIE, path="/")
     return resp
 
 
@@ -176,12 +134,12 @@ def _development_page(request: Request, development_id: int, status: int = 200, 
 
 
 @router.get("/developments/{development_id}", response_class=HTMLResponse)
-def development(request: Request, _: AdminUser, development_id: int) -> HTMLResponse:
+def development(request: Request, _: AdminUser, development_id: Id) -> HTMLResponse:
     return _development_page(request, development_id)
 
 
 @router.post("/developments/{development_id}/applicants", dependencies=[Posted])
-def upload_applicants(request: Request, _: AdminUser, development_id: int,
+def upload_applicants(request: Request, _: AdminUser, development_id: Id,
                       households: Annotated[UploadFile, File()],
                       preferences: Annotated[UploadFile | None, File()] = None) -> Response:
     try:
@@ -196,7 +154,7 @@ def upload_applicants(request: Request, _: AdminUser, development_id: int,
 
 
 @router.post("/developments/{development_id}/runs", dependencies=[Posted])
-def start_run(request: Request, p: AdminUser, development_id: int,
+def start_run(request: Request, p: AdminUser, development_id: Id,
               applicants_id: Annotated[str, Form(max_length=20)] = "",
               mechanism: Annotated[str, Form(max_length=50)] = "ballot",
               seed: Annotated[str, Form(max_length=25)] = "0",
@@ -207,8 +165,11 @@ def start_run(request: Request, p: AdminUser, development_id: int,
     db = get_db(request)
     try:
         app_id, seed_text = applicants_id.strip(), seed.strip() or "0"
-        if not app_id.isdigit() or not seed_text.isdigit() or len(app_id) > 10:
-            raise InputError("choose an applicant set and a whole-number seed ≥ 0")
+        # ASCII digits only: str.isdigit() also accepts '²' (which int() refuses) and '١' (which it reads as 1).
+        if not _DIGITS.fullmatch(app_id) or not 1 <= int(app_id) <= MAX_ID:
+            raise InputError("choose an applicant set")
+        if not _DIGITS.fullmatch(seed_text) or int(seed_text) > store.MAX_SEED:
+            raise InputError(f"the seed must be a whole number from 0 to {store.MAX_SEED} (digits 0-9)")
         run = store.create_run(db, development_id, int(app_id), presets=fields["policy"], policy_toml=policy_toml,
                                mechanism=mechanism, seed=int(seed_text), created_by=p.token_id,
                                worker=request.app.state.worker)
@@ -222,36 +183,39 @@ def start_run(request: Request, p: AdminUser, development_id: int,
 
 # -- results -------------------------------------------------------------------------------------------
 def _files_frame(files: dict[str, bytes], name: str) -> pd.DataFrame:
+    """A stored output table, all text, blank cells as NaN."""
     return pd.read_csv(io.BytesIO(files[name]), dtype=str) if name in files else pd.DataFrame()
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, p: User, run_id: int) -> HTMLResponse:
-    from commonground.service.api import fresh_run
-
+def run_page(request: Request, p: User, run_id: Id) -> HTMLResponse:
     db = get_db(request)
     run = fresh_run(db, run_id)
     _see(run.development_id, p)
-    ctx: dict = {"run": run, "dev": store.get_development(db, run.development_id), "files": OUTPUT_FILES}
+    k = request.app.state.settings.small_count_threshold
+    ctx: dict = {"run": run, "dev": store.get_development(db, run.development_id), "files": OUTPUT_FILES, "k": k,
+                 "admin_only": ADMIN_ONLY_FILES}
     if run.status == "done":
         files = store.run_files(db, run_id)
+        if not p.is_admin:  # aggregates a household sees: small counts suppressed
+            files = {n: exports.suppress_csv(n, c, k) for n, c in files.items()}
         summary = store.run_summary(run) or {}
+        if not p.is_admin:
+            summary = exports.suppress_summary(summary, k) or {}
         groups = _files_frame(files, "groups.csv")
         caps = _files_frame(files, "caps.csv")
+        reasons = list((summary.get("skip_reasons") or {}).items())
         ctx.update(summary=summary, groups=groups.to_dict(orient="records"),
-                   binding=_binding(caps), skip_reasons=list((summary.get("skip_reasons") or {}).items()),
+                   binding=_binding(caps), skip_reasons=reasons,
                    plot=Markup(result_svg(files.get("groups.csv", b""), files.get("composition.csv", b"")))
                    if "groups.csv" in files and "composition.csv" in files else None,
-                   report=True, verdict=_verdict(files, summary))
+                   report=True, verdict=_verdict(files, summary) if p.is_admin else [])
     return render(request, "run.html", **ctx)
 
 
 def _verdict(files: dict[str, bytes], summary: dict) -> list:
-    """The report's verdict sentences for this run (commonground.report.verdict), or none."""
-    try:
-        from commonground.report.verdict import verdict_from_tables
-    except ImportError:
-        return []
+    """The report's verdict sentences for this run (commonground.report.verdict). Admins only: the sentences
+    are built from the unsuppressed tables and allocation.csv, and can name small counts."""
     names = ("composition", "caps", "groups", "allocation")
     return verdict_from_tables(summary, {n: _files_frame(files, f"{n}.csv") for n in names})
 
@@ -266,95 +230,47 @@ def _binding(caps: pd.DataFrame) -> list[dict]:
 
 
 @router.get("/runs/{run_id}/download/{name}")
-def download(request: Request, p: User, run_id: int, name: str) -> Response:
+def download(request: Request, p: User, run_id: Id, name: str) -> Response:
     db = get_db(request)
     run = store.get_run(db, run_id)
     _see(run.development_id, p)
     if name not in OUTPUT_FILES:
         raise HTTPException(404, f"no file {name[:40]}")
-    if name == "allocation.csv" and not p.is_admin:
-        raise HTTPException(403, "allocation.csv lists every household: admin only")
-    media = "application/json" if name.endswith(".json") else "text/csv"
-    return Response(store.run_file(db, run_id, name), media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="run-{run_id}-{name}"'})
-
-
-#: Rendered reports of finished runs (immutable), most recent last.
-_REPORTS: OrderedDict[tuple[str, int, str], str] = OrderedDict()
-_REPORTS_LOCK = threading.Lock()
-_REPORTS_KEPT = 16
-
-
-def report_response(db: Database, run: Run) -> HTMLResponse:
-    """The HTML report of ``commonground.report.render_report`` (a plain built-in one if that module is
-    missing). A finished run never changes, so its report is rendered once and kept in memory.
-
-    The report may carry its own inline scripts and styles, so it is served in a sandbox (a CSP that
-    gives it an opaque origin: it cannot read this site's cookies or call the API).
-    """
-    if run.status != "done":
-        raise InputError(f"run {run.id} is {run.status}: no report yet")
-    key = (db.url, run.id, str(run.finished_at))
-    with _REPORTS_LOCK:
-        html = _REPORTS.get(key)
-    if html is None:
-        html = _render_report(db, run)
-        with _REPORTS_LOCK:
-            _REPORTS[key] = html
-            while len(_REPORTS) > _REPORTS_KEPT:
-                _REPORTS.popitem(last=False)
-    csp = ("sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-           "img-src data:")
-    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
-
-
-def _render_report(db: Database, run: Run) -> str:
-    files = store.run_files(db, run.id)
-    html = None
-    try:
-        from commonground.report import render_report
-    except ImportError:
-        render_report = None
-    if render_report is not None:
-        with tempfile.TemporaryDirectory(prefix="cg-report-") as tmp:
-            folder = Path(tmp) / f"run-{run.id}"  # the report labels the result by its folder's name
-            folder.mkdir()
-            for name, content in files.items():
-                (folder / name).write_bytes(content)
-            if schema.MANIFEST not in files:  # a run stored before outputs had manifests: these are its files
-                schema.write_manifest(folder, schema.ALLOCATION, seed=run.seed)
-            html = render_report(folder)
-    if html is None:
-        summary = json.loads(files.get("summary.json", b"{}") or b"{}")
-        html = env.get_template("report_fallback.html").render(
-            run=run, summary=summary, groups=_files_frame(files, "groups.csv").to_dict(orient="records"),
-            plot=Markup(result_svg(files["groups.csv"], files["composition.csv"]))
-            if "groups.csv" in files and "composition.csv" in files else None)
-    return html
+    check_file_access(name, p)
+    return file_response(db, run, name, p, request.app.state.settings)
 
 
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
-def report(request: Request, _: AdminUser, run_id: int) -> HTMLResponse:
+def report(request: Request, _: AdminUser, run_id: Id) -> HTMLResponse:
     db = get_db(request)
     return report_response(db, store.get_run(db, run_id))
 
 
 @router.post("/runs/{run_id}/verify", response_class=HTMLResponse, dependencies=[Posted])
-def verify(request: Request, _: AdminUser, run_id: int) -> HTMLResponse:
+def verify(request: Request, _: AdminUser, run_id: Id) -> HTMLResponse:
     db = get_db(request)
     run = store.get_run(db, run_id)
-    result = verify_run(db, run_id, limits=request.app.state.settings.limits)
+    slots = request.app.state.verify_slots
+    if not slots.acquire(blocking=False):
+        raise HTTPException(429, "a re-run check is already running on this server; try again when it has finished",
+                            headers={"Retry-After": "30"})
+    try:
+        result = verify_run(db, run_id, limits=request.app.state.settings.limits)
+    finally:
+        slots.release()
     return render(request, "verify.html", run=run, result=result)
 
 
-@router.get("/runs/{run_id}/household", response_class=HTMLResponse)
-def household_lookup(request: Request, p: User, run_id: int, household_id: str = "") -> HTMLResponse:
+@router.post("/runs/{run_id}/household", response_class=HTMLResponse, dependencies=[Posted])
+def household_lookup(request: Request, p: User, run_id: Id,
+                     household_id: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
+    """A POST, so the household id is not in the URL (nor in access logs, history or referrers)."""
     db = get_db(request)
     run = store.get_run(db, run_id)
     _see(run.development_id, p)
     hid = household_id.strip()[:200]
-    if not p.can_see_household(run.development_id, hid):
-        raise HTTPException(403, "a household token sees only its own row")
+    if not p.can_see_household(run.development_id, run.applicants_id, hid):
+        raise HTTPException(403, "a household token sees only its own row, in its own applicant round")
     row = store.household_outcome(db, run_id, hid)
     return render(request, "household.html", outcomes=[(run, row)], household_id=hid)
 
@@ -362,7 +278,7 @@ def household_lookup(request: Request, p: User, run_id: int, household_id: str =
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
     """The JSON API's operations, from the OpenAPI spec (served as /openapi.json), on one page with no scripts."""
-    principal(request)
+    page_principal(request)
     spec = request.app.openapi()
     ops = [{"method": m.upper(), "path": path, "summary": op.get("summary", ""),
             "description": (op.get("description") or "").split("\n\n")[0],
@@ -375,5 +291,27 @@ def api_docs(request: Request) -> HTMLResponse:
 def me(request: Request, p: User) -> Response:
     if p.is_admin:
         return RedirectResponse("/", status_code=303)
-    outcomes = store.household_outcomes(get_db(request), p.development_id or -1, p.household_id or "")
-    return render(request, "household.html", outcomes=outcomes, household_id=p.household_id)
+    outcomes = store.household_outcomes(get_db(request), p)
+    return render(request, "household.html", outcomes=outcomes, household_id=p.household_id,
+                  unbound=p.applicants_id is None)
+
+
+# -- tokens and sessions ---------------------------------------------------------------------------------
+@router.get("/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, _: AdminUser) -> HTMLResponse:
+    db = get_db(request)
+    return render(request, "tokens.html", tokens=auth.list_tokens(db), sessions=sessions.list_active(db))
+
+
+@router.post("/tokens/{token_id}/revoke", dependencies=[Posted])
+def revoke_token(request: Request, _: AdminUser, token_id: Id) -> Response:
+    if not auth.revoke_token(get_db(request), token_id):
+        raise store.NotFound(f"no token {token_id}")
+    return RedirectResponse("/tokens", status_code=303)
+
+
+@router.post("/sessions/{session_id}/revoke", dependencies=[Posted])
+def revoke_session(request: Request, _: AdminUser, session_id: Id) -> Response:
+    if not sessions.revoke(get_db(request), session_id):
+        raise store.NotFound(f"no session {session_id}")
+    return RedirectResponse("/tokens", status_code=303)

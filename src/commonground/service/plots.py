@@ -15,7 +15,8 @@ _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 
 def result_svg(groups_csv: bytes, composition_csv: bytes, *, attribute: str | None = None) -> str:
     """Two panels for one attribute: share of applicants housed per group, and the spread of each group's
-    share of a block's homes after allocation, with the block cap marked."""
+    share of a block's homes after allocation, with the block cap marked. Blank (suppressed) figures are left
+    out and labelled "suppressed"."""
     groups = pd.read_csv(io.BytesIO(groups_csv), dtype={"value": str})
     comp = pd.read_csv(io.BytesIO(composition_csv), dtype={"value": str, "unit_id": str})
     attrs = list(dict.fromkeys(groups["attribute"].astype(str))) if len(groups) else []
@@ -29,14 +30,15 @@ def result_svg(groups_csv: bytes, composition_csv: bytes, *, attribute: str | No
         g = groups[groups["attribute"].astype(str) == attr]
         labels = g["value"].astype(str).tolist()
         share = g["share_housed"].to_numpy(float)
-        bars = ax1.bar(range(len(labels)), share * 100, color="#3b6ea5")
-        ax1.bar_label(bars, labels=[f"{s:.0%}" for s in share], padding=2, fontsize=8)
+        bars = ax1.bar(range(len(labels)), np.nan_to_num(share) * 100, color="#3b6ea5")
+        ax1.bar_label(bars, labels=[f"{s:.0%}" if s == s else "suppressed" for s in share], padding=2, fontsize=8)
         ax1.set_xticks(range(len(labels)), labels, rotation=20 if len(labels) > 4 else 0, fontsize=8)
         ax1.set_ylabel("% of applicants housed")
         ax1.set_title(f"Housed, by {attr}", fontsize=10)
-        ax1.set_ylim(0, max(100.0, float(share.max() * 100) + 10) if len(share) else 100)
+        known = share[~np.isnan(share)]
+        ax1.set_ylim(0, max(100.0, float(known.max() * 100) + 10) if len(known) else 100)
         c = comp[(comp["attribute"].astype(str) == attr) & (comp["level"] == "block")]
-        data = [c[c["value"].astype(str) == v]["share"].to_numpy(float) * 100 for v in labels]
+        data = [c[c["value"].astype(str) == v]["share"].dropna().to_numpy(float) * 100 for v in labels]
         if any(len(d) for d in data):
             ax2.boxplot([d if len(d) else np.array([np.nan]) for d in data], positions=range(len(labels)),
                         widths=0.5, showfliers=True, flierprops={"markersize": 2})

@@ -1,12 +1,12 @@
-"""Run an allocation stored in the database, and re-run it to check a published result.
+"""Executing allocation runs, all or nothing.
 
-``execute_run`` claims a queued run (``queued → running``, atomically, so two workers never run the
-same one), reads its stored inputs back through :mod:`commonground.service.inputs`, allocates with
-``commonground.allocate.allocate``, and writes every result row, the output files and ``done`` in ONE
-transaction. A process killed midway therefore leaves no allocation rows and a run that is not
-``done``; :func:`reap_orphans` later marks such runs ``failed``.
+A run is claimed (``queued → running``, conditionally, so two workers never run the same one), its stored
+inputs are read back through :mod:`commonground.service.inputs`, it is allocated with
+``commonground.allocate.allocate``, and every result row, the output files and ``done`` are written in ONE
+transaction. A process killed midway therefore leaves no allocation rows and a run that is not ``done``;
+:mod:`commonground.service.lease` later marks such runs ``failed``.
 
-Also a small command for running one stored run in its own process (used by the tests that kill a run)::
+Also a small command for running one stored, queued run in its own process::
 
     python -m commonground.service.runner --db sqlite:///commonground.sqlite RUN_ID
 """
@@ -18,19 +18,17 @@ import functools
 import json
 import logging
 import math
-import os
-import socket
 import subprocess
-import sys
 import tempfile
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from commonground import __version__
 from commonground.allocate import MECHANISMS, allocate
@@ -39,7 +37,7 @@ from commonground.errors import CommongroundError, InputError
 from commonground.io import schema
 from commonground.model import Problem
 from commonground.policy import Policy, policy_from_toml
-from commonground.service import inputs
+from commonground.service import inputs, lease
 from commonground.service.db import (
     AllocationRow,
     ApplicantSet,
@@ -54,9 +52,6 @@ from commonground.service.db import (
 log = logging.getLogger("commonground.service")
 #: Rows per INSERT statement; all chunks belong to the same transaction.
 CHUNK_ROWS = 2000
-#: Test hook only: after at least this many rows are written (uncommitted), print a line and pause.
-PAUSE_ENV = "COMMONGROUND_TEST_PAUSE_AFTER_ROWS"
-PAUSE_SECONDS_ENV = "COMMONGROUND_TEST_PAUSE_SECONDS"
 #: What a run stores: the allocation folder's files (names from commonground.io.schema), manifest included.
 OUTPUT_FILES = (*(t.csv for t in schema.ALLOCATION_TABLES), schema.SUMMARY_JSON, schema.MANIFEST)
 
@@ -142,21 +137,6 @@ def result_files(result: Allocation) -> dict[str, bytes]:
         return {name: (out / name).read_bytes() for name in OUTPUT_FILES if (out / name).is_file()}
 
 
-def _pause_after() -> int | None:
-    raw = os.environ.get(PAUSE_ENV, "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
-def _pause(db_session, run_id: int, written: int) -> None:
-    """Test hook: report how many rows this (uncommitted) transaction holds, then wait to be killed."""
-    seen = db_session.scalar(select(func.count()).select_from(AllocationRow).where(AllocationRow.run_id == run_id))
-    print(f"COMMONGROUND_TEST_PAUSED run={run_id} written={written} visible_in_transaction={seen}",
-          file=sys.stderr, flush=True)
-    deadline = time.monotonic() + float(os.environ.get(PAUSE_SECONDS_ENV, "30"))
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
 def claim(db: Database, run_id: int, worker: str) -> bool:
     """``queued → running`` for this worker; False if the run is not queued (someone else has it)."""
     with db.write() as s:
@@ -165,10 +145,28 @@ def claim(db: Database, run_id: int, worker: str) -> bool:
         return res.rowcount == 1
 
 
-def execute_run(db: Database, run_id: int, *, limits: inputs.Limits | None = None) -> str:
-    """Run a queued run to ``done`` (or ``failed``); returns the final status."""
+#: Called after each chunk of rows is written inside the result transaction: ``(session, run_id, written)``.
+RowsWritten = Callable[[Session, int, int], None]
+
+
+def execute_run(db: Database, run_id: int, *, limits: inputs.Limits | None = None, worker: str | None = None,
+                on_rows_written: RowsWritten | None = None) -> str:
+    """Run a queued run to ``done`` (or ``failed``) as ``worker`` (default: a new worker id registered for
+    the duration of the run); returns the final status. ``on_rows_written`` lets a caller observe the open
+    result transaction (the crash tests pause there and kill the process)."""
     limits = limits or inputs.Limits()
-    me = worker_id()
+    beat = None
+    if worker is None:
+        worker = worker_id()
+        beat = lease.Heartbeat(db, worker)
+    try:
+        return _execute(db, run_id, limits, worker, on_rows_written)
+    finally:
+        if beat is not None:
+            beat.stop()
+
+
+def _execute(db: Database, run_id: int, limits: inputs.Limits, me: str, on_rows_written: RowsWritten | None) -> str:
     if not claim(db, run_id, me):
         with db.read() as s:
             run = s.get(Run, run_id)
@@ -186,7 +184,6 @@ def execute_run(db: Database, run_id: int, *, limits: inputs.Limits | None = Non
         rows = result_rows(result, run_id)
         files = result_files(result)
         summary = result.summary()
-        pause_after = _pause_after()
         with db.write() as s:
             res = s.execute(update(Run).where(Run.id == run_id, Run.status == "running", Run.worker == me)
                             .values(status="done", finished_at=utcnow(), error=None,
@@ -200,9 +197,8 @@ def execute_run(db: Database, run_id: int, *, limits: inputs.Limits | None = Non
                 chunk = rows[start:start + CHUNK_ROWS]
                 s.connection().execute(AllocationRow.__table__.insert(), chunk)
                 written += len(chunk)
-                if pause_after is not None and written >= pause_after:
-                    _pause(s, run_id, written)
-                    pause_after = None
+                if on_rows_written is not None:
+                    on_rows_written(s, run_id, written)
             s.connection().execute(RunFile.__table__.insert(),
                                    [{"run_id": run_id, "name": n, "content": c} for n, c in files.items()])
         return "done"
@@ -220,56 +216,6 @@ def mark_failed(db: Database, run_id: int, message: str, *, worker: str | None =
         if worker is not None:
             q = q.where(Run.worker == worker)
         s.execute(q.values(status="failed", error=message, finished_at=utcnow()))
-
-
-# -- orphans -------------------------------------------------------------------------------------------
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def worker_dead(worker: str | None) -> bool:
-    """True if ``worker`` (``host:pid``) is a process on this host that no longer exists."""
-    if not worker:
-        return False
-    host, _, pid = worker.rpartition(":")
-    return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
-
-
-INTERRUPTED = "interrupted: the process running it stopped before it finished; no partial result was stored"
-
-
-def reap_orphans(db: Database, run_ids: list[int] | None = None, *,
-                 statuses: tuple[str, ...] = ("queued", "running")) -> list[int]:
-    """Mark runs (queued or running) whose process on this host is gone as failed; returns their ids."""
-    with db.read() as s:
-        q = select(Run.id, Run.worker).where(Run.status.in_(statuses))
-        if run_ids is not None:
-            q = q.where(Run.id.in_(run_ids))
-        candidates = [(rid, w) for rid, w in s.execute(q) if worker_dead(w)]
-    for rid, w in candidates:
-        mark_failed(db, rid, INTERRUPTED, worker=w)
-    return [rid for rid, _ in candidates]
-
-
-def adopt_queued(db: Database, worker: str) -> list[int]:
-    """Take over queued runs whose server on this host has gone (they never started); returns their ids."""
-    with db.read() as s:
-        candidates = [(rid, w) for rid, w in s.execute(select(Run.id, Run.worker).where(Run.status == "queued"))
-                      if worker_dead(w)]
-    adopted = []
-    for rid, w in candidates:
-        with db.write() as s:
-            res = s.execute(update(Run).where(Run.id == rid, Run.status == "queued", Run.worker == w)
-                            .values(worker=worker))
-            if res.rowcount == 1:
-                adopted.append(rid)
-    return adopted
 
 
 # -- re-run check --------------------------------------------------------------------------------------
@@ -313,13 +259,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", required=True, help="database URL")
     ap.add_argument("run_id", type=int)
     args = ap.parse_args(argv)
-    db = Database(args.db)
-    try:
-        status = execute_run(db, args.run_id)
-    finally:
-        db.dispose()
+    status = run_one(args.db, args.run_id)
     print(f"run {args.run_id}: {status}")
     return 0 if status == "done" else 1
+
+
+def run_one(db_url: str, run_id: int, *, on_rows_written: RowsWritten | None = None) -> str:
+    """Run one stored, queued run in this process (its own worker id and heartbeat); returns its status."""
+    db = Database(db_url)
+    try:
+        return execute_run(db, run_id, on_rows_written=on_rows_written)
+    finally:
+        db.dispose()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from commonground.errors import InputError
 from commonground.io import development_from_hdb, read_hdb_property_information
 from commonground.io.hdb import TOWNS
 from commonground.service import inputs
+from commonground.service.auth import Principal
 from commonground.service.db import AllocationRow, ApplicantSet, Database, Development, Run, RunFile
 from commonground.service.runner import code_version, inputs_hash
 
@@ -27,13 +27,9 @@ class NotFound(InputError):
 
 
 def available_mechanisms() -> list[str]:
-    """Mechanisms whose code is present (the optimal ones live in a module that may not be installed)."""
-    out = []
-    for name in MECHANISMS:
-        if name.startswith("optimal") and importlib.util.find_spec("commonground.allocate.optimal") is None:
-            continue
-        out.append(name)
-    return out
+    """The mechanisms of ``commonground.allocate.MECHANISMS`` (the package's own modules are never treated as
+    optional: a broken import must fail loudly)."""
+    return list(MECHANISMS)
 
 
 # -- developments --------------------------------------------------------------------------------------
@@ -145,17 +141,38 @@ def list_applicants(db: Database, development_id: int) -> list[ApplicantSet]:
                               .order_by(desc(ApplicantSet.id))))
 
 
-def household_in_development(db: Database, development_id: int, household_id: str,
-                             limits: inputs.Limits) -> bool:
-    """True if any applicant set of the development lists ``household_id``."""
+def applicant_household_ids(db: Database, development_id: int, applicants_id: int,
+                            limits: inputs.Limits) -> list[str]:
+    """The household ids of one applicant set of a development, in upload order."""
+    with db.read() as s:
+        app = s.get(ApplicantSet, applicants_id, options=[undefer(ApplicantSet.households_content)])
+    if app is None or app.development_id != development_id:
+        raise NotFound(f"development {development_id} has no applicant set {applicants_id}")
+    return [str(h) for h in inputs.parse_households(app.households_content, app.households_filename, limits).ids]
+
+
+def household_applicant_set(db: Database, development_id: int, household_id: str, applicants_id: int | None,
+                            limits: inputs.Limits) -> int:
+    """The applicant set a household token is bound to: ``applicants_id`` if it lists the household, else the
+    one set of the development that does. Several sets listing the same id (rounds reuse ids) must be told
+    apart by the caller: never guessed."""
+    get_development(db, development_id)
+    if applicants_id is not None:
+        if household_id not in applicant_household_ids(db, development_id, applicants_id, limits):
+            raise NotFound(f"no household '{household_id[:80]}' in applicant set {applicants_id}")
+        return applicants_id
     with db.read() as s:
         apps = list(s.scalars(select(ApplicantSet).options(undefer(ApplicantSet.households_content))
-                              .where(ApplicantSet.development_id == development_id)))
-    for app in apps:
-        hh = inputs.parse_households(app.households_content, app.households_filename, limits)
-        if household_id in set(map(str, hh.ids)):
-            return True
-    return False
+                              .where(ApplicantSet.development_id == development_id).order_by(ApplicantSet.id)))
+    listing = [a.id for a in apps
+               if household_id in set(map(str, inputs.parse_households(a.households_content, a.households_filename,
+                                                                       limits).ids))]
+    if not listing:
+        raise NotFound(f"no applicant household '{household_id[:80]}' in development {development_id}")
+    if len(listing) > 1:
+        raise InputError(f"household '{household_id[:80]}' is in applicant sets {', '.join(map(str, listing))} of "
+                         f"development {development_id}: give applicants_id")
+    return listing[0]
 
 
 # -- runs ----------------------------------------------------------------------------------------------
@@ -235,10 +252,14 @@ def household_outcome(db: Database, run_id: int, household_id: str) -> Allocatio
     return row
 
 
-def household_outcomes(db: Database, development_id: int, household_id: str) -> list[tuple[Run, AllocationRow]]:
-    """The household's row in every finished run of its development, newest first."""
+def household_outcomes(db: Database, p: Principal) -> list[tuple[Run, AllocationRow]]:
+    """A household token's row in every finished run of its own applicant set, newest first (none for a
+    token not bound to an applicant set: issued before revision 0002, it must be re-issued)."""
+    if p.role != "household" or p.applicants_id is None or p.development_id is None or not p.household_id:
+        return []
     with db.read() as s:
         q = (select(Run, AllocationRow).join(AllocationRow, AllocationRow.run_id == Run.id)
-             .where(Run.development_id == development_id, Run.status == "done",
-                    AllocationRow.household_id == household_id).order_by(desc(Run.id)).limit(100))
+             .where(Run.development_id == p.development_id, Run.applicants_id == p.applicants_id,
+                    Run.status == "done", AllocationRow.household_id == p.household_id)
+             .order_by(desc(Run.id)).limit(100))
         return [(r, a) for r, a in s.execute(q)]

@@ -22,6 +22,7 @@ One year, in order:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ from commonground.policy import NO_CAPS, Policy, load_policy
 from commonground.policy.kernels import admit
 from commonground.simulate import _market as K
 from commonground.simulate._rng import new_state as new_rng_state
-from commonground.simulate.launch import launch_year
+from commonground.simulate.launch import LaunchResult, launch_year
 from commonground.simulate.metrics import (
     cap_metrics,
     change_parts,
@@ -41,6 +42,9 @@ from commonground.simulate.metrics import (
 from commonground.simulate.params import PolicySpec, TownParams
 from commonground.simulate.state import TownState, compile_caps, new_state, recount_caps, refresh_maximum
 from commonground.simulate.town import build_layout, plan_launches
+
+if TYPE_CHECKING:
+    from commonground.simulate.uk_policies import UKLaunch
 
 
 class TownModel:
@@ -170,9 +174,10 @@ class TownModel:
         if self.council is not None:
             from commonground.simulate.uk_policies import launch_year_uk
 
-            lr = launch_year_uk(self, year)
-            if lr is not None:
-                out.update(lr.metrics)
+            uk = launch_year_uk(self, year)
+            if uk is not None:
+                out.update(uk.metrics)
+            lr: UKLaunch | LaunchResult | None = uk
         else:
             lr = launch_year(st, year, self.caps_policy, p.launches.mechanism, p.launches.applicants_per_home,
                              p.launches.mix_weight, self.attribute, self.pool_active, self.rng, self._admit_home)

@@ -358,7 +358,8 @@ def _let(model: Any, policy: Policy, year: int, new_blocks: np.ndarray, sel_h: n
                                             np.arange(len(nbhds)) if stand_ins else np.zeros(0, np.int64)]),
         flat_ids=np.arange(n).astype(object), flat_block=flat_block, flat_type=ten, flat_type_names=TENURES,
         flat_floor=np.zeros(n, np.int64), flat_value=np.zeros(n), occupied=res >= 0,
-        occupants={model.attribute: np.where(res >= 0, groups[np.maximum(res, 0)], None).astype(object)})
+        occupants={model.attribute: np.where(res >= 0, groups[np.maximum(res, 0)],
+                                                       np.array(None, dtype=object)).astype(object)})
     k = len(sel_a)
     G = len(groups) if stand_ins else 0
     ga = g[sel_a]

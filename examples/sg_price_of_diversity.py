@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from commonground.analysis.welfare import price_of_diversity
 from commonground.io import development_from_hdb, read_hdb_property_information
 from commonground.io.hdb import TOWNS
-from commonground.measure.welfare import price_of_diversity
 from commonground.model import BlockUtilities, Households, Problem
 from commonground.policy import Policy, load_policy
 

@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from commonground.allocate import allocate
+from commonground.analysis.welfare import PriceOfDiversity
 from commonground.cli import app
 from commonground.cli.demo import write_comparison
 from commonground.errors import InputError
 from commonground.io import schema
 from commonground.io.atomic import output_folder
 from commonground.io.schema import read_manifest, sha256_file
-from commonground.measure.welfare import PriceOfDiversity
 from commonground.report.data import AllocationData
 from commonground.simulate.output import write_outputs
 
@@ -267,8 +267,8 @@ def test_output_modes_follow_the_umask(tmp_path):
 def test_written_tables_have_the_columns_the_schema_declares(inputs, tmp_path):
     """The schema is what readers rely on: every table a writer produces has the declared columns (writers may
     add more, e.g. the households' attributes), and the manifest's row counts are the tables' lengths."""
-    from commonground.measure.fairness import fairness_table
-    from commonground.measure.welfare import price_of_diversity
+    from commonground.analysis.fairness import fairness_table
+    from commonground.analysis.welfare import price_of_diversity
     from commonground.simulate.sweep import summarise
 
     _, problem, policy = inputs

@@ -9,6 +9,7 @@ import pytest
 from commonground.allocate import allocate
 from commonground.allocate import welfare_model as W
 from commonground.allocate.optimal import NO_ACCEPTABLE, NOT_CHOSEN, optimal, optimal_unconstrained
+from commonground.allocate.welfare_milp import solve
 from commonground.model import BlockUtilities, Development, Households, Problem
 from commonground.policy import NO_CAPS, Cap, Policy, load_policy
 
@@ -117,8 +118,8 @@ def test_network_lp_is_integral_and_matches_the_milp(seed):
                                share_scale=0.5)
     model = W.build_model(problem, policy)
     assert model.network, model.why_not_network
-    lp = W.solve(model)
-    mip = W.solve(model, integer=True)
+    lp = solve(model)
+    mip = solve(model, integer=True)
     assert "lp_fractional" not in lp.info
     assert lp.objective == pytest.approx(mip.objective, rel=1e-9)
 
@@ -177,8 +178,8 @@ def test_priced_lp_equals_the_whole_lp(seed):
                                share_scale=0.4)
     model = W.build_model(problem, policy)
     assert model.network
-    whole = W.solve(model, pricing=False)
-    priced = W.solve(model, pricing=True)
+    whole = solve(model, pricing=False)
+    priced = solve(model, pricing=True)
     assert priced.objective == pytest.approx(whole.objective, rel=1e-12)
     assert priced.info["pricing_rounds"] >= 1
 

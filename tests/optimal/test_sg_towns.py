@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from commonground.allocate.optimal import optimal
-from commonground.measure.welfare import price_of_diversity
+from commonground.analysis.welfare import price_of_diversity
 from commonground.policy import Cap, CapLimit, Policy, load_policy
 
 from .oracles import cap_violations

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from commonground.analysis.fairness import fairness_table, group_envy, group_value
+from commonground.analysis.welfare import price_of_diversity, welfare_by_group
 from commonground.cli import app
-from commonground.measure.fairness import fairness_table, group_envy, group_value
-from commonground.measure.welfare import price_of_diversity, welfare_by_group
 from commonground.model import BlockUtilities, Development, Households, Problem
 from commonground.policy import Cap, Policy
 
@@ -47,6 +47,12 @@ def test_price_of_diversity_hand_worked():
     g = r.groups.set_index(["mechanism", "group"])
     assert g.loc[("optimal", "Malay"), "share_housed"] == 1.0
     assert g.loc[("optimal", "Malay"), "welfare"] == pytest.approx(18.0)
+    # The paper's lottery ratio (optWithout / meanLot): 21 over the mean capped ballot welfare, each ballot
+    # welfare being 12 or 20 by the hand-worked orders above; beside the ballot-vs-ballot ratio, named apart.
+    n20 = int((np.round(r.ballots["welfare"], 9) == 20.0).sum())
+    assert s["lottery_ratio"] == pytest.approx(21.0 / ((20.0 * n20 + 12.0 * (4 - n20)) / 4))
+    assert s["ballot_price_of_diversity_of_means"] == pytest.approx(21.0 / ((20.0 * n20 + 12.0 * (4 - n20)) / 4))
+    assert "price_of_diversity" in s and s["lottery_ratio"] >= s["price_of_diversity"]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -118,3 +124,20 @@ def test_allocate_command_runs_optimal(tmp_path):
     assert res.exit_code == 0, res.output
     info = json.loads((tmp_path / "o" / "summary.json").read_text())["info"]
     assert info["exact"] and info["method"].startswith("min-cost flow")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_group_value_on_flat_level_utilities_equals_the_flow_model(seed):
+    # Dense flat-level utilities go to linear_sum_assignment; the expected value is the aggregated min-cost flow
+    # of the same members and flats (no caps), built and solved directly.
+    from commonground.allocate import welfare_model as W
+    from commonground.allocate.welfare_milp import solve
+    from commonground.policy import Policy
+
+    problem, _ = instance(40 + seed, n_flats=12, n_blocks=3, n_households=15, kind="flat")
+    rng = np.random.default_rng(seed)
+    members = rng.random(problem.n_households) < 0.6
+    flats = (rng.random(problem.development.n_flats) < 0.7) & ~problem.development.occupied
+    model = W.build_model(problem, Policy(name="none"), available=flats, households=members)
+    expected = solve(model).objective if model.n_arcs else 0.0
+    assert group_value(problem, members, flats) == pytest.approx(expected, rel=1e-12, abs=1e-12)

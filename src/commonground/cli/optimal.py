@@ -45,10 +45,10 @@ def price_of_diversity_command(
     extras.require("optimal", "commonground price-of-diversity")
     from rich.table import Table
 
+    from commonground.analysis.fairness import fairness_table
+    from commonground.analysis.welfare import price_of_diversity
     from commonground.io.atomic import check_target
     from commonground.io.schema import input_fingerprints
-    from commonground.measure.fairness import fairness_table
-    from commonground.measure.welfare import price_of_diversity
     from commonground.policy import load_policy
     from commonground.scenarios import get_scenario
 
@@ -94,6 +94,7 @@ def price_of_diversity_command(
                   f"{s['ballot_welfare_unconstrained_mean']:,.2f} ± {s['ballot_welfare_unconstrained_sd']:,.2f}",
                   f"{s['ballot_price_of_diversity_mean']:.4f}")
     table.add_row("ballot / optimal (with caps)", f"{s['ballot_share_of_optimum_mean']:.1%}", "", "")
+    table.add_row("lottery ratio (optimal without caps / ballot with caps)", "", "", f"{s['lottery_ratio']:.4f}")
     console.print(table)
     console.print(f"optimal: {s['optimal_method']}; exact: {s['optimal_exact']} (gap {s['optimal_gap']:.2g})",
                   markup=False)

@@ -8,8 +8,9 @@ when it would prefer G′'s flats, scaled to its own size:
     envy(G → G′) = max(0, |G| / |G′| · v_G(F_G′) − v_G(F_G))
 
 with ``|G|`` the group's applicants and ``F_G`` the flats its members were given. Zero everywhere means the
-allocation is type envy-free. ``v_G`` is computed exactly with the same flow/MILP model as ``optimal``
-(no caps, only G's members and only the flats of S), so it scales to launch-sized groups.
+allocation is type envy-free. ``v_G`` is computed exactly with the same flow model as ``optimal``
+(no caps, only G's members and only the flats of S), so it scales to launch-sized groups; on dense flat-level
+utilities by SciPy's ``linear_sum_assignment``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from commonground.allocate import welfare_model as W
+from commonground.allocate.assignment import DenseUtilities, assign, dense_utilities
 from commonground.allocate.result import Allocation
+from commonground.allocate.welfare_milp import solve
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
 
@@ -27,8 +30,12 @@ def group_value(problem: Problem, members: np.ndarray, flats: np.ndarray) -> flo
     """v_G(S): the best total utility the households ``members`` (mask) can get from the flats ``flats`` (mask)."""
     if not members.any() or not flats.any():
         return 0.0
+    dense = dense_utilities(problem, flats)
+    if dense is not None:       # dense flat-level utilities: the assignment problem, solved by SciPy directly
+        return assign(DenseUtilities(W=dense.W[members], flats=dense.flats, acceptable=dense.acceptable[members],
+                                     pairs=dense.pairs))[1]
     model = W.build_model(problem, Policy(name="none"), available=flats, households=members)
-    return W.solve(model).objective
+    return solve(model).objective
 
 
 def group_envy(allocation: Allocation, attribute: str) -> pd.DataFrame:

@@ -3,8 +3,10 @@
 Price of diversity (Benabbou, Chakraborty, Ho, Sliwinski, Zick, AAMAS 2018 / ACM TEAC 2020): the optimal
 welfare without the caps divided by the optimal welfare with them (≥ 1; 1 = the caps cost nothing). Because
 HDB allocates by ballot, not by optimisation, the same figures are reported for the ballot over many seeds:
-its welfare with and without caps, the ratio of the two (the ballot's own "price of diversity"), and its
-welfare as a share of the constrained optimum. Per group: applicants housed, welfare and mean utility.
+its welfare with and without caps, the ratio of the two (the ballot's own "price of diversity",
+``ballot_price_of_diversity_*``), and its welfare as a share of the constrained optimum; and the paper's
+**lottery ratio** (``lottery_ratio``): the unconstrained optimum divided by the mean capped ballot welfare.
+Per group: applicants housed, welfare and mean utility.
 """
 
 from __future__ import annotations
@@ -70,6 +72,14 @@ class PriceOfDiversity:
         """Optimal welfare without caps / with caps (the paper's definition)."""
         return _ratio(self.welfare_optimal_unconstrained, self.welfare_optimal)
 
+    @property
+    def lottery_ratio(self) -> float:
+        """Unconstrained optimal welfare / mean welfare of the ballot under the caps: the ratio Benabbou et al.
+        report for HDB's lottery (their ``optWithout / meanLot``), NaN without ballot seeds."""
+        if not len(self.ballots):
+            return float("nan")
+        return _ratio(self.welfare_optimal_unconstrained, float(self.ballots["welfare"].mean()))
+
     def summary(self) -> dict[str, Any]:
         b = self.ballots
         out = {
@@ -94,7 +104,9 @@ class PriceOfDiversity:
                 out[f"ballot_{col}_min"] = float(b[col].min())
                 out[f"ballot_{col}_max"] = float(b[col].max())
         if len(b):
+            # Two ratios, named apart: the ballot against itself without caps, and the paper's lottery ratio.
             out["ballot_price_of_diversity_of_means"] = _ratio(b["welfare_unconstrained"].mean(), b["welfare"].mean())
+            out["lottery_ratio"] = self.lottery_ratio
         out.update(self.extra)
         return out
 

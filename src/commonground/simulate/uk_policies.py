@@ -32,7 +32,7 @@ import numpy as np
 from commonground.errors import InputError, PolicyError
 from commonground.measure import Counts, multi_dissimilarity, theil_h
 from commonground.policy import Cap, CapLimit, Policy
-from commonground.simulate.town import Layout, plan_launches
+from commonground.simulate.town import Layout, plan_launches, with_new_blocks
 from commonground.simulate.uk_rates import BROAD_GROUPS, DETAILED, broad_rates, detailed_values
 
 TENURES = ("social", "shared", "market")
@@ -143,13 +143,7 @@ def _large_sites(layout: Layout, homes_per_year: int, block_size: int, years: in
             hm.append(sizes[j])
             ly.append(t)
             ids.append(f"{layout.nbhd_ids[s]}-SITE-Y{t:02d}L{j + 1:02d}")
-    hm_a = np.array(hm, np.int64)
-    return Layout(groups=layout.groups, shares=layout.shares,
-                  block_ids=np.concatenate([layout.block_ids, np.array(ids, dtype=object)]),
-                  nbhd_ids=layout.nbhd_ids, block_nbhd=np.concatenate([layout.block_nbhd, np.array(nb, np.int64)]),
-                  block_homes=np.concatenate([layout.block_homes, hm_a]),
-                  resident=np.concatenate([layout.resident, np.full(int(hm_a.sum()), -1, np.int64)]),
-                  launch_year=np.concatenate([layout.launch_year, np.array(ly, np.int64)]))
+    return with_new_blocks(layout, nb, hm, ly, ids)
 
 
 def _mix(o: CouncilOptions) -> np.ndarray:

@@ -245,11 +245,9 @@ def launch_year_uk(model: Any, year: int) -> UKLaunch | None:
     new_blocks = np.flatnonzero(lay.launch_year == year)
     if len(new_blocks) == 0:
         return None
-    from commonground.simulate.state import refresh_maximum
+    from commonground.simulate.launch import open_blocks
 
-    st.built[new_blocks] = True
-    bu, nu = st.units()
-    refresh_maximum(st.caps, bu, nu, new_blocks)
+    open_blocks(st, new_blocks)
     new_homes = np.concatenate([np.arange(st.block_start[b], st.block_start[b + 1]) for b in new_blocks])
     looking = np.flatnonzero(model.pool_active)
     n_app = int(min(len(looking), np.ceil(model.params.launches.applicants_per_home * len(new_homes))))

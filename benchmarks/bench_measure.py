@@ -12,7 +12,9 @@
 
 Run: ``.venv/bin/python benchmarks/bench_measure.py`` (about 5-10 minutes, mostly PySAL);
 ``--quick`` times PySAL on 40 LADs and extrapolates, and skips PySAL at 10^5 units;
-``--readme`` rewrites the "## Measurement indices" section of benchmarks/README.md with the figures.
+``--readme`` rewrites the "## Measurement indices" section of benchmarks/README.md with the figures;
+``--new`` runs only issue 14's indices (``bench_measure_new.py``: every new index against PySAL in one run,
+and the whole England & Wales table with every registered aspatial index).
 Reads ../shared/data beside the repository.
 """
 
@@ -238,7 +240,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="PySAL on a 40-LAD sample; skip PySAL at 10^5 units")
     ap.add_argument("--readme", action="store_true", help="rewrite this section of benchmarks/README.md")
+    ap.add_argument("--new", action="store_true", help="only issue 14's indices (bench_measure_new.py)")
     args = ap.parse_args()
+    if args.new:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_measure_new import main as new_main
+
+        return new_main(args.readme)
     if not DATA.is_dir():
         print(f"shared data not found at {DATA}", file=sys.stderr)
         return 1

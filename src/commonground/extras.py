@@ -17,6 +17,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "sim": ("dask", "distributed"),
     "report": ("matplotlib", "jinja2"),
     "app": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "multipart", "jinja2", "matplotlib", "limits"),
+    "geo": ("geopandas", "shapely"),
 }
 
 

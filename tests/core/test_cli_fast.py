@@ -13,6 +13,8 @@ from commonground import __version__, extras
 from commonground.allocate import MECHANISMS
 from commonground.cli import app, choices
 from commonground.cli.choices import MECHANISM_NAMES, SCENARIO_NAMES
+from commonground.measure.compare import TEST_NULLS
+from commonground.measure.inference import NULLS
 from commonground.model import household_schema
 from commonground.scenarios import SCENARIOS
 
@@ -28,6 +30,7 @@ def test_choices_name_the_registries() -> None:
     assert tuple(MECHANISMS) == MECHANISM_NAMES
     assert tuple(SCENARIOS) == SCENARIO_NAMES
     assert choices.MAX_GROUPS == household_schema.MAX_GROUPS
+    assert choices.MEASURE_NULLS == NULLS and choices.MEASURE_TEST_NULLS == TEST_NULLS
 
 
 def test_help_imports_no_command_stack() -> None:

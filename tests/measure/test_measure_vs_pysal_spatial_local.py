@@ -211,5 +211,5 @@ def test_smooth_then_measure_table(sac_xy_area, sac_counts: Counts) -> None:
     # smoothing keeps units, groups and regions: the whole registry applies
     xy, _ = sac_xy_area
     table = measure(smooth(sac_counts, xy, 3000))
-    assert table.shape == (1, 7 * 4 + 10)
+    assert table.shape == (1, 10 * 4 + 11)
     assert np.isfinite(table.to_numpy()).all()

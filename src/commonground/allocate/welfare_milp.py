@@ -20,6 +20,7 @@ so the call returns by ``time_limit`` plus a few seconds with its best assignmen
 
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import dataclass, field
 
@@ -42,6 +43,17 @@ from commonground.allocate.welfare_model import Model, fill_tiers, objective
 MIP_REL_GAP = 1e-9
 #: Seconds a cancelled HiGHS run gets to stop before its result is given up.
 GRACE = 2.0
+
+#: Solvers given up at a deadline while their thread still runs. Destroying a Highs object whose solve thread is
+#: running aborts the process (std::terminate), at garbage collection or at interpreter exit, so each one is kept
+#: alive for the life of the process: its reference is held here and deliberately never released.
+_ABANDONED: list[highspy.Highs] = []
+
+
+def _abandon(h: highspy.Highs) -> None:
+    """Keep ``h`` from ever being destroyed (see ``_ABANDONED``); the process's exit ends its thread."""
+    _ABANDONED.append(h)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(h))
 #: Above this many arcs left after fixing, a quick MILP over the most promising quarter polishes the incumbent.
 POLISH_ARCS = 1000
 #: Arcs a "fix and complete" sub-MILP may have.
@@ -279,6 +291,7 @@ def run_milp(lp: LinearProgram, cols: np.ndarray, n_integer: int, start: np.ndar
         h.cancelSolve()
         done = h.wait(GRACE)[0]
     if not done:
+        _abandon(h)
         return None, -np.inf, "Time limit reached (solver abandoned in set-up)", 0
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())

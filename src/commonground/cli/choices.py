@@ -7,3 +7,5 @@ tests/core/test_cli_fast.py checks them against the registries they name (``MECH
 MECHANISM_NAMES = ("ballot", "ballot-unconstrained", "cbl", "optimal", "optimal-unconstrained")
 SCENARIO_NAMES = ("sg-bto", "uk-town")
 MAX_GROUPS = 50
+MEASURE_NULLS = ("permutation", "multinomial", "systematic", "systematic_permutation")
+MEASURE_TEST_NULLS = ("random_label", "person_permutation", "composition", "dual_composition", "share")

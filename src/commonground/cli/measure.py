@@ -146,3 +146,12 @@ def register(app: typer.Typer) -> None:
             return
         title = f"{file.name}: {counts.n_units} units, {counts.n_groups} groups" + (f", by {by}" if by else "")
         console.print(_rich_table(result, title))
+
+    _register_subcommands(app)
+
+
+def _register_subcommands(app: typer.Typer) -> None:
+    """``measure spatial | null | compare`` (issue 14): ``measure`` becomes a group whose default is the table."""
+    from commonground.cli.measure_more import extend
+
+    extend(app)

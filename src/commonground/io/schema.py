@@ -85,6 +85,12 @@ REPORT_HTML = "report.html"
 INDICES_TABLE = Table("indices", ())
 #: Explains blank cells (a zero-population region, a group with no members): one text per row.
 NOTES_COLUMN = "notes"
+# ``measure spatial`` / ``measure null`` / ``measure compare --out`` (issue 14): tidy rows, null summaries and
+# comparisons, each in a measure folder
+SPATIAL_TABLE = Table("spatial", ("unit", "by", "index", "group", "value"), numeric=("value",))
+NULL_TABLE = Table("null", ("observed", "expected", "sd", "bias", "p_value", "adjusted"),
+                   numeric=("observed", "expected", "sd", "bias", "p_value", "adjusted"))
+COMPARE_TABLE = Table("comparison", ())
 
 # -- price-of-diversity folder --------------------------------------------------------------------------------
 POD_SUMMARY = "price_of_diversity.json"

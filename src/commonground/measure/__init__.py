@@ -11,7 +11,11 @@ each is computed for every region and group at once::
 
 Families (one call shape each): aspatial single-group (:mod:`.aspatial`), multigroup and diversity
 (:mod:`.multigroup`), spatial (:mod:`.spatial`), local per-unit (:mod:`.local`), inference
-(:mod:`.inference`), and allocation results (:mod:`.allocation`). Formulas, sources and conventions are in
+(:mod:`.inference`), and allocation results (:mod:`.allocation`); spatially explicit Massey & Denton indices
+(:mod:`.explicit`), weighted-boundary indices and the proximity profile (:mod:`.boundary`), more evenness
+indices (:mod:`.evenness`), scale profiles and distortion (:mod:`.profiles`), M decompositions and change
+over time (:mod:`.mutual`), two-table comparison (:mod:`.compare`); polygons in via :mod:`.geo` (``[geo]``).
+Formulas, sources and conventions are in
 each docstring and in ``docs/measure.md``.
 """
 
@@ -25,7 +29,19 @@ from commonground.measure.aspatial import (
     gini,
     isolation,
 )
+from commonground.measure.boundary import boundary_dissimilarity, par_dissimilarity, spatial_proximity_profile
+from commonground.measure.compare import TwoSample, decompose_difference, one_region, two_sample_test
 from commonground.measure.counts import Counts
+from commonground.measure.evenness import concentration_profile, density_corrected_dissimilarity, minmax
+from commonground.measure.explicit import (
+    absolute_centralization,
+    absolute_clustering,
+    absolute_concentration,
+    delta,
+    relative_centralization,
+    relative_clustering,
+    relative_concentration,
+)
 from commonground.measure.inference import Bootstrap, NullDistribution, bootstrap, randomization_null
 from commonground.measure.local import local_entropy, local_simpson, location_quotients, theil_h_contributions
 from commonground.measure.multigroup import (
@@ -33,12 +49,20 @@ from commonground.measure.multigroup import (
     entropy_diversity,
     multi_dissimilarity,
     multi_gini,
+    mutual_information,
     normalized_exposure,
     relative_diversity,
     simpson_concentration,
     simpson_interaction,
     squared_cv,
     theil_h,
+)
+from commonground.measure.mutual import mutual_difference, mutual_hierarchy, mutual_within
+from commonground.measure.profiles import (
+    global_distortion,
+    local_distortion,
+    local_relative_centralization,
+    multiscalar_profile,
 )
 from commonground.measure.spatial import kernel_weights, smooth, spatial_dissimilarity, spatial_proximity
 from commonground.measure.table import DEFAULT_INDICES, INDICES, SUMMARY_INDICES, measure, resolve
@@ -51,4 +75,11 @@ __all__ = [
     "normalized_exposure", "randomization_null", "relative_diversity", "resolve", "simpson_concentration",
     "simpson_interaction", "smooth", "spatial_dissimilarity", "spatial_proximity", "squared_cv", "theil_h",
     "theil_h_contributions",
+    # issue 14: spatially explicit, boundary, evenness, profiles, M decompositions, comparison
+    "TwoSample", "absolute_centralization", "absolute_clustering", "absolute_concentration",
+    "boundary_dissimilarity", "concentration_profile", "decompose_difference", "delta",
+    "density_corrected_dissimilarity", "global_distortion", "local_distortion", "local_relative_centralization",
+    "minmax", "multiscalar_profile", "mutual_difference", "mutual_hierarchy", "mutual_information",
+    "mutual_within", "one_region", "par_dissimilarity", "relative_centralization", "relative_clustering",
+    "relative_concentration", "spatial_proximity_profile", "two_sample_test",
 ]

@@ -24,9 +24,10 @@ from commonground.errors import InputError
 from commonground.measure.counts import Counts
 from commonground.measure.table import IndexSpec, resolve
 
-NULLS = ("permutation", "multinomial")
+NULLS = ("permutation", "multinomial", "systematic", "systematic_permutation")
 BOOTSTRAPS = ("multinomial", "units")
 SeedLike = int | np.random.Generator | None
+IndexLike = str | Callable[[Counts], pd.DataFrame | pd.Series]
 
 
 def _nanstat(f: Callable[..., np.ndarray], draws: np.ndarray, **kw: float) -> np.ndarray:
@@ -216,6 +217,22 @@ def _values(spec: IndexSpec, c: Counts) -> np.ndarray:
 def _null_draw(c: Counts, spec: IndexSpec, null: str, rng: np.random.Generator, x: np.ndarray,
                t: np.ndarray) -> np.ndarray:
     single_separate = spec.family == "single" and c.explicit_total
+    if null in ("systematic", "systematic_permutation"):
+        # PySAL simulate_systematic_randomization: each group's regional total spread over units with
+        # probabilities t_j / T; "_permutation" then moves unit contents to other units' places
+        perm = _shuffle_within_regions(c, rng) if null == "systematic_permutation" else None
+        if single_separate:  # each group and its complement spread separately; unit totals follow
+            out = np.empty((c.n_regions, c.n_groups))
+            size = np.repeat(t[:, None].astype(np.float64), 2, axis=1)
+            for k, g in enumerate(c.groups):
+                d = scatter(c, size, c.region_sum(np.stack([x[:, k], t - x[:, k]], axis=1)), rng)
+                d = d if perm is None else d[perm]
+                one = c.select([g]).replace(d[:, :1].astype(np.float64), d.sum(axis=1).astype(np.float64))
+                out[:, k] = _values(spec, one)[:, 0]
+            return out
+        size = np.repeat(c.group_total[:, None].astype(np.float64), c.n_groups, axis=1)
+        xs = scatter(c, size, c.region_sum(x), rng)
+        return _values(spec, c.replace((xs if perm is None else xs[perm]).astype(np.float64)))
     if null == "permutation":
         if single_separate:  # each group against the rest of the unit total, separately
             xs = np.stack([permute(c, np.stack([x[:, k], t - x[:, k]], axis=1), rng)[:, 0]
@@ -232,7 +249,26 @@ def _null_draw(c: Counts, spec: IndexSpec, null: str, rng: np.random.Generator, 
     return _values(spec, c.replace(xs.astype(np.float64)))
 
 
-def randomization_null(c: Counts, index: str = "dissimilarity", *, reps: int = 199, null: str = "permutation",
+def _shuffle_within_regions(c: Counts, rng: np.random.Generator) -> np.ndarray:
+    """A permutation of stored rows that keeps each row in its region (PySAL's geographic permutation:
+    the units' contents move to other units' places)."""
+    keys = rng.random(c.n_units) + c.codes
+    return np.argsort(keys, kind="stable")
+
+
+def index_spec(index: IndexLike, c: Counts) -> IndexSpec:
+    """A registry index by name, or any function of a Counts (a spatial index with its geometry bound,
+    ``lambda c: spatial_dissimilarity(c, edges)``): regions x groups results are single-group."""
+    if isinstance(index, str):
+        return resolve(index)
+    if not callable(index):
+        raise InputError(f"index must be an index name or a function of Counts, got {type(index).__name__}")
+    family = "single" if isinstance(index(c), pd.DataFrame) else "multi"
+    name = getattr(index, "__name__", "index")
+    return IndexSpec(name, index, family, False, name, name)
+
+
+def randomization_null(c: Counts, index: IndexLike = "dissimilarity", *, reps: int = 199, null: str = "permutation",
                        seed: SeedLike = None) -> NullDistribution:
     """The index under random allocation of people to units, ``reps`` times, in every region.
 
@@ -241,9 +277,14 @@ def randomization_null(c: Counts, index: str = "dissimilarity", *, reps: int = 1
     ``null="multinomial"``: each unit's residents are drawn independently with the region's group shares
     (PySAL ``simulate_evenness``); regional totals then vary. For single-group indices on a Counts with an
     explicit total, each group is randomised against the rest of the unit total.
+    ``null="systematic"``: each group's regional total is spread over units with probabilities proportional
+    to their populations (PySAL ``simulate_systematic_randomization``); unit sizes then vary.
+    ``null="systematic_permutation"``: the same, then the units' contents are shuffled among the region's
+    places (PySAL ``simulate_systematic_geo_permutation``) -- different from ``systematic`` only for a
+    spatial index, passed as a function of the Counts (``index=lambda c: spatial_dissimilarity(c, edges)``).
     Needs whole-number counts.
     """
-    spec = resolve(index)
+    spec = index_spec(index, c)
     if null not in NULLS:
         raise InputError(f"null must be one of {NULLS}, got {null!r}")
     if reps < 2:
@@ -280,7 +321,7 @@ def _boot_draw(c: Counts, spec: IndexSpec, method: str, rng: np.random.Generator
     return _values(spec, c.replace(d.astype(np.float64)))
 
 
-def bootstrap(c: Counts, index: str = "dissimilarity", *, reps: int = 199, method: str = "multinomial",
+def bootstrap(c: Counts, index: IndexLike = "dissimilarity", *, reps: int = 199, method: str = "multinomial",
               level: float = 0.95, seed: SeedLike = None) -> Bootstrap:
     """Bootstrap distribution of an index in every region; percentile interval at ``level``.
 
@@ -290,7 +331,7 @@ def bootstrap(c: Counts, index: str = "dissimilarity", *, reps: int = 199, metho
     resampled with replacement within each region (PySAL ``simulate_bootstrap_resample``).
     ``bias_corrected = 2 * observed - mean(draws)``. Needs whole-number counts.
     """
-    spec = resolve(index)
+    spec = index_spec(index, c)
     if method not in BOOTSTRAPS:
         raise InputError(f"method must be one of {BOOTSTRAPS}, got {method!r}")
     if reps < 2:

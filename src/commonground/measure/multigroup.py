@@ -181,3 +181,17 @@ def simpson_concentration(c: Counts) -> pd.Series:
     _check(c)
     P = c.region_group_share
     return c.by_region((P * P).sum(axis=1), "simpson_concentration")
+
+
+def mutual_information(c: Counts, base: float = np.e) -> pd.Series:
+    """Mutual information index M (Theil & Finizza 1971; Mora & Ruiz-Castillo 2011; Elbers 2023).
+
+    ``M = sum_i (tau_i / T) sum_k pi_ik ln(pi_ik / P_k)``: the information the unit gives about a resident's
+    group, in nats (``base`` changes the logarithm, as R ``segregation``'s ``base``). Equals
+    :func:`divergence` and ``H * E``; unlike H it decomposes exactly into between and within terms over a
+    hierarchy of units (:func:`commonground.measure.mutual.mutual_hierarchy`). 0 = even.
+    """
+    _check(c)
+    if not base > 1:
+        raise InputError(f"the logarithm base must be > 1, got {base}")
+    return divergence(c).rename("mutual_information") / np.log(base)

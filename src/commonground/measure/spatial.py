@@ -170,13 +170,15 @@ def _kernel(name: str, z: np.ndarray) -> np.ndarray:
         return 1 - z
     if name == "uniform":
         return np.full_like(z, 0.5)
+    if name == "boxcar":  # libpysal.graph's uniform kernel: weight 1 within the bandwidth
+        return np.ones_like(z)
     if name == "quadratic":
         return 0.75 * (1 - z**2)
     if name == "quartic":
         return (15 / 16) * (1 - z**2) ** 2
     if name == "gaussian":
         return np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi)
-    raise InputError(f"unknown kernel {name!r} (have: triangular, uniform, quadratic, quartic, gaussian)")
+    raise InputError(f"unknown kernel {name!r} (have: triangular, uniform, boxcar, quadratic, quartic, gaussian)")
 
 
 def kernel_weights(coords: np.ndarray, bandwidth: float, *, kernel: str = "triangular",

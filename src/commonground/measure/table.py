@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
-from commonground.measure import aspatial, multigroup
+from commonground.measure import aspatial, evenness, multigroup
 from commonground.measure.counts import Counts
 
 
@@ -37,6 +37,13 @@ INDICES: dict[str, IndexSpec] = {s.name: s for s in [
     IndexSpec("entropy", aspatial.entropy, "single", True, "entropy H (two-group)", "H2"),
     IndexSpec("atkinson", aspatial.atkinson, "single", True, "Atkinson A(0.5)", "A"),
     IndexSpec("correlation_ratio", aspatial.correlation_ratio, "single", True, "correlation ratio V", "V"),
+    IndexSpec("minmax", evenness.minmax, "single", True, "MinMax", "MM"),
+    IndexSpec("density_corrected_dissimilarity", evenness.density_corrected_dissimilarity, "single", True,
+              "density-corrected D", "Ddc"),
+    IndexSpec("concentration_profile", evenness.concentration_profile, "single", False, "concentration profile R",
+              "CP"),
+    IndexSpec("mutual_information", multigroup.mutual_information, "multi", False, "mutual information M (nats)",
+              "M"),
     IndexSpec("multi_dissimilarity", multigroup.multi_dissimilarity, "multi", True, "multigroup D", "Dm"),
     IndexSpec("theil_h", multigroup.theil_h, "multi", True, "Theil's information index H", "H"),
     IndexSpec("multi_gini", multigroup.multi_gini, "multi", True, "multigroup Gini", "Gm"),
@@ -53,7 +60,9 @@ INDICES: dict[str, IndexSpec] = {s.name: s for s in [
 ALIASES = {"d": "dissimilarity", "dissim": "dissimilarity", "xpx": "isolation", "interaction": "exposure",
            "xpy": "exposure", "v": "correlation_ratio", "eta2": "correlation_ratio", "multi_d": "multi_dissimilarity",
            "h": "theil_h", "information": "theil_h", "theil": "theil_h", "p": "normalized_exposure",
-           "c": "squared_cv", "scv": "squared_cv", "diversity": "entropy_diversity", "simpson": "simpson_interaction"}
+           "c": "squared_cv", "scv": "squared_cv", "m": "mutual_information", "mutual": "mutual_information",
+           "ddc": "density_corrected_dissimilarity", "conprof": "concentration_profile",
+           "diversity": "entropy_diversity", "simpson": "simpson_interaction"}
 
 #: What ``measure`` computes when no indices are named: every single-group and multigroup index.
 DEFAULT_INDICES: tuple[str, ...] = tuple(INDICES)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -34,6 +33,7 @@ from commonground.cli.common import console, guarded
 from commonground.errors import InputError
 
 if TYPE_CHECKING:
+    import click  # only for the annotation: typer does not install click itself
     import numpy as np
     import pandas as pd
 

@@ -65,8 +65,9 @@ def test_rejects_objects_without_counts() -> None:
 
 
 def test_real_allocation() -> None:
-    scenarios = pytest.importorskip("commonground.scenarios")
-    allocate_mod = pytest.importorskip("commonground.allocate")
+    from commonground import allocate as allocate_mod
+    from commonground import scenarios
+
     scen = scenarios.default_scenario()
     alloc = allocate_mod.allocate(scen.problem, scen.policy, scen.mechanism, seed=0)
     out = measure_allocation(alloc, "ethnicity", level=("block", "neighbourhood"))

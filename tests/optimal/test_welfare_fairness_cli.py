@@ -90,7 +90,7 @@ def test_group_value_and_envy_hand_worked():
 def test_cli_scenario_and_files(tmp_path):
     runner = CliRunner()
     out = tmp_path / "pod"
-    res = runner.invoke(app, ["price-of-diversity", "--scenario", "uk-town", "--seeds", "2", "--out", str(out)])
+    res = runner.invoke(app, ["price-of-diversity", "--scenario", "uk-town", "--replicates", "2", "--out", str(out)])
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "price_of_diversity.json").read_text())
     assert summary["price_of_diversity"] >= 1.0 and summary["optimal_exact"]
@@ -106,7 +106,7 @@ def test_cli_scenario_and_files(tmp_path):
                                      'limits = { Malay = 0.25 }\n')
     res = runner.invoke(app, ["price-of-diversity", "--flats", str(tmp_path / "flats.csv"), "--households",
                               str(tmp_path / "hh.csv"), "--preferences", str(tmp_path / "prefs.csv"), "--policy",
-                              str(tmp_path / "p.toml"), "--seeds", "2", "--out", str(tmp_path / "o2")])
+                              str(tmp_path / "p.toml"), "--replicates", "2", "--out", str(tmp_path / "o2")])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "o2" / "price_of_diversity.json").read_text())["price_of_diversity"] == \
         pytest.approx(1.05)

@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_report_command_writes_the_page(tiny, tmp_path):
     root, _ = tiny
     out = tmp_path / "page.html"
-    res = runner.invoke(app, ["report", str(root / "run"), "--out", str(out)])
+    res = runner.invoke(app, ["report", str(root / "run"), "--to", str(out)])
     assert res.exit_code == 0, res.output
     assert f"wrote {out}" in res.output.replace("\n", "")
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -79,7 +79,7 @@ def test_missing_folder_and_unknown_file_exit_2(tmp_path):
     res = runner.invoke(app, ["report", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "no such folder" in " ".join(res.output.split())
     (tmp_path / "x.txt").write_text("?")
-    res = runner.invoke(app, ["report", str(tmp_path / "x.txt"), "--out", str(tmp_path / "r.html")])
+    res = runner.invoke(app, ["report", str(tmp_path / "x.txt"), "--to", str(tmp_path / "r.html")])
     assert res.exit_code == 2 and "not a report input" in " ".join(res.output.split())
     assert not (tmp_path / "r.html").exists()
 

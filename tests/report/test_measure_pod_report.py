@@ -123,7 +123,7 @@ def test_price_of_diversity_folder(tmp_path):
 
 def test_price_of_diversity_command_output(tmp_path):
     out = tmp_path / "pod"
-    res = runner.invoke(app, ["price-of-diversity", "--scenario", "sg-bto", "--seeds", "1", "--out", str(out)])
+    res = runner.invoke(app, ["price-of-diversity", "--scenario", "sg-bto", "--replicates", "1", "--out", str(out)])
     assert res.exit_code == 0, res.output
     html = render_report(out)
     check_page(html)

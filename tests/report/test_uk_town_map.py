@@ -16,7 +16,8 @@ from commonground.policy import load_policy
 from commonground.report import render_report
 from commonground.report.data import AllocationData
 from commonground.scenarios import get_scenario
-from tests.report.conftest import tiny_inputs
+
+from .conftest import tiny_inputs
 
 
 def test_composition_has_block_and_neighbourhood_coordinates(tmp_path):

@@ -94,7 +94,7 @@ def test_bulk_tokens_command(tmp_path, tiny_inputs):
     apps = store.add_applicants(db, dev.id, "hh.csv", (tiny_inputs / "households.csv").read_bytes(), None, None,
                                 Limits())
     out = tmp_path / "tokens.csv"
-    done = cg("token", "bulk", "--development", str(dev.id), "--applicants", str(apps.id), "--out", str(out),
+    done = cg("token", "bulk", "--development", str(dev.id), "--applicants", str(apps.id), "--to", str(out),
               "--db", url)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
@@ -102,7 +102,7 @@ def test_bulk_tokens_command(tmp_path, tiny_inputs):
     assert [r["household_id"] for r in rows] == [f"h{i}" for i in range(1, 8)]
     p = auth.verify_token(db, rows[3]["token"])
     assert (p.development_id, p.applicants_id, p.household_id) == (dev.id, apps.id, "h4")
-    again = cg("token", "bulk", "--development", str(dev.id), "--applicants", str(apps.id), "--out", str(out),
+    again = cg("token", "bulk", "--development", str(dev.id), "--applicants", str(apps.id), "--to", str(out),
                "--db", url)
     assert again.returncode == 2 and "already exists" in again.stderr
     db.dispose()

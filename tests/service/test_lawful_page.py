@@ -11,7 +11,8 @@ import pytest
 
 from commonground.policy.lawful import UNLAWFUL
 from commonground.service import Settings, auth, create_app
-from tests.service.test_pages import sign_in, wait_done
+
+from .test_pages import sign_in, wait_done
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.service.test_lawful_page import FLATS, HOUSEHOLDS, run_page, site  # noqa: F401  (site: fixture)
-from tests.service.test_pages import sign_in
+from .test_lawful_page import FLATS, HOUSEHOLDS, run_page, site  # noqa: F401  (site: fixture)
+from .test_pages import sign_in
 
 
 def _development(c, token, flats: str, households: str) -> tuple[str, str]:

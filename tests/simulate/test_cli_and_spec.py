@@ -48,12 +48,9 @@ def test_builtin_equals_example_file():
     assert a.scenarios == b.scenarios and a.policies == b.policies and a.replicates == b.replicates == 20
 
 
-def test_every_example_file_loads(monkeypatch):
+def test_every_example_file_loads(monkeypatch, shared_data):
     monkeypatch.chdir(ROOT)  # the HDB example's data path is relative to the repository root
-    hdb_data = (ROOT.parent / "shared" / "data" / "sg_hdb_property_information.csv").exists()
     for path in EXAMPLES.glob("*.toml"):
-        if "hdb" in path.name and not hdb_data:
-            continue
         sim = load_simulation(path)
         assert sim.scenarios and sim.policies
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commonground.allocate._kernels import blocking_cap
 from commonground.policy import load_policy
+from commonground.policy.kernels import blocking_cap
 from commonground.simulate import _market as K
 from commonground.simulate._rng import new_state as rng_state
 from commonground.simulate.launch import launch_year
@@ -119,11 +119,14 @@ def market(state, listings, pool_groups, *, caps_on_resale=True, buyback=False, 
     rec = [np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R), np.zeros(R, np.int64),
            np.zeros(R, np.int64)]
     c = state.caps
-    n_rec, _ = K.resale_market(rng_state(np.random.default_rng(0)), 1, months, np.asarray(listings, np.int64),
-                               state.home_block, state.block_nbhd, state.resident, state.since, state.for_sale_months,
-                               state.seller, state.seller_moves, state.refused, state.bcount, state.ncount, bocc, nocc,
-                               c.level, c.hh_limit, c.count, c.maximum, caps_on_resale, buyback, buyback_after, 0.05,
-                               pg, pk, pa, n, np.zeros(4), 0.5, False, 8.0, 0.0, 0.0, 4, 0.01, 0.15, *rec)
+    n_rec, _ = K.resale_market(
+        rng_state(np.random.default_rng(0)), 1, months, np.asarray(listings, np.int64),
+        K.Homes(state.home_block, state.resident, state.since, state.for_sale_months, state.seller,
+                state.seller_moves, state.refused),
+        K.Mix(state.block_nbhd, state.bcount, state.ncount, bocc, nocc),
+        K.CapArrays(c.level, c.hh_limit, c.count, c.maximum), K.Pool(pg, pk, pa), n,
+        K.Buyers(np.zeros(4), 0.5, False, 8.0, 0.0, 0.0),
+        K.Rules(4, 0.01, 0.15, caps_on_resale, buyback, buyback_after, 0.05), K.Records(*rec))
     return [a[:n_rec] for a in rec]
 
 

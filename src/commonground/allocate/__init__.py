@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from commonground import extras
 from commonground.allocate.ballot import ballot, ballot_unconstrained
 from commonground.allocate.cbl import choice_based_lettings
 from commonground.allocate.deferred_acceptance import deferred_acceptance, deferred_acceptance_soft
@@ -25,12 +26,14 @@ Mechanism = Callable[..., Allocation]
 
 
 def _optimal(problem: Problem, policy: Policy, *, seed: int | None = 0, **options) -> Allocation:
+    extras.require("optimal", "the 'optimal' mechanism")
     from commonground.allocate.optimal import optimal
 
     return optimal(problem, policy, seed=seed, **options)
 
 
 def _optimal_unconstrained(problem: Problem, policy: Policy, *, seed: int | None = 0, **options) -> Allocation:
+    extras.require("optimal", "the 'optimal-unconstrained' mechanism")
     from commonground.allocate.optimal import optimal_unconstrained
 
     return optimal_unconstrained(problem, policy, seed=seed, **options)
@@ -57,7 +60,35 @@ def get_mechanism(name: str) -> Mechanism:
 
 def allocate(problem: Problem, policy: Policy, mechanism: str = "ballot", *, seed: int | None = 0,
              **options) -> Allocation:
-    """Run the named mechanism; ``options`` go to it (e.g. ``time_limit`` for ``optimal``, ``max_bids`` for ``cbl``)."""
+    """Allocate the development's vacant flats to the households under ``policy`` with the named mechanism.
+
+    Parameters
+    ----------
+    problem
+        Flats, households and their utilities (:meth:`commonground.model.Problem.build`).
+    policy
+        The caps and priority scheme (:func:`commonground.policy.load_policy`).
+    mechanism
+        One of :data:`MECHANISMS`: ``ballot``, ``ballot-unconstrained``, ``cbl``, ``optimal`` (needs the
+        ``[optimal]`` extra) or ``optimal-unconstrained``.
+    seed
+        Seed of the mechanism's random draws: the same seed gives the same allocation.
+    **options
+        Passed to the mechanism, e.g. ``time_limit`` for ``optimal``, ``max_bids`` for ``cbl``.
+
+    Returns
+    -------
+    Allocation
+        Who got which flat, why the others were skipped, and views of the result (counts, caps, groups).
+
+    Examples
+    --------
+    >>> from commonground.scenarios import get_scenario
+    >>> sc = get_scenario("sg-bto")
+    >>> result = allocate(sc.problem, sc.policy, "ballot", seed=0)
+    >>> result.n_allocated, round(result.welfare(), 2)
+    (800, 6258.56)
+    """
     return get_mechanism(mechanism)(problem, policy, seed=seed, **options)
 
 

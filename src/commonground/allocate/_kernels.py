@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# The cap check itself belongs to the policy; re-exported here for the selection loops (and simulate).
-from commonground.policy._kernels import admit, blocking_cap  # noqa: F401
+from commonground.policy.kernels import admit, blocking_cap
 
 HOUSED, NO_ACCEPTABLE, ALL_TAKEN, CAPPED = 0, 1, 2, 3
 

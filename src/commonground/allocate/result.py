@@ -76,7 +76,7 @@ class Allocation:
         fi = np.where(got, f, 0)
         df = pd.DataFrame({
             "household_id": hh.ids,
-            "flat_id": np.where(got, dev.flat_ids[fi], None),
+            "flat_id": np.where(got, dev.flat_ids[fi], np.array(None, dtype=object)),
             "block_id": np.where(got, dev.block_ids[dev.flat_block[fi]], None),
             "neighbourhood_id": np.where(got, dev.neighbourhood_ids[dev.flat_neighbourhood[fi]], None),
             "status": self.status,

@@ -35,6 +35,7 @@ from scipy import sparse
 from commonground.model.preferences import BlockUtilities
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
+from commonground.policy.kernels import BLOCK, NEIGHBOURHOOD
 from commonground.policy.state import CapState
 
 
@@ -223,7 +224,7 @@ def _cap_rows(dev, cls: FlatClasses, caps: CapState, group_size: np.ndarray, gro
     n_arcs = len(arc_g)
     rows, cols, meta = [], [], []
     for c in range(caps.n_caps):
-        unit_of_block = np.arange(dev.n_blocks) if caps.level[c] == 0 else dev.block_neighbourhood
+        unit_of_block = np.arange(dev.n_blocks) if caps.level[c] == BLOCK else dev.block_neighbourhood
         arc_lim = caps.hh_limit[c, group_rep[arc_g]] if n_arcs else np.zeros(0, np.int64)
         arc_unit = unit_of_block[cls.block[arc_k]]
         m = arc_lim >= 0
@@ -275,7 +276,7 @@ def network_structure(problem: Problem, cls: FlatClasses, caps: CapState, cap_ro
     none = np.full(G, -1, dtype=np.int64)
     if not cap_rows:
         return True, "", none
-    if any(int(caps.level[c]) == 1 for c, _, _, _ in cap_rows):
+    if any(int(caps.level[c]) == NEIGHBOURHOOD for c, _, _, _ in cap_rows):
         return False, "a neighbourhood cap can bind", none
     active = sorted({(c, lim) for c, _, lim, _ in cap_rows})
     rep_lim = caps.hh_limit[:, group_rep]

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from commonground.allocate import MECHANISMS, allocate
+from commonground.cli.choices import MAX_GROUPS, MECHANISM_NAMES
 from commonground.cli.common import console, guarded, progress
 from commonground.cli.inputs import (
     ATTRIBUTES_HELP,
@@ -17,12 +17,7 @@ from commonground.cli.inputs import (
     print_notes,
     read_inputs,
 )
-from commonground.cli.summary import summary_table
 from commonground.errors import InputError
-from commonground.io.atomic import check_target
-from commonground.io.schema import input_fingerprints
-from commonground.model.household_schema import MAX_GROUPS
-from commonground.policy.lawful import policy_caveat
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +34,7 @@ def allocate_command(
     attributes: str = typer.Option("", "--attributes", help=ATTRIBUTES_HELP),
     max_groups: int = typer.Option(MAX_GROUPS, "--max-groups", min=1, help=MAX_GROUPS_HELP),
     reference_date: str | None = typer.Option(None, "--reference-date", help=REFERENCE_DATE_HELP),
-    mechanism: str = typer.Option("ballot", "--mechanism", help=f"One of: {', '.join(MECHANISMS)}"),
+    mechanism: str = typer.Option("ballot", "--mechanism", help=f"One of: {', '.join(MECHANISM_NAMES)}"),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same result"),
     time_limit: float | None = typer.Option(None, "--time-limit", min=0.1,
                                             help="Seconds the optimal mechanisms may search (default 600); "
@@ -53,11 +48,21 @@ def allocate_command(
     force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
 ) -> None:
     """Allocate the vacant flats to the households under a policy, and write the result to OUT."""
-    if mechanism not in MECHANISMS:
-        raise InputError(f"unknown mechanism '{mechanism}' (choose from: {', '.join(MECHANISMS)})")
+    if mechanism not in MECHANISM_NAMES:
+        raise InputError(f"unknown mechanism '{mechanism}' (choose from: {', '.join(MECHANISM_NAMES)})")
     if home_column is not None and not mechanism.startswith("da-"):
         raise InputError(f"--home-column applies to deferred acceptance only (da-ceilings, da-soft-bounds), "
                          f"not '{mechanism}'")
+    if mechanism.startswith("optimal") or mechanism == "priority-optimal":
+        from commonground import extras
+
+        extras.require("optimal", f"commonground allocate --mechanism {mechanism}")
+    from commonground.allocate import allocate
+    from commonground.cli.summary import summary_table
+    from commonground.io.atomic import check_target
+    from commonground.io.schema import input_fingerprints
+    from commonground.policy.lawful import policy_caveat
+
     check_target(out, force=force)
     with progress() as bar:
         task = bar.add_task("reading inputs", total=3)

@@ -23,6 +23,7 @@ from commonground.errors import CommongroundError
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 INPUT_ERROR_EXIT = 2
 
 
@@ -51,6 +52,17 @@ def guarded(fn: F) -> F:
             raise fail(f"{e.filename}: no such file") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def renamed(old: str, new: str, value: T | None, current: T | None) -> T | None:
+    """An option's old name still works for now, with a one-line note naming the new one (docs/cli.md)."""
+    if value is None:
+        return current
+    if current is not None:
+        raise fail(f"{old} and {new} are the same option (now {new}); give it once")
+    err_console.print(f"note: {old} is now {new} (the old name still works for now)", highlight=False,
+                      markup=False)
+    return value
 
 
 def progress(transient: bool = True) -> Progress:

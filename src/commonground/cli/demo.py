@@ -8,14 +8,9 @@ from typing import TYPE_CHECKING
 import typer
 from rich.markup import escape
 
-from commonground.allocate import allocate
+from commonground.cli.choices import SCENARIO_NAMES
 from commonground.cli.common import console, guarded, progress
 from commonground.cli.inputs import print_notes
-from commonground.cli.summary import summary_table
-from commonground.io import schema
-from commonground.io.atomic import check_target, output_folder
-from commonground.policy.lawful import policy_caveat
-from commonground.scenarios import SCENARIOS, get_scenario
 
 if TYPE_CHECKING:
     from commonground.allocate.result import Allocation
@@ -29,12 +24,19 @@ def register(app: typer.Typer) -> None:
 @guarded
 def demo_command(
     out: Path = typer.Option(Path("out/demo"), "--out", help="Folder for inputs, results and the report"),
-    scenario: str = typer.Option("sg-bto", "--scenario", help=f"Built-in scenario: {', '.join(SCENARIOS)}"),
+    scenario: str = typer.Option("sg-bto", "--scenario", help=f"Built-in scenario: {', '.join(SCENARIO_NAMES)}"),
     seed: int = typer.Option(0, "--seed", help="Ballot seed"),
     mechanism: str = typer.Option("", "--mechanism", help="Mechanism (default: the scenario's own)"),
     force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
 ) -> None:
     """Run a built-in scenario with and without its integration caps and print a side-by-side summary."""
+    from commonground.allocate import allocate
+    from commonground.cli.summary import summary_table
+    from commonground.io import schema
+    from commonground.io.atomic import check_target
+    from commonground.policy.lawful import policy_caveat
+    from commonground.scenarios import get_scenario
+
     sc = get_scenario(scenario)
     mech = mechanism or sc.mechanism
     runs = {"with caps": sc.policy, "without caps": sc.policy.without_caps()}
@@ -64,6 +66,9 @@ def write_comparison(out: Path, results: dict[str, Allocation], *, scenario: Sce
                      seed: int | None = None, force: bool = False, report: bool = True) -> Path:
     """A comparison output folder: one allocation folder per label (``with caps`` -> ``with-caps/``), the
     scenario's inputs, ``demo.json``, ``report.html``; swapped in whole, its manifest naming the parts."""
+    from commonground.io import schema
+    from commonground.io.atomic import output_folder
+
     parts = {label: label.replace(" ", "-") for label in results}
     inputs = {"scenario": {"name": scenario.name}} if scenario is not None else {}
     with output_folder(out, schema.COMPARISON, force=force, seed=seed, inputs=inputs,
@@ -79,9 +84,14 @@ def write_comparison(out: Path, results: dict[str, Allocation], *, scenario: Sce
 
 
 def _report(folder: Path, results: dict, scenario: str | None = None) -> None:
-    """Write the HTML report when the report module is available."""
-    try:
-        from commonground.report import write_comparison_report
-    except ImportError:
+    """Write the HTML report, or say in one line that it needs the [report] extra."""
+    from commonground import extras
+    from commonground.io import schema
+
+    if not extras.has("report"):
+        console.print("no report.html: the report needs the [report] extra: pip install 'commonground[report]'",
+                      highlight=False, markup=False)
         return
+    from commonground.report import write_comparison_report
+
     write_comparison_report(results, folder / schema.REPORT_HTML, scenario=scenario)

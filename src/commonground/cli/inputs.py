@@ -9,13 +9,15 @@ without caps" compares the caps and nothing else.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from commonground.allocate.result import Allocation
+from commonground.cli.choices import MAX_GROUPS
 from commonground.cli.common import note
-from commonground.io import read_problem
-from commonground.model.household_schema import MAX_GROUPS
-from commonground.model.problem import Problem
-from commonground.policy import Policy, load_policy
+
+if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
+    from commonground.allocate.result import Allocation
+    from commonground.model.problem import Problem
+    from commonground.policy import Policy
 
 ATTRIBUTES_HELP = ("Households columns to group by, comma-separated, besides those the policy caps (other columns "
                    "are carried through to the outputs, never grouped)")
@@ -33,6 +35,9 @@ def read_inputs(flats: Path, households: Path, preferences: Path | None, policy:
                 no_caps: bool = False, max_groups: int = MAX_GROUPS,
                 reference_date: str | None = None) -> tuple[Problem, Policy]:
     """The policy, then the problem with the attributes it and the user name; notes what was derived."""
+    from commonground.io import read_problem
+    from commonground.policy import load_policy
+
     pol = load_policy(policy)
     names = list(dict.fromkeys([*pol.attributes, *attribute_names(attributes)]))
     problem = read_problem(flats, households, preferences, attributes=names, max_groups=max_groups,

@@ -9,19 +9,16 @@ and ``manifest.json``, like every other command's ``--out``). Blank cells (undef
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
-from rich.table import Table
 
 from commonground.cli.common import console, err_console, guarded
 from commonground.errors import InputError
-from commonground.io import schema
-from commonground.io.atomic import check_target, output_folder
-from commonground.io.schema import input_fingerprints
-from commonground.io.tables import read_table
-from commonground.measure import INDICES, SUMMARY_INDICES, Counts, measure, resolve
-from commonground.measure.notes import blank_notes
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
 
 READERS = (".csv", ".txt", ".tsv", ".parquet", ".pq")
 
@@ -33,18 +30,30 @@ def _split(values: list[str] | None) -> list[str]:
 def _write(frame: pd.DataFrame, out: Path, *, force: bool, inputs: dict) -> None:
     """The measure output folder: ``indices.csv`` and ``indices.parquet`` (region labels as the first column),
     swapped in whole with its manifest."""
+    import pandas as pd
+
+    from commonground.io import schema
+    from commonground.io.atomic import output_folder
+
     with output_folder(out, schema.MEASURE, force=force, inputs=inputs) as w:
         w.table(schema.INDICES_TABLE, frame, parquet=True, index=not isinstance(frame.index, pd.RangeIndex))
 
 
 def _header(column: str) -> str:
     """``dissimilarity[Black]`` -> ``D Black``; ``theil_h`` -> ``H``."""
+    from commonground.measure import INDICES
+
     name, _, group = column.partition("[")
     symbol = INDICES[name].symbol if name in INDICES else name
     return f"{symbol} {group.rstrip(']')}" if group else symbol
 
 
 def _rich_table(frame: pd.DataFrame, title: str) -> Table:
+    import pandas as pd
+    from rich.table import Table
+
+    from commonground.measure import INDICES
+
     used = dict.fromkeys(c.partition("[")[0] for c in frame.columns)
     caption = ", ".join(f"{INDICES[n].symbol} = {INDICES[n].description}" for n in used if n in INDICES)
     table = Table(title=title, caption=caption, header_style="bold")
@@ -92,6 +101,13 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
     ) -> None:
         """Segregation, exposure and diversity indices of a table of counts per areal unit."""
+        from commonground.io import schema
+        from commonground.io.atomic import check_target
+        from commonground.io.schema import input_fingerprints
+        from commonground.io.tables import read_table
+        from commonground.measure import INDICES, SUMMARY_INDICES, Counts, measure, resolve
+        from commonground.measure.notes import blank_notes
+
         if file.suffix.lower() not in READERS:
             raise InputError(f"unsupported file type '{file.suffix}' (use .csv, .tsv or .parquet)", source=str(file))
         if out is not None:

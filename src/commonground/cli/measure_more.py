@@ -18,31 +18,66 @@ and writes nothing.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
-import numpy as np
-import pandas as pd
 import typer
 from typer.core import TyperGroup
 
+from commonground.cli.choices import MEASURE_NULLS as NULLS
+from commonground.cli.choices import MEASURE_TEST_NULLS as TEST_NULLS
 from commonground.cli.common import console, guarded
 from commonground.errors import InputError
-from commonground.io import schema
-from commonground.io.atomic import check_target, output_folder
-from commonground.io.schema import input_fingerprints
-from commonground.io.tables import read_table
-from commonground.measure import Counts, resolve
-from commonground.measure import boundary as bd
-from commonground.measure import explicit as ex
-from commonground.measure import profiles as pr
-from commonground.measure.compare import TEST_NULLS, decompose_difference, one_region, two_sample_test
-from commonground.measure.inference import NULLS, randomization_null
-from commonground.measure.mutual import mutual_difference
-from commonground.measure.spatial import spatial_dissimilarity
+
+if TYPE_CHECKING:
+    import click  # only for the annotation: typer does not install click itself
+    import numpy as np
+    import pandas as pd
+
+    from commonground.io import schema
+    from commonground.measure import Counts
+
+
+class _Lazy:
+    """A module imported on first use, so registering these commands imports no NumPy, pandas or measure stack
+    (``commonground --help`` stays fast; cli/__init__.py)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+def _lazy_function(module: str, name: str) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    return call
+
+
+if not TYPE_CHECKING:
+    np = _Lazy("numpy")
+    pd = _Lazy("pandas")
+    schema = _Lazy("commonground.io.schema")
+bd = _Lazy("commonground.measure.boundary")
+ex = _Lazy("commonground.measure.explicit")
+pr = _Lazy("commonground.measure.profiles")
+_measure = _Lazy("commonground.measure")
+check_target = _lazy_function("commonground.io.atomic", "check_target")
+output_folder = _lazy_function("commonground.io.atomic", "output_folder")
+input_fingerprints = _lazy_function("commonground.io.schema", "input_fingerprints")
+read_table = _lazy_function("commonground.io.tables", "read_table")
+resolve = _lazy_function("commonground.measure", "resolve")
+decompose_difference = _lazy_function("commonground.measure.compare", "decompose_difference")
+one_region = _lazy_function("commonground.measure.compare", "one_region")
+two_sample_test = _lazy_function("commonground.measure.compare", "two_sample_test")
+randomization_null = _lazy_function("commonground.measure.inference", "randomization_null")
+mutual_difference = _lazy_function("commonground.measure.mutual", "mutual_difference")
+spatial_dissimilarity = _lazy_function("commonground.measure.spatial", "spatial_dissimilarity")
 
 DEFAULT_SUBCOMMAND = "table"
 TIDY_COLUMNS = ["unit", "by", "index", "group", "value"]
@@ -201,7 +236,7 @@ def _counts(file: Path, groups: str, unit: str | None, by: str | None, total: st
     if not group_list:
         raise InputError("--groups names no columns")
     frame = read_table(file, text=[c for c in (unit, by) if c])
-    return frame, Counts.from_frame(frame, group_list, total=total, by=by, unit=unit, source=str(file))
+    return frame, _measure.Counts.from_frame(frame, group_list, total=total, by=by, unit=unit, source=str(file))
 
 
 def _index_function(name: str, g: Geometry) -> tuple[str, Callable[[Counts], Any]]:
@@ -251,7 +286,7 @@ def _allocation_counts(folder: Path, attribute: str | None, level: str, when: st
     sub = comp[(comp["attribute"] == attribute) & (comp["level"] == level)]
     wide = sub.pivot_table(index="unit_id", columns="value", values="count" if when == "after" else "count_before",
                            aggfunc="sum", fill_value=0)
-    return Counts(wide.to_numpy(dtype=float), [str(v) for v in wide.columns], units=wide.index.to_numpy(),
+    return _measure.Counts(wide.to_numpy(dtype=float), [str(v) for v in wide.columns], units=wide.index.to_numpy(),
                   source=str(folder)), attribute
 
 

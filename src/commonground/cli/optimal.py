@@ -6,18 +6,11 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from commonground.analysis.fairness import fairness_table
-from commonground.analysis.welfare import price_of_diversity
-from commonground.cli.common import console, guarded, progress
+from commonground.cli.choices import MAX_GROUPS, SCENARIO_NAMES
+from commonground.cli.common import console, guarded, progress, renamed
 from commonground.cli.inputs import ATTRIBUTES_HELP, MAX_GROUPS_HELP, REFERENCE_DATE_HELP, read_inputs
 from commonground.errors import InputError
-from commonground.io.atomic import check_target
-from commonground.io.schema import input_fingerprints
-from commonground.model.household_schema import MAX_GROUPS
-from commonground.policy import load_policy
-from commonground.scenarios import SCENARIOS, get_scenario
 
 
 def register(app: typer.Typer) -> None:
@@ -26,13 +19,15 @@ def register(app: typer.Typer) -> None:
 
 @guarded
 def price_of_diversity_command(
-    scenario: str | None = typer.Option(None, "--scenario", help=f"Built-in scenario: {', '.join(SCENARIOS)}"),
+    scenario: str | None = typer.Option(None, "--scenario", help=f"Built-in scenario: {', '.join(SCENARIO_NAMES)}"),
     flats: Path | None = typer.Option(None, "--flats", help="Flats CSV/Parquet (instead of --scenario)"),
     households: Path | None = typer.Option(None, "--households", help="Households CSV/Parquet"),
     preferences: Path | None = typer.Option(None, "--preferences", help="Long preferences table (optional)"),
     policy: str = typer.Option("", "--policy", help="Preset name(s), comma-joined, or a .toml (default: the "
                                                   "scenario's own policy)"),
-    seeds: int = typer.Option(20, "--seeds", min=1, help="How many ballot seeds (0..N-1) to average over"),
+    replicates: int | None = typer.Option(None, "--replicates", min=1,
+                                          help="How many ballots (seeds 0..N-1) to average over [default: 20]"),
+    old_seeds: int | None = typer.Option(None, "--seeds", min=1, hidden=True, help="Old name of --replicates."),
     attribute: str = typer.Option("", "--attribute", help="Group attribute for per-group figures (default: "
                                                          "the first capped one)"),
     attributes: str = typer.Option("", "--attributes", help=ATTRIBUTES_HELP),
@@ -44,6 +39,19 @@ def price_of_diversity_command(
 ) -> None:
     """Welfare of the optimal assignment and of the ballot, with and without the caps, and the price of
     diversity (optimal welfare without caps / with caps; Benabbou et al., AAMAS 2018)."""
+    from commonground import extras
+
+    seeds = renamed("--seeds N", "--replicates N", old_seeds, replicates) or 20
+    extras.require("optimal", "commonground price-of-diversity")
+    from rich.table import Table
+
+    from commonground.analysis.fairness import fairness_table
+    from commonground.analysis.welfare import price_of_diversity
+    from commonground.io.atomic import check_target
+    from commonground.io.schema import input_fingerprints
+    from commonground.policy import load_policy
+    from commonground.scenarios import get_scenario
+
     if out is not None:
         check_target(out, force=force)  # before the long run, not after it
     inputs = input_fingerprints(flats=flats, households=households, preferences=preferences,

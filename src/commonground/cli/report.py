@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from commonground.cli.common import console, err_console, guarded
+from commonground.cli.common import console, err_console, guarded, renamed
 
 
 def register(app: typer.Typer) -> None:
@@ -17,9 +17,14 @@ def register(app: typer.Typer) -> None:
 def report_command(
     path: Path = typer.Argument(..., help="Allocation, demo, measurement, price-of-diversity or simulation output "
                                           "folder (or a measurement table file)"),
-    out: Path | None = typer.Option(None, "--out", help="HTML file to write (default: DIR/report.html)"),
+    to: Path | None = typer.Option(None, "--to", "-o", help="HTML file to write (default: DIR/report.html)"),
+    old_out: Path | None = typer.Option(None, "--out", hidden=True, help="Old name of --to."),
 ) -> None:
     """Write a self-contained HTML report (key numbers, tables and plots) for an output folder."""
+    out = renamed("--out FILE", "--to FILE", old_out, to)
+    from commonground import extras
+
+    extras.require("report", "commonground report")
     import time
 
     from rich.markup import escape

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from commonground.cli.common import console, guarded
+from commonground.cli.common import console, guarded, renamed
 from commonground.errors import InputError
 
 DB_HELP = ("Database URL: sqlite:///file.sqlite or postgresql://user@host:port/db (env COMMONGROUND_DB); "
@@ -68,6 +68,9 @@ def serve_command(
                                         "(when served over HTTPS behind a proxy)"),
 ) -> None:
     """Serve the web app and JSON API (OpenAPI at /docs) with uvicorn."""
+    from commonground import extras
+
+    extras.require("app", "commonground serve")
     import uvicorn
 
     from commonground.service import Settings, create_app
@@ -112,6 +115,9 @@ def token_create(
     db_password_file: Path | None = typer.Option(None, "--db-password-file", help=PASSWORD_FILE_HELP),
 ) -> None:
     """Create an API token and print it once (only a hash is stored)."""
+    from commonground import extras
+
+    extras.require("app", "commonground token")
     from commonground.service import auth, migrate, store
     from commonground.service.db import Database
     from commonground.service.inputs import Limits
@@ -136,7 +142,9 @@ def token_create(
 def token_bulk(
     development: int = typer.Option(..., "--development", help="Development id"),
     applicants: int = typer.Option(..., "--applicants", help="Applicant set id: a token for each of its households"),
-    out: Path = typer.Option(..., "--out", help="CSV file to write (household_id, token, expires_at); must not exist"),
+    to: Path | None = typer.Option(None, "--to", "-o", help="CSV file to write (household_id, token, expires_at); "
+                                                           "must not exist"),
+    old_out: Path | None = typer.Option(None, "--out", hidden=True, help="Old name of --to."),
     label: str = typer.Option("", "--label", help="A note to recognise the tokens by"),
     expires_days: float | None = typer.Option(None, "--expires-days", help="Days until they expire (0: never; "
                                               "default 90)"),
@@ -145,12 +153,18 @@ def token_bulk(
 ) -> None:
     """Issue a household token for every household of an applicant set and write them to a CSV for a mail
     merge (created readable by its owner only)."""
+    from commonground import extras
+
+    extras.require("app", "commonground token")
     import csv
 
     from commonground.service import auth, exports, migrate, store
     from commonground.service.db import Database
     from commonground.service.inputs import Limits
 
+    out = renamed("--out FILE", "--to FILE", old_out, to)
+    if out is None:
+        raise InputError("--to FILE is required (the CSV the tokens are written to)")
     if out.exists():
         raise InputError("already exists; choose a new file (tokens are never overwritten)", source=str(out))
     database = Database(database_url(db, db_password_file))
@@ -176,6 +190,9 @@ def token_list(db: str = typer.Option(None, "--db", help=DB_HELP),
                db_password_file: Path | None = typer.Option(None, "--db-password-file", help=PASSWORD_FILE_HELP)
                ) -> None:
     """List tokens (ids, roles, bindings; never secrets)."""
+    from commonground import extras
+
+    extras.require("app", "commonground token")
     from rich.table import Table
 
     from commonground.service import auth, migrate
@@ -204,6 +221,9 @@ def token_revoke(token_id: int = typer.Argument(..., help="Token id (from `token
                  db_password_file: Path | None = typer.Option(None, "--db-password-file", help=PASSWORD_FILE_HELP)
                  ) -> None:
     """Revoke a token: it stops working at once, and so do the browser sessions signed in with it."""
+    from commonground import extras
+
+    extras.require("app", "commonground token")
     from commonground.service import auth
     from commonground.service.db import Database
 

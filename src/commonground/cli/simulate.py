@@ -16,8 +16,9 @@ def register(app: typer.Typer) -> None:
 
 @guarded
 def simulate_command(
-    scenario: str | None = typer.Argument(None, help="Simulation TOML file, or a built-in name (uk-migration, "
-                                                     "uk-borough; default with --town: uk-borough)"),
+    simulation: str | None = typer.Argument(None, metavar="[SIMULATION]",
+                                            help="Simulation TOML file, or a built-in simulation's name "
+                                                 "(uk-migration, uk-borough; default with --town: uk-borough)"),
     out: Path = typer.Option(..., "--out", help="Output folder: results.parquet, summary.csv, plots, "
                                                 "simulation.json, manifest.json (replaced as a whole)"),
     force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
@@ -34,7 +35,13 @@ def simulate_command(
                                                              "output area (file or folder)"),
 ) -> None:
     """Simulate integration over the years under each policy and write tidy results with uncertainty bands."""
+    from commonground import extras
     from commonground.errors import InputError
+
+    if not in_process:
+        extras.require("sim", "commonground simulate (with Dask; --in-process runs without it)")
+    if plots:
+        extras.require("report", "commonground simulate's plots (--no-plots writes none)")
     from commonground.io.atomic import check_target
     from commonground.io.schema import input_fingerprints
     from commonground.simulate.run import load, run_simulation
@@ -45,22 +52,22 @@ def simulate_command(
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be ≥ 1, got {workers}")
     check_target(out, force=force)
-    if scenario is None and town is None:
+    if simulation is None and town is None:
         raise InputError("give a simulation (TOML file or built-in name) or --town england:NAME --census PATH")
-    if scenario in (None, "uk-borough") or town is not None or census is not None:
+    if simulation in (None, "uk-borough") or town is not None or census is not None:
         from commonground.simulate.uk_builtin import load_for_cli
 
-        sim = load_for_cli(scenario, town, census, replicates).with_replicates(replicates)
+        sim = load_for_cli(simulation, town, census, replicates).with_replicates(replicates)
         inputs = {"simulation": {"name": sim.name, **({"town": town} if town else {})},
-                  **(input_fingerprints(simulation=scenario) if scenario and Path(scenario).is_file() else {})}
+                  **(input_fingerprints(simulation=simulation) if simulation and Path(simulation).is_file() else {})}
         if census is not None:
             from commonground.scenarios.census import resolve_path
 
             inputs.update(input_fingerprints(census=str(resolve_path(census))))
     else:
-        sim = load(scenario).with_replicates(replicates)
-        inputs = (input_fingerprints(simulation=scenario) if Path(scenario).is_file()
-                  else {"simulation": {"name": scenario}})
+        sim = load(simulation).with_replicates(replicates)
+        inputs = (input_fingerprints(simulation=simulation) if Path(simulation).is_file()
+                  else {"simulation": {"name": simulation}})
     where = "inprocess" if in_process else (scheduler or "local")
     n = len(make_tasks(sim))
     head = f"{sim.name}: {n} runs ({where})"

@@ -37,6 +37,13 @@ ROOM_COLUMNS = {
 REQUIRED = ("blk_no", "street", "bldg_contract_town", "total_dwelling_units", "residential", "max_floor_lvl")
 
 
+def block_number(blk_no: str) -> int:
+    """The leading number of an HDB block number (``"123A"`` → 123; none → 0): blocks 100–199 of a town form
+    one neighbourhood-sized group."""
+    digits = re.match(r"\d*", blk_no)
+    return int(digits.group()) if digits and digits.group() else 0
+
+
 def read_hdb_property_information(path: str | Path) -> pd.DataFrame:
     """Read and check the published CSV; counts become integers, errors name the line."""
     df = read_table(path, required=REQUIRED)
@@ -74,7 +81,7 @@ def development_from_hdb(blocks: pd.DataFrame, *, town: str | None = None, neigh
     if neighbourhood == "street":
         nbhd = town_col + " " + df["street"].astype(str)
     elif neighbourhood == "hundreds":
-        digits = df["blk_no"].astype(str).map(lambda s: int(re.match(r"\d*", s).group() or 0))
+        digits = df["blk_no"].astype(str).map(block_number)
         nbhd = town_col + " N" + (digits // 100).astype(str)
     else:
         raise InputError(f"neighbourhood must be 'hundreds' or 'street', got '{neighbourhood}'", source=source)
@@ -109,7 +116,7 @@ def development_from_hdb(blocks: pd.DataFrame, *, town: str | None = None, neigh
         groups = list(occupant_shares)
         p = np.array([occupant_shares[g] for g in groups], float)
         vals = np.array(groups, dtype=object)[rng.choice(len(groups), size=len(flats), p=p / p.sum())]
-        flats["occupant_" + attribute] = np.where(occ, vals, None)
+        flats["occupant_" + attribute] = np.where(occ, vals, np.array(None, dtype=object))
     return Development.from_frame(flats, source=source)
 
 

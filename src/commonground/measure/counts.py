@@ -146,6 +146,33 @@ class Counts:
         ``groups`` are the count columns (default: every numeric column other than ``total``/``by``/``unit``);
         ``total`` names an optional total column; ``by`` names the region column; ``unit`` the unit-id column
         (default: the frame's index). Missing columns, non-numeric or negative counts raise :class:`InputError`.
+
+        Parameters
+        ----------
+        frame
+            One row per areal unit (block, output area, tract).
+        groups
+            The count columns.
+        total
+            A unit total column, when the groups do not add up to it (single-group indices use it).
+        by
+            A region column: every index is computed per region.
+        unit
+            The unit-id column.
+        source
+            The file's name, for error messages.
+
+        Returns
+        -------
+        Counts
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> c = Counts.from_frame(pd.DataFrame({"town": ["A", "A", "B"], "x": [8, 2, 5], "y": [2, 8, 5]}),
+        ...                       ["x", "y"], by="town")
+        >>> c.n_units, c.n_groups, c.n_regions
+        (3, 2, 2)
         """
         if not isinstance(frame, pd.DataFrame):
             raise InputError(f"expected a pandas DataFrame, got {type(frame).__name__}", source=source)
@@ -177,7 +204,7 @@ class Counts:
         units = frame[unit].to_numpy() if unit else frame.index.to_numpy()
         by_vals = frame[by].to_numpy() if by else None
         if tot is not None:
-            _check_counts(tot[:, None], (total,), source)  # report the total column by name
+            _check_counts(tot[:, None], (str(total),), source)  # report the total column by name
         return cls(mat, groups, total=tot, by=by_vals, units=units, by_name=by, source=source)
 
     # -- shape ---------------------------------------------------------------------------------------------

@@ -130,9 +130,8 @@ def spatial_proximity(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequenc
     for r, (s, e) in enumerate(zip(c.starts, ends, strict=True)):
         x, t, pts, a = c.x[s:e], c.total[s:e], xy[s:e], area[s:e]
         chunk = max(1, 4_000_000 // (e - s))  # rows of the distance matrix held at once (~32 MB)
-        colsum = None
+        colsum = np.zeros(e - s)
         if convention == "pysal":  # PySAL divides each distance by the sum of its column
-            colsum = np.zeros(e - s)
             for i0 in range(0, e - s, chunk):
                 colsum[i0:i0 + chunk] = _dist(pts[i0:i0 + chunk], pts).sum(axis=1)
         cx = np.zeros_like(x)

@@ -83,9 +83,29 @@ def resolve(name: str) -> IndexSpec:
 def measure(counts: Counts, indices: Sequence[str] | str | None = None, *, tidy: bool = False) -> pd.DataFrame:
     """Compute ``indices`` (default: all of :data:`INDICES`) for every region of ``counts``.
 
-    Returns one row per region with columns ``index`` (multigroup) and ``index[group]`` (single-group), or,
-    with ``tidy=True``, one row per (region, index, group) with columns ``region, index, group, value``
-    (``group`` empty for multigroup indices).
+    Parameters
+    ----------
+    counts
+        Units x groups counts, optionally split into regions (:class:`Counts`).
+    indices
+        Index names or symbols (``dissimilarity``, ``D``, ``theil_h``, ...), one name, or None for all.
+    tidy
+        One row per (region, index, group) instead of one row per region.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region with columns ``index`` (multigroup) and ``index[group]`` (single-group), or, with
+        ``tidy=True``, columns ``region, index, group, value`` (``group`` empty for multigroup indices).
+
+    Examples
+    --------
+    Two units, 8 + 2 and 2 + 8 people: the dissimilarity index is (|0.8 - 0.2| + |0.2 - 0.8|) / 2 = 0.6.
+
+    >>> import pandas as pd
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> measure(c, ["dissimilarity", "theil_h"]).round(3).iloc[0].to_dict()
+    {'theil_h': 0.278, 'dissimilarity[x]': 0.6, 'dissimilarity[y]': 0.6}
     """
     if not isinstance(counts, Counts):
         raise TypeError(f"expected Counts, got {type(counts).__name__}")

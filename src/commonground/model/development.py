@@ -136,7 +136,7 @@ class Development:
             col = df[c]
             missing = col.isna().to_numpy()
             text = col.astype(str).str.strip().to_numpy(dtype=object)
-            vals = np.where(missing | (text == ""), None, text).astype(object)
+            vals = np.where(missing | (text == ""), np.array(None, dtype=object), text).astype(object)
             occupants[c[len(OCCUPANT_PREFIX):]] = vals
             occupied |= vals != None  # noqa: E711 - elementwise comparison with None
         for attr, vals in occupants.items():
@@ -170,7 +170,7 @@ class Development:
             "floor": self.flat_floor,
             "value": self.flat_value,
         })
-        if self.block_lat is not None:
+        if self.block_lat is not None and self.block_lng is not None:
             df["lat"] = self.block_lat[self.flat_block]
             df["lng"] = self.block_lng[self.flat_block]
         for attr, vals in self.occupants.items():

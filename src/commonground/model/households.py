@@ -5,8 +5,9 @@ Which column of a table is which is declared once in :mod:`commonground.model.ho
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from commonground.model.household_schema import KNOWN_COLUMNS, MAX_GROUPS, read_
 RESERVED_HOUSEHOLD_COLUMNS = KNOWN_COLUMNS
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Households:
     """Households as parallel arrays.
 
@@ -28,25 +29,33 @@ class Households:
     (``reference_date``: the date it was counted to, when derived from registration dates).
     ``carried`` holds the table's other columns verbatim: written to the outputs, never grouped.
     ``source`` names the file the households were read from (errors then name its lines).
+    The constructor may omit priority, ballot chances and waiting days (no scheme, one chance, no wait); the
+    fields always hold arrays.
     """
 
     ids: np.ndarray
-    attributes: dict[str, np.ndarray] = field(default_factory=dict)
-    priority: np.ndarray | None = None
-    ballot_chances: np.ndarray | None = None
-    waiting_days: np.ndarray | None = None
-    carried: dict[str, np.ndarray] = field(default_factory=dict)
-    reference_date: str | None = None
-    source: str = ""
+    attributes: dict[str, np.ndarray]
+    priority: np.ndarray
+    ballot_chances: np.ndarray
+    waiting_days: np.ndarray
+    carried: dict[str, np.ndarray]
+    reference_date: str | None
+    source: str
 
-    def __post_init__(self) -> None:
-        n = len(self.ids)
-        if self.priority is None:
-            object.__setattr__(self, "priority", np.full(n, "", dtype=object))
-        if self.ballot_chances is None:
-            object.__setattr__(self, "ballot_chances", np.ones(n, dtype=np.int64))
-        if self.waiting_days is None:
-            object.__setattr__(self, "waiting_days", np.zeros(n, dtype=float))
+    def __init__(self, ids: np.ndarray, attributes: dict[str, np.ndarray] | None = None,
+                 priority: np.ndarray | None = None, ballot_chances: np.ndarray | None = None,
+                 waiting_days: np.ndarray | None = None, carried: dict[str, np.ndarray] | None = None,
+                 reference_date: str | None = None, source: str = "") -> None:
+        n = len(ids)
+        put = functools.partial(object.__setattr__, self)
+        put("ids", ids)
+        put("attributes", attributes if attributes is not None else {})
+        put("priority", priority if priority is not None else np.full(n, "", dtype=object))
+        put("ballot_chances", ballot_chances if ballot_chances is not None else np.ones(n, dtype=np.int64))
+        put("waiting_days", waiting_days if waiting_days is not None else np.zeros(n, dtype=float))
+        put("carried", carried if carried is not None else {})
+        put("reference_date", reference_date)
+        put("source", source)
 
     @property
     def n(self) -> int:

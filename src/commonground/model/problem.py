@@ -38,6 +38,34 @@ class Problem:
     @classmethod
     def build(cls, development: Development, households: Households,
               preferences: pd.DataFrame | Utilities | None = None, *, source: str = "preferences") -> Problem:
+        """Check the parts against each other once and build the problem every mechanism takes.
+
+        Parameters
+        ----------
+        development
+            The flats, blocks and neighbourhoods (:meth:`Development.from_frame`).
+        households
+            The applicants (:meth:`Households.from_frame`).
+        preferences
+            A long preferences table (docs/preferences.md), utilities already built, or None: every
+            household accepts every flat alike.
+        source
+            The preferences file's name, for error messages.
+
+        Returns
+        -------
+        Problem
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+        ...                                            "neighbourhood_id": "N"}))
+        >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2"], "ethnicity": ["Malay", "Chinese"]}))
+        >>> problem = Problem.build(dev, hh)
+        >>> problem.n_households, problem.development.n_flats
+        (2, 3)
+        """
         if isinstance(preferences, BlockUtilities | FlatUtilities):
             utils = preferences
             _check_shapes(utils, development, households)

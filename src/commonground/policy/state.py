@@ -14,10 +14,8 @@ import pandas as pd
 
 from commonground.model.development import Development
 from commonground.model.households import Households
-from commonground.policy._kernels import admit, blocking_cap
 from commonground.policy.caps import Policy, max_count
-
-LEVEL_CODE = {"block": 0, "neighbourhood": 1}
+from commonground.policy.kernels import BLOCK, LEVEL_CODE, admit, blocking_cap
 
 
 @dataclass(eq=False)
@@ -25,7 +23,7 @@ class CapState:
     """Array form of a policy's caps over one development (mutable counts; copy before reuse)."""
 
     policy: Policy
-    level: np.ndarray          # (C,) 0 = block, 1 = neighbourhood
+    level: np.ndarray          # (C,) BLOCK or NEIGHBOURHOOD (policy.kernels)
     hh_limit: np.ndarray       # (C, H) limit index per household, -1 = uncapped
     occ_limit: np.ndarray      # (C, F) limit index of each flat's existing occupant, -1 = none/uncapped
     count: np.ndarray          # (C, U, L) households of each limit in each unit
@@ -90,7 +88,7 @@ class CapState:
         """Why cap c stops household h: e.g. ``block B3: Malay cap 25% reached``."""
         cap = self.policy.caps[c]
         lim = cap.limits[self.hh_limit[c, h]]
-        unit = block if self.level[c] == 0 else int(self.block_neighbourhood[block])
+        unit = block if self.level[c] == BLOCK else int(self.block_neighbourhood[block])
         uid = dev.unit_ids(cap.level)[unit]
         return f"{cap.level} {uid}: {lim.label} cap {lim.share * 100:g}% reached"
 

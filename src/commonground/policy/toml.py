@@ -7,8 +7,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from commonground.errors import PolicyError
 from commonground.policy.caps import Cap, CapLimit, Policy
+from commonground.policy.schema import parse_policy_file
 
 
 def preset_names() -> list[str]:
@@ -18,7 +21,29 @@ def preset_names() -> list[str]:
 
 
 def load_policy(spec: str | Path) -> Policy:
-    """A preset name, a TOML path, or several joined with commas (their caps apply together)."""
+    """A policy from a preset name, a TOML path, or several joined with commas (their caps apply together).
+
+    Parameters
+    ----------
+    spec
+        ``sg-eip-2010``, ``sg-eip-2010,sg-spr``, or a path to a policy TOML file (docs/policies.md).
+
+    Returns
+    -------
+    Policy
+        The caps, rounding rule, source and priority scheme.
+
+    Raises
+    ------
+    PolicyError
+        An unknown preset, a missing file, or a file that is not a valid policy (one line naming the problem).
+
+    Examples
+    --------
+    >>> pol = load_policy("sg-eip-2010")
+    >>> [(c.level, [(lim.label, lim.share) for lim in c.limits]) for c in pol.caps][0]
+    ('block', [('Chinese', 0.87), ('Malay', 0.25), ('Indian/Others', 0.15)])
+    """
     text = str(spec)
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if not parts:
@@ -45,56 +70,30 @@ def policy_from_toml(text: str, *, source: str = "policy") -> Policy:
 
 
 def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
-    """Build a policy from the TOML structure documented in docs/policies.md."""
-    known = {"name", "rule", "source", "caps", "priority_shares", "priority_order", "groups", "unknown"}
-    extra = sorted(set(data) - known)
-    if extra:
-        raise PolicyError(f"unknown key '{extra[0]}' (expected: {', '.join(sorted(known))})", source=source)
+    """Build a policy from the TOML structure documented in docs/policies.md.
+
+    The structure is checked by :func:`~commonground.policy.schema.parse_policy_file` (Pydantic), the meaning
+    by :class:`~commonground.policy.caps.Cap` and :class:`~commonground.policy.caps.Policy`; either way the
+    error is one line naming the file, the entry and the problem.
+    """
+    model = parse_policy_file(data, source=source)
     caps = []
-    for i, c in enumerate(data.get("caps", []), start=1):
+    for i, c in enumerate(model.caps, start=1):
         where = f"{source} [[caps]] #{i}"
-        if not isinstance(c, dict):
-            raise PolicyError("each [[caps]] entry must be a table", source=where)
-        for key in ("attribute", "level", "limits"):
-            if key not in c:
-                raise PolicyError(f"missing '{key}'", source=where)
-        limits = []
-        if not isinstance(c["limits"], dict) or not c["limits"]:
-            raise PolicyError("'limits' must be a non-empty table of group = share", source=where)
-        for label, v in c["limits"].items():
-            if isinstance(v, dict):
-                groups = v.get("groups", [label])
-                share = v.get("share")
-            else:
-                groups, share = [label], v
-            if not isinstance(share, int | float) or isinstance(share, bool):
-                raise PolicyError(f"limit '{label}': share must be a number, got {share!r}", source=where)
-            limits.append(CapLimit(str(label), frozenset(str(g) for g in groups), float(share)))
         try:
-            caps.append(Cap(str(c["attribute"]), c["level"], tuple(limits)))
+            limits = tuple(CapLimit(label, frozenset(lim.groups if lim.groups is not None else [label]),
+                                    float(lim.share)) for label, lim in c.limits.items())
+            caps.append(Cap(c.attribute, c.level, limits))  # type: ignore[arg-type]  # Cap checks the level
         except PolicyError as e:
             raise PolicyError(e.problem, source=where) from None
     try:
-        return Policy(name=str(data.get("name", Path(source).stem)), caps=tuple(caps),
-                      rule=data.get("rule", "strict"), source=str(data.get("source", source)),
-                      priority_shares={str(k): float(v) for k, v in data.get("priority_shares", {}).items()},
-                      priority_order=tuple(str(x) for x in data.get("priority_order", ())),
-                      groups=_groups(data.get("groups", {}), source), unknown=_unknown(data.get("unknown", {}), source))
+        return Policy(name=model.name if model.name is not None else Path(source).stem, caps=tuple(caps),
+                      rule=model.rule, source=model.source if model.source is not None else source,  # type: ignore[arg-type]
+                      priority_shares={k: float(v) for k, v in model.priority_shares.items()},
+                      priority_order=tuple(model.priority_order),
+                      groups={k: tuple(v) for k, v in model.groups.items()}, unknown=dict(model.unknown))
     except PolicyError as e:
         raise PolicyError(e.problem, source=source) from None
-
-
-def _groups(raw: Any, source: str) -> dict[str, tuple[str, ...]]:
-    if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
-        raise PolicyError("'groups' must be a table of attribute = [group, ...]", source=source)
-    return {str(k): tuple(str(x) for x in v) for k, v in raw.items()}
-
-
-def _unknown(raw: Any, source: str) -> dict[str, str]:
-    """``unknown = { attribute = "error" | "uncapped" }`` (values checked by the Policy)."""
-    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
-        raise PolicyError("'unknown' must be a table of attribute = \"error\" or \"uncapped\"", source=source)
-    return {str(k): v for k, v in raw.items()}
 
 
 def combine(policies: list[Policy]) -> Policy:
@@ -121,25 +120,27 @@ def combine(policies: list[Policy]) -> Policy:
 
 
 def policy_to_toml(policy: Policy) -> str:
-    """Write a policy back as TOML (round-trips through :func:`policy_from_toml`)."""
-    lines = [f"name = {_q(policy.name)}", f"rule = {_q(policy.rule)}", f"source = {_q(policy.source)}"]
+    """Write a policy as TOML (tomli-w); :func:`policy_from_toml` reads it back to an equal policy, whatever
+    characters its names hold (newlines, quotes, non-ASCII).
+
+    Examples
+    --------
+    >>> from commonground.policy.caps import Cap
+    >>> pol = Policy(name='two\\nlines "quoted"', caps=(Cap.of("ethnicity", "block", {"Malay": 0.25}),))
+    >>> policy_from_toml(policy_to_toml(pol)) == pol
+    True
+    """
+    doc: dict[str, Any] = {"name": policy.name, "rule": policy.rule, "source": policy.source}
     if policy.priority_order:
-        lines.append("priority_order = [" + ", ".join(_q(x) for x in policy.priority_order) + "]")
+        doc["priority_order"] = list(policy.priority_order)
     if policy.priority_shares:
-        lines.append("priority_shares = { " + ", ".join(f"{_q(k)} = {v!r}" for k, v in
-                                                         policy.priority_shares.items()) + " }")
+        doc["priority_shares"] = dict(policy.priority_shares)
     if policy.groups:
-        lines.append("groups = { " + ", ".join(f"{_q(a)} = [" + ", ".join(_q(x) for x in g) + "]"
-                                                for a, g in policy.groups.items()) + " }")
+        doc["groups"] = {a: list(g) for a, g in policy.groups.items()}
     if policy.unknown:
-        lines.append("unknown = { " + ", ".join(f"{_q(a)} = {_q(v)}" for a, v in policy.unknown.items()) + " }")
-    for cap in policy.caps:
-        lines += ["", "[[caps]]", f"attribute = {_q(cap.attribute)}", f"level = {_q(cap.level)}", "[caps.limits]"]
-        for lim in cap.limits:
-            groups = ", ".join(_q(g) for g in sorted(lim.values))
-            lines.append(f"{_q(lim.label)} = {{ share = {lim.share!r}, groups = [{groups}] }}")
-    return "\n".join(lines) + "\n"
-
-
-def _q(s: str) -> str:
-    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        doc["unknown"] = dict(policy.unknown)
+    if policy.caps:
+        doc["caps"] = [{"attribute": cap.attribute, "level": cap.level,
+                        "limits": {lim.label: {"share": lim.share, "groups": sorted(lim.values)}
+                                   for lim in cap.limits}} for cap in policy.caps]
+    return tomli_w.dumps(doc)

@@ -231,8 +231,8 @@ def cap_summary(caps: pd.DataFrame) -> pd.DataFrame:
 
 def indices_section(results: list[AllocationData]) -> Section:
     sec = Section("Segregation indices")
-    tables = [(r, segregation_indices(r.composition)) for r in results]
-    tables = [(r, t) for r, t in tables if t is not None and len(t)]
+    measured = [(r, segregation_indices(r.composition)) for r in results]
+    tables = [(r, t) for r, t in measured if t is not None and len(t)]
     if not tables:
         return sec
     sec.intro = ("Multigroup segregation of the whole area, existing residents included, across blocks and across "
@@ -247,11 +247,12 @@ def indices_section(results: list[AllocationData]) -> Section:
                           "between units grows. Compare the capped and uncapped 'after' columns, not before and "
                           "after.", "note"))
     if len(tables) > 1:
-        wide = None
+        wide: pd.DataFrame | None = None
         for r, t in tables:
             part = t.set_index(["attribute", "level", "index"])[["before", "after"]]
             part = part.rename(columns={"after": f"after: {r.label}"})
             wide = part if wide is None else wide.join(part.drop(columns="before"), how="left")
+        assert wide is not None  # two or more tables were joined
         return sec.add(html_table(wide, index=True, formats=dict.fromkeys(wide.columns, _index_value)))
     t = tables[0][1]
     return sec.add(html_table(t, formats={"before": _index_value, "after": _index_value, "change": _index_change}))

@@ -7,7 +7,6 @@ same way for ``commonground demo`` (results in memory) and ``commonground report
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ import pandas as pd
 
 from commonground.errors import InputError
 from commonground.io import schema
+from commonground.io.jsonable import read_json_object
 from commonground.io.schema import Manifest, read_manifest
 from commonground.io.tables import read_table
 
@@ -69,13 +69,7 @@ class AllocationData:
         manifest = read_manifest(folder)
         if manifest.kind != schema.ALLOCATION:
             raise InputError(f"a {manifest.kind} output, not an allocation", source=str(folder))
-        path = manifest.path(schema.SUMMARY_JSON)
-        try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise InputError(f"not valid JSON ({e.msg})", source=str(path), row=e.lineno) from None
-        if not isinstance(summary, dict):
-            raise InputError("expected a JSON object", source=str(path))
+        summary = read_json_object(manifest.path(schema.SUMMARY_JSON))
         tables = {t.stem: output_table(manifest, t) for t in schema.ALLOCATION_TABLES}
         for name in ("reason", "status"):
             if name in tables["allocation"].columns:

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 #: Categorical colours (Okabe-Ito, colour-blind safe, then tab10 for more groups).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
-           *(to_hex(c) for c in matplotlib.colormaps["tab10"].colors))
+           *(to_hex(matplotlib.colormaps["tab10"](i)) for i in range(10)))
 _RC_LOCK = threading.Lock()
 _REF = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
 
@@ -87,7 +87,7 @@ def hbars(ax, y, width, *, height: float = 0.8, left=0.0, color="#0072B2", edgec
     verts = np.stack([np.column_stack([x0, y - h]), np.column_stack([x0 + w, y - h]),
                       np.column_stack([x0 + w, y + h]), np.column_stack([x0, y + h])], axis=1)
     colors = [color] * len(y) if isinstance(color, str) else list(color)
-    coll = PolyCollection(verts, facecolors=colors, edgecolors=edgecolor or "none", linewidths=linewidth)
+    coll = PolyCollection(list(verts), facecolors=colors, edgecolors=edgecolor or "none", linewidths=linewidth)
     ax.add_collection(coll)
     if len(y):
         ax.update_datalim(np.concatenate([verts.reshape(-1, 2), [[0.0, y.min()]]]))

@@ -24,12 +24,10 @@ def counts_matrix(composition: pd.DataFrame, level: str, attribute: str, when: s
 
 
 def segregation_indices(composition: pd.DataFrame) -> pd.DataFrame | None:
-    """One row per (attribute, level, index) with its value before and after and the change; None when the
-    measure module is unavailable or nothing could be measured."""
-    try:
-        from commonground.measure import INDICES, Counts, measure
-    except ImportError:
-        return None
+    """One row per (attribute, level, index) with its value before and after and the change; None when
+    nothing could be measured."""
+    from commonground.measure import INDICES, Counts, measure
+
     names = [n for n in REPORT_INDICES if n in INDICES]
     if composition.empty or not names:
         return None

@@ -31,11 +31,9 @@ MAX_CHART_ROWS = 40
 
 
 def known_indices() -> dict[str, str]:
-    """Index name -> description, from :mod:`commonground.measure` (empty if it is unavailable)."""
-    try:
-        from commonground.measure import INDICES
-    except ImportError:
-        return {}
+    """Index name -> description, from :mod:`commonground.measure`."""
+    from commonground.measure import INDICES
+
     return {name: spec.description for name, spec in INDICES.items()}
 
 
@@ -220,7 +218,7 @@ def measurement_sections(tidy: pd.DataFrame, name: str, *, several: bool = False
         table = html_table(multi, index=True, full_source=name, formats=dict.fromkeys(multi.columns, index_value),
                            max_rows=MAX_EMBEDDED_ROWS if large else MAX_EMBEDDED_ROWS)
         if large:
-            head.add(Markup(f'<p class="note">All {len(multi):,} units, ranked by {escape(desc.get(by, str(by)))} '
+            head.add(Markup(f'<p class="note">All {len(multi):,} units, ranked by {escape(desc.get(str(by), str(by)))} '
                             "(highest first); type in the box to search.</p>"))
             table = searchable(table)
         head.add(table)

@@ -8,7 +8,6 @@ Price of diversity = optimal welfare without caps / with caps (Benabbou et al., 
 
 from __future__ import annotations
 
-import json
 import math
 from html import escape
 from pathlib import Path
@@ -20,8 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from commonground.errors import InputError
 from commonground.io import schema
+from commonground.io.jsonable import read_json_object
 from commonground.io.schema import read_manifest
 from commonground.io.tables import read_table
 from commonground.report.figures import colours, figure_block, hbars, label_bars, new_figure, style_axes
@@ -33,13 +32,7 @@ from commonground.report.verdict import WELFARE_NOTE
 def read_pod(folder: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
     """The summary and the tables the folder's manifest lists (keys: file names such as ``ballots.csv``)."""
     manifest = read_manifest(folder, verify=False)  # verified when the folder was opened
-    path = manifest.path(schema.POD_SUMMARY)
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InputError(f"not valid JSON ({e.msg})", source=str(path), row=e.lineno) from None
-    if not isinstance(summary, dict):
-        raise InputError("expected a JSON object", source=str(path))
+    summary = read_json_object(manifest.path(schema.POD_SUMMARY))
     tables = {}
     for name in (t.csv for t in schema.POD_TABLES):
         if manifest.has(name):
@@ -67,7 +60,8 @@ def welfare_table(s: dict) -> pd.DataFrame:
 
 def welfare_figure(s: dict) -> Figure | None:
     """Welfare of each mechanism with and without caps (ballot: mean with min-max whiskers over seeds)."""
-    bars = [("optimal", _f(s.get("welfare_optimal")), _f(s.get("welfare_optimal_unconstrained")), None, None)]
+    bars: list[tuple[str, float, float, tuple[float, float] | None, tuple[float, float] | None]] = [
+        ("optimal", _f(s.get("welfare_optimal")), _f(s.get("welfare_optimal_unconstrained")), None, None)]
     if "ballot_welfare_mean" in s:
         bars.append(("ballot", _f(s["ballot_welfare_mean"]), _f(s.get("ballot_welfare_unconstrained_mean")),
                      (_f(s.get("ballot_welfare_min")), _f(s.get("ballot_welfare_max"))),
@@ -87,7 +81,7 @@ def welfare_figure(s: dict) -> Figure | None:
             hbars(ax, [y], [v], height=0.38, color=col[label])
             if err is not None:
                 ax.errorbar([v], [y], xerr=err, fmt="none", ecolor="#333333", elinewidth=0.8, capsize=3)
-            label_bars(ax, [y], [max(v, r[1]) if err is not None else v], [f"{v:,.1f}"], fontsize=7)
+            label_bars(ax, [y], [max(v, r[1]) if err is not None and r is not None else v], [f"{v:,.1f}"], fontsize=7)
     ax.set_yticks(range(len(bars)), [b[0] for b in bars], fontsize=8)
     ax.set_ylim(len(bars) - 0.5, -0.5)
     ax.margins(x=0.14)

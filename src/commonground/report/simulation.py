@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -71,7 +72,7 @@ def metric_families(metrics: list[str]) -> dict[str, list[str]]:
     return fams
 
 
-LINESTYLES = ("-", "--", ":", "-.")
+LINESTYLES: tuple[Literal["-", "--", ":", "-."], ...] = ("-", "--", ":", "-.")
 
 
 def trajectory_figure(b: pd.DataFrame, members: list[str], family: str) -> Figure:
@@ -117,10 +118,8 @@ def trajectory_figure(b: pd.DataFrame, members: list[str], family: str) -> Figur
 
 def is_index_metric(metric: str) -> bool:
     """Metrics named after a segregation or diversity index (``block.theil_h``, ``block.isolation.Malay``)."""
-    try:
-        from commonground.measure import INDICES
-    except ImportError:
-        INDICES = {}
+    from commonground.measure import INDICES
+
     names = set(INDICES) | {"dissimilarity", "theil_h", "isolation", "exposure", "similar_share"}
     return any(part in names for part in metric.split("."))
 
@@ -170,7 +169,7 @@ def simulation_sections(folder: Path) -> list[Section]:
             "years": f"{_year(results['year'].min())} to {_year(results['year'].max())}",
             "replicates per scenario and policy": (str(int(n_rep.min())) if n_rep.min() == n_rep.max()
                                                    else f"{int(n_rep.min())} to {int(n_rep.max())}"),
-            "rows": f"{len(results):,} (in {path.name})"}))
+            "rows": f"{len(results):,}" + (f" (in {path.name})" if path is not None else "")}))
         from commonground.report.sim_verdict import simulation_verdict_section
 
         secs.append(simulation_verdict_section(results))

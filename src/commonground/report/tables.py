@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from html import escape
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ def fmt_number(x: object, *, percent: bool = False, digits: int = 3) -> str:
 
 
 def html_table(df: pd.DataFrame, *, caption: str = "", index: bool = False, max_rows: int = MAX_ROWS,
-               full_source: str = "", formats: Mapping[str, Callable[[object], str]] | None = None,
+               full_source: str = "", formats: Mapping[str, Callable[[Any], str]] | None = None,
                percent: set[str] | frozenset[str] = frozenset(), css_class: str = "") -> Markup:
     """Render ``df`` (optionally with its index as the first columns) as an escaped HTML table."""
     if index:

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,7 +117,7 @@ def index_table(pair: Pair, attribute: str) -> pd.DataFrame:
     base = newcomer_indices(pair.baseline, attribute) if pair.baseline is not None else {}
     rows = []
     for key in dict.fromkeys([*base, *cap]):
-        row = {"level": key[0], "index": key[1]}
+        row: dict[str, Any] = {"level": key[0], "index": key[1]}
         if pair.baseline is not None:
             row[pair.baseline.label] = base.get(key, math.nan)
         row[pair.capped.label] = cap.get(key, math.nan)
@@ -225,6 +226,8 @@ def group_change(pair: Pair, attribute: str) -> pd.DataFrame:
     def frame(r: AllocationData) -> pd.DataFrame:
         g = r.groups[r.groups["attribute"].astype(str) == attribute]
         return g.assign(value=g["value"].astype(str)).set_index("value")
+    if pair.baseline is None:
+        raise ValueError("group_change compares with a baseline; this pair has none")
     c, b = frame(pair.capped), frame(pair.baseline)
     out = pd.DataFrame({"with_caps": c["allocated"], "without_caps": b["allocated"].reindex(c.index),
                         "applicants": c["applicants"]})

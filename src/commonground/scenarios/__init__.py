@@ -13,6 +13,26 @@ SCENARIOS: dict[str, Callable[..., Scenario]] = {"sg-bto": default_scenario, "uk
 
 
 def get_scenario(name: str = "sg-bto", **kwargs) -> Scenario:
+    """A built-in scenario, generated (not downloaded).
+
+    Parameters
+    ----------
+    name
+        ``sg-bto`` (a Singapore BTO launch under the EIP) or ``uk-town`` (an English town, choice-based lettings).
+    **kwargs
+        Passed to the scenario's builder (e.g. sizes, seed).
+
+    Returns
+    -------
+    Scenario
+        The problem (flats, households, utilities), its policy and its mechanism.
+
+    Examples
+    --------
+    >>> sc = get_scenario("sg-bto")
+    >>> sc.mechanism, sc.problem.n_households
+    ('ballot', 3200)
+    """
     try:
         return SCENARIOS[name](**kwargs)
     except KeyError:

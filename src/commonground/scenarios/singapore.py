@@ -102,10 +102,10 @@ def default_scenario(*, seed: int = 2020, applicants_per_flat: float = 4.0, homo
     U = np.full((n, dev.n_blocks), -np.inf)
     U[:, pd.Index(dev.block_ids).get_indexer(new_blocks)] = np.maximum(util_new, 0.1)
     # Each household applies for one flat type, drawn from the launch's mix.
-    types = list(dev.flat_type_names)
+    type_names = list(dev.flat_type_names)
     applied = rng.choice(len(FLAT_TYPES), size=n, p=list(FLAT_TYPES.values()))
-    V = np.full((n, len(types)), -np.inf)
-    V[np.arange(n), pd.Index(types).get_indexer(np.array(list(FLAT_TYPES))[applied])] = 0.0
+    V = np.full((n, len(type_names)), -np.inf)
+    V[np.arange(n), pd.Index(type_names).get_indexer(np.array(list(FLAT_TYPES))[applied])] = 0.0
     problem = Problem.build(dev, hh, BlockUtilities(block=U, flat_type=V))
     policy = combine([load_policy("sg-eip-2010"), load_policy("sg-spr"), load_policy("sg-ft-priority")])
     return Scenario(name="sg-bto", description=__doc__.strip().splitlines()[0], problem=problem, policy=policy,

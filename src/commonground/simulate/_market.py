@@ -8,13 +8,90 @@ of the same group never changes a count, so it is always allowed (as HDB's resal
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-from commonground.allocate._kernels import admit, blocking_cap
+from commonground.policy.kernels import admit, blocking_cap
 from commonground.simulate._rng import randint, shuffle, uniform
 
 SALE, BUYBACK, PUBLIC_SALE = 0, 1, 2
+
+
+class Homes(NamedTuple):
+    """Per home d: its block, resident group (-1 empty), year moved in, months on the market (-1 not for sale),
+    seller's group, whether the seller looks for a home in town, buyers refused by a cap."""
+
+    home_block: np.ndarray
+    resident: np.ndarray
+    since: np.ndarray
+    for_sale: np.ndarray
+    seller: np.ndarray
+    seller_moves: np.ndarray
+    refused: np.ndarray
+
+
+class Mix(NamedTuple):
+    """Residents per (block, group) and (neighbourhood, group), occupied homes per block and neighbourhood."""
+
+    block_nbhd: np.ndarray
+    bcount: np.ndarray
+    ncount: np.ndarray
+    bocc: np.ndarray
+    nocc: np.ndarray
+
+
+class CapArrays(NamedTuple):
+    """The caps as :mod:`commonground.policy.kernels` reads them (``CapState``'s arrays)."""
+
+    level: np.ndarray
+    hh_limit: np.ndarray
+    counts: np.ndarray
+    maximum: np.ndarray
+
+
+class Pool(NamedTuple):
+    """Households looking for a home: group, kind, still looking."""
+
+    group: np.ndarray
+    kind: np.ndarray
+    active: np.ndarray
+
+
+class Buyers(NamedTuple):
+    """How a buyer judges a home: tolerance per group, block weight, logit or threshold and its weights."""
+
+    tol: np.ndarray
+    block_weight: float
+    logit: bool
+    beta: float
+    alpha_buy: float
+    price_weight: float
+
+
+class Rules(NamedTuple):
+    """The market's and the policy's rules for a year's rounds."""
+
+    viewings: int
+    discount_per_month: float
+    max_discount: float
+    caps_on_resale: bool
+    buyback: bool
+    buyback_after: int
+    buyback_discount: float
+
+
+class Records(NamedTuple):
+    """One row per sale or buy-back (capacity ≥ twice the listings): seller's group (-1 public), buyer's group
+    (-1 buy-back), months on the market, discount, buyers refused by a cap, kind."""
+
+    seller: np.ndarray
+    buyer: np.ndarray
+    months: np.ndarray
+    discount: np.ndarray
+    refused: np.ndarray
+    kind: np.ndarray
 
 
 @njit(cache=True, inline="always")
@@ -29,6 +106,15 @@ def own_share(bcount, ncount, bocc, nocc, b, n, g, block_weight, self_counted):
     on = nocc[n] - self_counted
     sn = (ncount[n, g] - self_counted) / on if on > 0 else 1.0
     return block_weight * sb + (1.0 - block_weight) * sn
+
+
+@njit(cache=True, inline="always")
+def _put_on_sale(d, g, moves, for_sale, seller, seller_moves, refused):
+    """Home d goes on the market, sold by its resident group g, who then looks in town (``moves``) or leaves."""
+    for_sale[d] = 0
+    seller[d] = g
+    seller_moves[d] = moves
+    refused[d] = 0
 
 
 @njit(cache=True)
@@ -48,10 +134,7 @@ def decide_moves(rs, year, resident, since, for_sale, seller, seller_moves, refu
         if x < 0:
             out_unhappy[g] += 1
         if uniform(rs) < departure_rate:
-            for_sale[d] = 0
-            seller[d] = g
-            seller_moves[d] = False
-            refused[d] = 0
+            _put_on_sale(d, g, False, for_sale, seller, seller_moves, refused)
             out_departed[g] += 1
             continue
         if year - since[d] < mop:
@@ -61,10 +144,7 @@ def decide_moves(rs, year, resident, since, for_sale, seller, seller_moves, refu
         else:
             p = base_rate + (unhappy_rate if x < 0 else 0.0)
         if uniform(rs) < p:
-            for_sale[d] = 0
-            seller[d] = g
-            seller_moves[d] = True
-            refused[d] = 0
+            _put_on_sale(d, g, True, for_sale, seller, seller_moves, refused)
             out_moving[g] += 1
 
 
@@ -89,17 +169,22 @@ def _start_looking(g, pool_group, pool_kind, pool_active, active, pos, n_active,
 
 
 @njit(cache=True)
-def resale_market(rs, year, months, listings, home_block, block_nbhd, resident, since, for_sale, seller,
-                  seller_moves, refused, bcount, ncount, bocc, nocc, level, hh_limit, count, maximum,
-                  caps_on_resale, buyback, buyback_after, buyback_discount, pool_group, pool_kind, pool_active,
-                  n_pool, tol, block_weight, logit, beta, alpha_buy, price_weight, viewings, discount_per_month,
-                  max_discount, rec_seller, rec_buyer, rec_months, rec_discount, rec_refused, rec_kind):
+def resale_market(rs, year, months, listings, homes, mix, caps, pool, n_pool, buyers, rules, records):
     """``months`` monthly rounds of the resale market over the homes in ``listings``.
 
-    Returns (records written, pool size after movers who sold joined it). Records: seller's group (-1 public),
-    buyer's group (-1 for a buy-back), months on the market (the month of sale included), discount, buyers
-    refused by a cap, kind (SALE, BUYBACK, PUBLIC_SALE).
+    The arrays come grouped in named tuples (:class:`Homes`, :class:`Mix`, :class:`CapArrays`, :class:`Pool`,
+    :class:`Buyers`, :class:`Rules`, :class:`Records`), updated in place. Returns (records written, pool size
+    after movers who sold joined it). Records: seller's group (-1 public), buyer's group (-1 for a buy-back),
+    months on the market (the month of sale included), discount, buyers refused by a cap, kind (SALE, BUYBACK,
+    PUBLIC_SALE).
     """
+    home_block, resident, since, for_sale, seller, seller_moves, refused = homes
+    block_nbhd, bcount, ncount, bocc, nocc = mix
+    level, hh_limit, count, maximum = caps
+    pool_group, pool_kind, pool_active = pool
+    tol, block_weight, logit, beta, alpha_buy, price_weight = buyers
+    viewings, discount_per_month, max_discount, caps_on_resale, buyback, buyback_after, buyback_discount = rules
+    rec_seller, rec_buyer, rec_months, rec_discount, rec_refused, rec_kind = records
     n_rec = 0
     active = np.empty(pool_group.shape[0], np.int64)
     pos = np.full(pool_group.shape[0], -1, np.int64)

@@ -29,6 +29,13 @@ class LaunchResult:
     housed: np.ndarray  # pool indices housed
 
 
+def open_blocks(st: TownState, new_blocks: np.ndarray) -> None:
+    """The year's new blocks are built: their homes count in the units, and the caps' maxima grow with them."""
+    st.built[new_blocks] = True
+    bu, nu = st.units()
+    refresh_maximum(st.caps, bu, nu, new_blocks)
+
+
 def launch_year(st: TownState, year: int, policy: Policy, mechanism: str, applicants_per_home: float,
                 mix_weight: float, attribute: str, pool_active: np.ndarray, rng: np.random.Generator,
                 admit_fn) -> LaunchResult | None:
@@ -36,9 +43,7 @@ def launch_year(st: TownState, year: int, policy: Policy, mechanism: str, applic
     new_blocks = np.flatnonzero(lay.launch_year == year)
     if len(new_blocks) == 0:
         return None
-    st.built[new_blocks] = True
-    bu, nu = st.units()
-    refresh_maximum(st.caps, bu, nu, new_blocks)
+    open_blocks(st, new_blocks)
     nbhds = np.unique(lay.block_nbhd[new_blocks])
     # Homes in the development: the new blocks' (vacant), then the rest of their neighbourhoods (stand-ins).
     new_homes = np.concatenate([np.arange(st.block_start[b], st.block_start[b + 1]) for b in new_blocks])
@@ -54,7 +59,7 @@ def launch_year(st: TownState, year: int, policy: Policy, mechanism: str, applic
     block_neighbourhood = np.concatenate([nb_code[lay.block_nbhd[new_blocks]], np.arange(len(nbhds))])
     groups = np.array(lay.groups, dtype=object)
     res = st.resident[homes]
-    occ_attr = np.where(res >= 0, groups[np.maximum(res, 0)], None).astype(object)
+    occ_attr = np.where(res >= 0, groups[np.maximum(res, 0)], np.array(None, dtype=object)).astype(object)
     n = len(homes)
     dev = Development(
         neighbourhood_ids=lay.nbhd_ids[nbhds].astype(object),

@@ -9,23 +9,33 @@ Metric names are ``<level>.<index>`` and ``<level>.<index>.<group>``; every metr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from commonground.measure import Counts, dissimilarity, isolation, multi_dissimilarity, theil_h
 from commonground.policy import CapState
+from commonground.policy.kernels import BLOCK
 from commonground.simulate._market import BUYBACK, SALE
 
 LEVELS = ("block", "neighbourhood")
 
 
-def index_metrics(bcount: np.ndarray, ncount: np.ndarray, groups: tuple[str, ...]) -> dict[str, float]:
-    out: dict[str, float] = {}
+def _occupied_counts(bcount: np.ndarray, ncount: np.ndarray,
+                     groups: tuple[str, ...]) -> Iterator[tuple[str, Counts]]:
+    """Per level, the counts of occupied units over the groups present (levels with fewer than two groups are
+    left out: no index is defined)."""
     for level, table in zip(LEVELS, (bcount, ncount), strict=True):
         x = table[table.sum(axis=1) > 0]
         keep = x.sum(axis=0) > 0
         if len(x) < 1 or keep.sum() < 2:
             continue
-        c = Counts(x[:, keep].astype(float), [g for g, k in zip(groups, keep, strict=True) if k])
+        yield level, Counts(x[:, keep].astype(float), [g for g, k in zip(groups, keep, strict=True) if k])
+
+
+def index_metrics(bcount: np.ndarray, ncount: np.ndarray, groups: tuple[str, ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for level, c in _occupied_counts(bcount, ncount, groups):
         out[f"{level}.dissimilarity"] = float(multi_dissimilarity(c).iloc[0])
         out[f"{level}.theil_h"] = float(theil_h(c).iloc[0])
         d = dissimilarity(c).iloc[0]
@@ -43,12 +53,7 @@ CHANGE_PARTS = ("new_flats", "departures", "moves_out", "moves_in")
 def summary_indices(bcount: np.ndarray, ncount: np.ndarray, groups: tuple[str, ...]) -> dict[str, float]:
     """``<level>.dissimilarity`` and ``<level>.theil_h`` only (what the yearly decomposition tracks)."""
     out: dict[str, float] = {}
-    for level, table in zip(LEVELS, (bcount, ncount), strict=True):
-        x = table[table.sum(axis=1) > 0]
-        keep = x.sum(axis=0) > 0
-        if len(x) < 1 or keep.sum() < 2:
-            continue
-        c = Counts(x[:, keep].astype(float), [g for g, k in zip(groups, keep, strict=True) if k])
+    for level, c in _occupied_counts(bcount, ncount, groups):
         out[f"{level}.dissimilarity"] = float(multi_dissimilarity(c).iloc[0])
         out[f"{level}.theil_h"] = float(theil_h(c).iloc[0])
     return out
@@ -77,8 +82,8 @@ def cap_metrics(caps: CapState | None, bcount: np.ndarray, ncount: np.ndarray, b
     if caps is None or caps.n_caps == 0:
         return out
     for level_code, level in enumerate(LEVELS):
-        table = bcount if level_code == 0 else ncount
-        units = block_units if level_code == 0 else nbhd_units
+        table = bcount if level_code == BLOCK else ncount
+        units = block_units if level_code == BLOCK else nbhd_units
         built = units > 0
         at = over = 0
         for c in np.flatnonzero(caps.level == level_code):

@@ -22,15 +22,16 @@ One year, in order:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from commonground.allocate._kernels import admit
 from commonground.policy import NO_CAPS, Policy, load_policy
+from commonground.policy.kernels import admit
 from commonground.simulate import _market as K
 from commonground.simulate._rng import new_state as new_rng_state
-from commonground.simulate.launch import launch_year
+from commonground.simulate.launch import LaunchResult, launch_year
 from commonground.simulate.metrics import (
     cap_metrics,
     change_parts,
@@ -41,6 +42,9 @@ from commonground.simulate.metrics import (
 from commonground.simulate.params import PolicySpec, TownParams
 from commonground.simulate.state import TownState, compile_caps, new_state, recount_caps, refresh_maximum
 from commonground.simulate.town import build_layout, plan_launches
+
+if TYPE_CHECKING:
+    from commonground.simulate.uk_policies import UKLaunch
 
 
 class TownModel:
@@ -170,9 +174,10 @@ class TownModel:
         if self.council is not None:
             from commonground.simulate.uk_policies import launch_year_uk
 
-            lr = launch_year_uk(self, year)
-            if lr is not None:
-                out.update(lr.metrics)
+            uk = launch_year_uk(self, year)
+            if uk is not None:
+                out.update(uk.metrics)
+            lr: UKLaunch | LaunchResult | None = uk
         else:
             lr = launch_year(st, year, self.caps_policy, p.launches.mechanism, p.launches.applicants_per_home,
                              p.launches.mix_weight, self.attribute, self.pool_active, self.rng, self._admit_home)
@@ -197,17 +202,23 @@ class TownModel:
         pool_active = np.zeros(cap, np.bool_)
         pool_active[:n_pool] = self.pool_active
         R = 2 * len(listings) + 1
-        rec = [np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R),
-               np.zeros(R, np.int64), np.zeros(R, np.int64)]
+        rec = K.Records(np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R),
+                        np.zeros(R, np.int64), np.zeros(R, np.int64))
         bocc, nocc = self._occupancy()
         c = st.caps
         n_rec, n_pool = K.resale_market(
-            self.rs, year, 12, listings, st.home_block, st.block_nbhd, st.resident, st.since, st.for_sale_months,
-            st.seller, st.seller_moves, st.refused, st.bcount, st.ncount, bocc, nocc, c.level, c.hh_limit, c.count,
-            c.maximum, self.policy_spec.caps_on_resale, self.policy_spec.buyback, mk.buyback_after_months,
-            mk.buyback_discount, pool_group, pool_kind, pool_active, n_pool, self.tol, b.block_weight,
-            b.model == "logit", b.beta, b.alpha_buy, b.price_weight, mk.viewings_per_month, mk.discount_per_month,
-            mk.max_discount, *rec)
+            self.rs, year, 12, listings,
+            K.Homes(st.home_block, st.resident, st.since, st.for_sale_months, st.seller, st.seller_moves,
+                    st.refused),
+            K.Mix(st.block_nbhd, st.bcount, st.ncount, bocc, nocc),
+            K.CapArrays(c.level, c.hh_limit, c.count, c.maximum),
+            K.Pool(pool_group, pool_kind, pool_active), n_pool,
+            K.Buyers(self.tol, float(b.block_weight), b.model == "logit", float(b.beta), float(b.alpha_buy),
+                     float(b.price_weight)),
+            K.Rules(int(mk.viewings_per_month), float(mk.discount_per_month), float(mk.max_discount),
+                    self.policy_spec.caps_on_resale, self.policy_spec.buyback, int(mk.buyback_after_months),
+                    float(mk.buyback_discount)),
+            rec)
         r_seller, _r_buyer, r_months, r_disc, r_ref, r_kind = (a[:n_rec] for a in rec)
         stages += self._market_stages(*before)
         out.update(seller_metrics(st.groups, r_seller, r_months, r_disc, r_ref, r_kind))

@@ -7,13 +7,12 @@ estimates; ``docs/simulate.md`` says where each comes from and what it means.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from commonground.errors import InputError, PolicyError
+from commonground.io.config import table_from_dict
 from commonground.simulate.bounds import check_bounds
 
 POLICY_KINDS = ("none", "caps-new", "caps-resale", "caps-buyback")
@@ -187,53 +186,17 @@ SECTIONS = {"town": Town, "migration": Migration, "launches": Launches, "behavio
 
 
 def section_from_dict(cls: type, data: Mapping[str, Any], *, where: str) -> Any:
-    """Build a section, rejecting unknown keys and values of the wrong type."""
-    if not isinstance(data, Mapping):
-        raise InputError(f"[{where}] must be a table")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    out = {}
-    for k, v in data.items():
-        if k not in fields:
-            raise InputError(f"[{where}] unknown key '{k}' (expected: {', '.join(fields)})")
-        default = fields[k].default if fields[k].default is not dataclasses.MISSING else fields[k].default_factory()
-        out[k] = _coerce(v, default, f"{where}.{k}")
-    return cls(**out)
+    """Build a section, rejecting unknown keys and values of the wrong type (Pydantic, via
+    :func:`commonground.io.config.table_from_dict`)."""
+    return table_from_dict(cls, data, where=where)
 
 
-def _coerce(v: Any, default: Any, key: str) -> Any:
-    if isinstance(default, Mapping) or (key.endswith("tolerance") and isinstance(v, Mapping)):
-        if not isinstance(v, Mapping):
-            if isinstance(default, Mapping):
-                raise InputError(f"'{key}' must be a table of group = share")
-        else:
-            return {str(g): _number(s, f"{key}.{g}") for g, s in v.items()}
-    if isinstance(default, bool):
-        if not isinstance(v, bool):
-            raise InputError(f"'{key}' must be true or false, got {v!r}")
-        return v
-    if isinstance(default, int):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise InputError(f"'{key}' must be a whole number, got {v!r}")
-        return v
-    if isinstance(default, float):
-        return _number(v, key)
-    if isinstance(default, str):
-        if not isinstance(v, str):
-            raise InputError(f"'{key}' must be a string, got {v!r}")
-        return v
-    return v
+@dataclass(frozen=True)
+class _TopLevel:
+    """The scenario-level keys beside the sections."""
 
-
-def _number(v: Any, key: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise InputError(f"'{key}' must be a number, got {v!r}")
-    try:
-        x = float(v)
-    except OverflowError:       # an integer too big for a float
-        x = math.inf
-    if not math.isfinite(x):
-        raise InputError(f"'{key}' must be a finite number, got {v!r}")
-    return x
+    years: int = 10
+    measure_caps: str = ""
 
 
 def validate(p: TownParams) -> None:
@@ -305,8 +268,6 @@ def params_from_dict(data: Mapping[str, Any], *, where: str = "scenario") -> Tow
     for name, cls in SECTIONS.items():
         if name in data:
             kw[name] = section_from_dict(cls, data[name], where=name)
-    if "years" in data:
-        kw["years"] = _coerce(data["years"], 10, "years")
-    if "measure_caps" in data:
-        kw["measure_caps"] = _coerce(data["measure_caps"], "", "measure_caps")
+    top = table_from_dict(_TopLevel, {k: data[k] for k in ("years", "measure_caps") if k in data}, where="")
+    kw.update({k: getattr(top, k) for k in ("years", "measure_caps") if k in data})
     return TownParams(**kw)

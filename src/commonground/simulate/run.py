@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import time
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,33 @@ def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = 
     ``out`` is checked before the sweep (see :func:`commonground.io.atomic.check_target`); ``inputs`` are the
     fingerprints recorded in the manifest. ``on_stage`` is told each stage as it starts (start-up and
     compilation, runs, summary, writing, plots), so a command can show more than a bar stuck at 0 or at its end.
+
+    Parameters
+    ----------
+    sim
+        What to run (:func:`load`, :func:`~commonground.simulate.spec.load_simulation`).
+    out
+        The output folder, replaced as a whole.
+    scheduler
+        ``"local"`` (a Dask LocalCluster), a scheduler address (``tcp://host:8786``), or ``"inprocess"`` / None
+        (no Dask; the same results).
+    n_workers
+        LocalCluster worker processes (default: cores).
+    on_done
+        Called after each run (progress bars).
+    plots
+        Write indices.png and market.png (the ``[report]`` extra).
+    force
+        Replace ``out`` even if it is not a commonground output.
+    inputs
+        Input fingerprints for the manifest.
+    on_stage
+        Told each stage's name as it starts.
+
+    Returns
+    -------
+    (results, summary)
+        The tidy results (one row per run, year and metric) and their summary across replicates.
     """
     def stage(text: str) -> None:
         if on_stage:
@@ -64,9 +93,13 @@ def run_simulation(sim: Simulation, out: str | Path, *, scheduler: str | None = 
 
 
 def _versions() -> dict[str, str]:
-    import dask
+    """Versions of the libraries that shape the results; Dask's read from its metadata, not imported (a run
+    in process needs no Dask, and the plain install has none)."""
     import numba
     import numpy
 
-    return {"commonground": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
-            "pandas": pd.__version__, "numba": numba.__version__, "dask": dask.__version__}
+    versions = {"commonground": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+                "pandas": pd.__version__, "numba": numba.__version__}
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        versions["dask"] = metadata.version("dask")
+    return versions

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from commonground.errors import InputError, PolicyError
+from commonground.io.config import table_from_dict
 from commonground.policy import load_policy
 from commonground.simulate.bounds import MAX_REPLICATES, check_schelling_bounds
 from commonground.simulate.params import POLICY_KINDS, PolicySpec, TownParams, params_from_dict
@@ -84,7 +85,36 @@ class Simulation:
 
 
 def load_simulation(path: str | Path) -> Simulation:
-    """Read a simulation TOML file."""
+    """Read and check a simulation TOML file (layout in this module's docstring and docs/simulate.md).
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    Simulation
+        Scenarios x policies x replicates, every value checked before anything runs.
+
+    Raises
+    ------
+    InputError
+        A missing or malformed file, or a bad value: one line naming the file, the key and the problem.
+
+    Examples
+    --------
+    The same checks on an already parsed file (:func:`simulation_from_dict`):
+
+    >>> sim = simulation_from_dict({"name": "tiny", "years": 2, "town": {"neighbourhoods": 2},
+    ...                             "scenarios": [{"name": "a"}]})
+    >>> sim.name, sim.years, [name for name, _ in sim.scenarios], [p.kind for p in sim.policies]
+    ('tiny', 2, ['a'], ['none'])
+    >>> simulation_from_dict({"years": 0}, source="my.toml")
+    Traceback (most recent call last):
+    ...
+    commonground.errors.InputError: my.toml: 'years' must be ≥ 1, got 0
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError("no such simulation file", source=str(p))
@@ -110,32 +140,59 @@ def simulation_from_dict(data: Mapping[str, Any], *, source: str = "simulation")
         raise InputError(e.problem, source=source) from None
 
 
+@dataclass(frozen=True)
+class _Header:
+    """The file's top-level values (the sections and the arrays of tables are read separately)."""
+
+    name: str = ""
+    description: str = ""
+    model: str = "town"
+    years: int = 10
+    replicates: int = 10
+    seed: int = 0
+    common_random_numbers: bool = True
+    measure_caps: str = ""
+
+
 def _build(data: Mapping[str, Any], source: str) -> Simulation:
     extra = sorted(set(data) - TOP_KEYS)
     if extra:
         raise InputError(f"unknown key '{extra[0]}' (expected: {', '.join(sorted(TOP_KEYS))})")
-    model = data.get("model", "town")
-    if model not in MODELS:
-        raise InputError(f"model must be one of {', '.join(MODELS)}, got '{model}'")
-    years = _int(data, "years", 10, 1)
-    replicates = _int(data, "replicates", 10, 1)
-    if replicates > MAX_REPLICATES:
-        raise InputError(f"'replicates' must be ≤ {MAX_REPLICATES:,}, got {replicates:,}")
-    seed = _int(data, "seed", 0, 0)
-    crn = data.get("common_random_numbers", True)
-    if not isinstance(crn, bool):
-        raise InputError("'common_random_numbers' must be true or false")
-    scen_list = data.get("scenarios", [{"name": "base"}])
-    if not isinstance(scen_list, list) or not scen_list:
-        raise InputError("'scenarios' must be a non-empty array of tables ([[scenarios]])")
-    sections = ("town", "migration", "launches", "behaviour", "market") if model == "town" else ("schelling",)
-    base = {k: data[k] for k in sections if k in data}
-    if model == "town" and "schelling" in data:
+    head = table_from_dict(_Header, {k: data[k] for k in _Header.__dataclass_fields__ if k in data}, where="")
+    if head.model not in MODELS:
+        raise InputError(f"model must be one of {', '.join(MODELS)}, got '{head.model}'")
+    for key, least in (("years", 1), ("replicates", 1), ("seed", 0)):
+        if getattr(head, key) < least:
+            raise InputError(f"'{key}' must be ≥ {least}, got {getattr(head, key)}")
+    if head.replicates > MAX_REPLICATES:
+        raise InputError(f"'replicates' must be ≤ {MAX_REPLICATES:,}, got {head.replicates:,}")
+    if head.model == "town" and "schelling" in data:
         raise InputError("[schelling] only applies with model = \"schelling\"")
+    scenarios = _scenarios(data, head)
+    policies = _policies(data, head, scenarios)
+    return Simulation(name=head.name or Path(source).stem, model=head.model, years=head.years,
+                      replicates=head.replicates, seed=head.seed, scenarios=tuple(scenarios),
+                      policies=tuple(policies), description=head.description,
+                      common_random_numbers=head.common_random_numbers, source=source, raw=copy.deepcopy(dict(data)))
+
+
+def _entries(data: Mapping[str, Any], key: str, default: list[dict[str, str]], error: type[InputError]) -> list[Any]:
+    """The ``[[key]]`` array of tables, each with a non-empty ``name``."""
+    entries = data.get(key, default)
+    if not isinstance(entries, list) or not entries:
+        raise error(f"'{key}' must be a non-empty array of tables ([[{key}]])")
+    for i, e in enumerate(entries, start=1):
+        if not isinstance(e, Mapping) or not isinstance(e.get("name"), str) or not e["name"].strip():
+            raise error(f"[[{key}]] #{i} needs a non-empty 'name'")
+    return entries
+
+
+def _scenarios(data: Mapping[str, Any], head: _Header) -> list[tuple[str, Any]]:
+    """Each ``[[scenarios]]`` entry over the base sections, built and checked."""
+    sections = ("town", "migration", "launches", "behaviour", "market") if head.model == "town" else ("schelling",)
+    base = {k: data[k] for k in sections if k in data}
     scenarios: list[tuple[str, Any]] = []
-    for i, s in enumerate(scen_list, start=1):
-        if not isinstance(s, Mapping) or not isinstance(s.get("name"), str) or not s["name"].strip():
-            raise InputError(f"[[scenarios]] #{i} needs a non-empty 'name'")
+    for s in _entries(data, "scenarios", [{"name": "base"}], InputError):
         name = s["name"].strip()
         if any(name == n for n, _ in scenarios):
             raise InputError(f"scenario '{name}' is defined twice")
@@ -144,46 +201,46 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
             raise InputError(f"scenario '{name}': unknown key '{unknown[0]}' (expected: name, {', '.join(sections)})")
         merged = _merge(base, {k: s[k] for k in sections if k in s})
         where = f"scenario '{name}'"
-        if model == "town":
-            merged["years"] = s.get("years", years)
-            if "measure_caps" in s or "measure_caps" in data:
-                merged["measure_caps"] = s.get("measure_caps", data.get("measure_caps"))
-            town = merged.get("town")
-            if isinstance(town, Mapping) and isinstance(town.get("path"), str) and town["path"]:
-                # Relative to the working directory at load time, made absolute so workers find it too.
-                merged["town"] = {**town, "path": str(Path(town["path"]).expanduser().resolve())}
-            try:
-                params = params_from_dict(merged, where=where)
-            except InputError as e:
-                raise InputError(f"{where}: {e.problem}") from None
-            if params.town.kind == "hdb" and not Path(params.town.path).is_file():
-                raise InputError(f"{where}: no HDB property file at {params.town.path}")
-            if params.town.kind == "census":  # the table and the authority, checked before anything runs
-                from commonground.scenarios.census import check_town
-
-                check_town(params.town.path, params.town.authority)
-            if params.measure_caps:
-                _check_caps(params.measure_caps, params, f"{where}: measure_caps")
-        else:
-            sch = merged.get("schelling", {})
-            if not isinstance(sch, Mapping):
-                raise InputError(f"{where}: [schelling] must be a table")
-            bad = sorted(set(sch) - set(SchellingParams.__dataclass_fields__))
-            if bad:
-                raise InputError(f"{where}: [schelling] unknown key '{bad[0]}'")
-            try:
-                params = SchellingParams(**sch)
-            except TypeError as e:
-                raise InputError(f"{where}: [schelling] {e}") from None
-            check_schelling_bounds(params, years)
+        try:
+            if head.model == "town":
+                params: Any = _town_params(merged, s, data, head, where)
+            else:
+                params = table_from_dict(SchellingParams, merged.get("schelling", {}), where="schelling")
+        except PolicyError:
+            raise
+        except InputError as e:
+            raise InputError(f"{where}: {e.problem}") from None
+        if head.model == "schelling":
+            check_schelling_bounds(params, head.years)
         scenarios.append((name, params))
-    pol_list = data.get("policies", [{"name": "none", "kind": "none"}])
-    if not isinstance(pol_list, list) or not pol_list:
-        raise PolicyError("'policies' must be a non-empty array of tables ([[policies]])")
+    return scenarios
+
+
+def _town_params(merged: dict[str, Any], scenario: Mapping[str, Any], data: Mapping[str, Any], head: _Header,
+                 where: str) -> TownParams:
+    merged["years"] = scenario.get("years", head.years)
+    if "measure_caps" in scenario or "measure_caps" in data:
+        merged["measure_caps"] = scenario.get("measure_caps", data.get("measure_caps"))
+    town = merged.get("town")
+    if isinstance(town, Mapping) and isinstance(town.get("path"), str) and town["path"]:
+        # Relative to the working directory at load time, made absolute so workers find it too.
+        merged["town"] = {**town, "path": str(Path(town["path"]).expanduser().resolve())}
+    params = params_from_dict(merged, where=where)
+    if params.town.kind == "hdb" and not Path(params.town.path).is_file():
+        raise InputError(f"no HDB property file at {params.town.path}")
+    if params.town.kind == "census":  # the table and the authority, checked before anything runs
+        from commonground.scenarios.census import check_town
+
+        check_town(params.town.path, params.town.authority)
+    if params.measure_caps:
+        _check_caps(params.measure_caps, params, f"{where}: measure_caps")
+    return params
+
+
+def _policies(data: Mapping[str, Any], head: _Header, scenarios: list[tuple[str, Any]]) -> list[PolicySpec]:
+    """Each ``[[policies]]`` entry; its caps are checked against every scenario's town."""
     policies: list[PolicySpec] = []
-    for i, p in enumerate(pol_list, start=1):
-        if not isinstance(p, Mapping) or not isinstance(p.get("name"), str) or not p["name"].strip():
-            raise PolicyError(f"[[policies]] #{i} needs a non-empty 'name'")
+    for p in _entries(data, "policies", [{"name": "none", "kind": "none"}], PolicyError):
         unknown = sorted(set(p) - {"name", "kind", "caps", "council"})
         if unknown:
             raise PolicyError(f"policy '{p['name']}': unknown key '{unknown[0]}' (expected: name, kind, caps, "
@@ -200,17 +257,13 @@ def _build(data: Mapping[str, Any], source: str) -> Simulation:
         spec = PolicySpec(name=p["name"].strip(), kind=kind, caps=str(p.get("caps", "")), council=council)
         if any(spec.name == q.name for q in policies):
             raise PolicyError(f"policy '{spec.name}' is defined twice")
-        if spec.caps:
+        if spec.caps and head.model == "town":
             for sname, params in scenarios:
-                if model == "town":
-                    _check_caps(spec.caps, params, f"policy '{spec.name}' in scenario '{sname}'")
+                _check_caps(spec.caps, params, f"policy '{spec.name}' in scenario '{sname}'")
         policies.append(spec)
-    if model == "schelling" and any(p.kind != "none" for p in policies):
+    if head.model == "schelling" and any(p.kind != "none" for p in policies):
         raise PolicyError("the Schelling preset has no caps: its only policy kind is 'none'")
-    return Simulation(name=str(data.get("name", Path(source).stem)), model=model, years=years,
-                      replicates=replicates, seed=seed, scenarios=tuple(scenarios), policies=tuple(policies),
-                      description=str(data.get("description", "")), common_random_numbers=crn, source=source,
-                      raw=copy.deepcopy(dict(data)))
+    return policies
 
 
 def _check_kind_and_caps(p: Mapping[str, Any]) -> None:
@@ -243,15 +296,6 @@ def _check_caps(spec: str, params: TownParams, where: str) -> None:
             pol.validate_groups({params.town.attribute: groups})
         except PolicyError as e:
             raise PolicyError(f"{where}: {e.problem} (groups in the town: {', '.join(sorted(groups))})") from None
-
-
-def _int(data: Mapping[str, Any], key: str, default: int, least: int) -> int:
-    v = data.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise InputError(f"'{key}' must be a whole number, got {v!r}")
-    if v < least:
-        raise InputError(f"'{key}' must be ≥ {least}, got {v}")
-    return v
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

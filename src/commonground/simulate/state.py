@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from commonground.policy import NO_CAPS, CapState, Policy, max_count
-from commonground.policy.state import LEVEL_CODE, limit_codes
+from commonground.policy.kernels import BLOCK, LEVEL_CODE
+from commonground.policy.state import limit_codes
 from commonground.simulate.town import Layout
 
 
@@ -92,8 +93,9 @@ def refresh_maximum(caps: CapState, block_units: np.ndarray, nbhd_units: np.ndar
     rule = caps.policy.rule
     nbhds = None if blocks is None else np.unique(caps.block_neighbourhood[blocks])
     for c, cap in enumerate(caps.policy.caps):
-        units = block_units if caps.level[c] == 0 else nbhd_units
-        which = np.arange(len(units)) if blocks is None else (blocks if caps.level[c] == 0 else nbhds)
+        units = block_units if caps.level[c] == BLOCK else nbhd_units
+        which = np.arange(len(units)) if blocks is None or nbhds is None else (
+            blocks if caps.level[c] == BLOCK else nbhds)
         for li, lim in enumerate(cap.limits):
             caps.maximum[c, which, li] = [max_count(lim.share, int(units[u]), rule) for u in which]
 
@@ -102,7 +104,7 @@ def recount_caps(caps: CapState, bcount: np.ndarray, ncount: np.ndarray) -> None
     """Cap counts from the resident counts (used at the start; kernels keep them up to date after)."""
     caps.count[:] = 0
     for c in range(caps.n_caps):
-        table = bcount if caps.level[c] == 0 else ncount
+        table = bcount if caps.level[c] == BLOCK else ncount
         for g in range(bcount.shape[1]):
             li = caps.hh_limit[c, g]
             if li >= 0:

@@ -96,6 +96,9 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, scheduler: str 
             if on_done:
                 on_done()
         return out
+    from commonground import extras
+
+    extras.require("sim", "a sweep on Dask (scheduler='inprocess' runs without it)")
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None

@@ -18,7 +18,6 @@ The layout is drawn from ``Town.seed`` alone, so every replicate and policy star
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
+from commonground.io.hdb import block_number
 from commonground.simulate.params import Town
 
 BRADFORD_2011 = {"White": 0.674, "Asian": 0.268, "Black": 0.018, "Mixed": 0.025, "Other": 0.015}
@@ -134,7 +134,7 @@ def hdb_town_layout(path: str, town: str, shares: dict[str, float], occupancy: f
         raise InputError(f"no residential HDB blocks for town '{town}'", source=path)
     df = df.reset_index(drop=True)
     tcode = df["bldg_contract_town"].astype(str)
-    digits = df["blk_no"].astype(str).map(lambda s: int(re.match(r"\d*", s).group() or 0))
+    digits = df["blk_no"].astype(str).map(block_number)
     nbhd = (tcode + " N" + (digits // 100).astype(str)).to_numpy(object)
     nbhd_ids, block_nbhd = np.unique(nbhd, return_inverse=True)
     rng = np.random.default_rng(seed)
@@ -204,13 +204,19 @@ def plan_launches(layout: Layout, homes_per_year: int, block_size: int, years: i
             hm.append(sizes[j])
             ly.append(t)
             ids.append(f"{layout.nbhd_ids[where[j]]}-Y{t:02d}L{j + 1:02d}")
-    hm_a = np.array(hm, np.int64)
+    return with_new_blocks(layout, nb, hm, ly, ids)
+
+
+def with_new_blocks(layout: Layout, nbhd: list[int], homes: list[int], year: list[int], ids: list[str]) -> Layout:
+    """``layout`` with empty new blocks appended (neighbourhood, homes, launch year and id of each)."""
+    hm_a = np.array(homes, np.int64)
     return Layout(groups=layout.groups, shares=layout.shares,
                   block_ids=np.concatenate([layout.block_ids, np.array(ids, dtype=object)]),
-                  nbhd_ids=layout.nbhd_ids, block_nbhd=np.concatenate([layout.block_nbhd, np.array(nb, np.int64)]),
+                  nbhd_ids=layout.nbhd_ids,
+                  block_nbhd=np.concatenate([layout.block_nbhd, np.array(nbhd, np.int64)]),
                   block_homes=np.concatenate([layout.block_homes, hm_a]),
                   resident=np.concatenate([layout.resident, np.full(int(hm_a.sum()), -1, np.int64)]),
-                  launch_year=np.concatenate([layout.launch_year, np.array(ly, np.int64)]))
+                  launch_year=np.concatenate([layout.launch_year, np.array(year, np.int64)]))
 
 
 def layout_frame(layout: Layout) -> pd.DataFrame:

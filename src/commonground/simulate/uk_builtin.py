@@ -118,7 +118,8 @@ def load_for_cli(scenario: str | None, town: str | None, census: str | None, rep
     if town is None and census is None:
         return load(scenario)
     if scenario in BUILTIN and not Path(scenario).exists():
-        data, source = BUILTIN[scenario], f"built-in {scenario}"
+        data: Mapping[str, Any] = BUILTIN[scenario]
+        source = f"built-in {scenario}"
     else:
         sim = load(scenario)
         data, source = sim.raw, sim.source

@@ -33,7 +33,7 @@ from commonground.errors import InputError, PolicyError
 from commonground.measure import Counts, multi_dissimilarity, theil_h
 from commonground.policy import Cap, CapLimit, Policy
 from commonground.policy.lawful import UNLAWFUL  # noqa: F401  (re-exported: the sentence lives in policy.lawful)
-from commonground.simulate.town import Layout, plan_launches
+from commonground.simulate.town import Layout, plan_launches, with_new_blocks
 from commonground.simulate.uk_rates import BROAD_GROUPS, DETAILED, broad_rates, detailed_values
 
 TENURES = ("social", "shared", "market")
@@ -141,13 +141,7 @@ def _large_sites(layout: Layout, homes_per_year: int, block_size: int, years: in
             hm.append(sizes[j])
             ly.append(t)
             ids.append(f"{layout.nbhd_ids[s]}-SITE-Y{t:02d}L{j + 1:02d}")
-    hm_a = np.array(hm, np.int64)
-    return Layout(groups=layout.groups, shares=layout.shares,
-                  block_ids=np.concatenate([layout.block_ids, np.array(ids, dtype=object)]),
-                  nbhd_ids=layout.nbhd_ids, block_nbhd=np.concatenate([layout.block_nbhd, np.array(nb, np.int64)]),
-                  block_homes=np.concatenate([layout.block_homes, hm_a]),
-                  resident=np.concatenate([layout.resident, np.full(int(hm_a.sum()), -1, np.int64)]),
-                  launch_year=np.concatenate([layout.launch_year, np.array(ly, np.int64)]))
+    return with_new_blocks(layout, nb, hm, ly, ids)
 
 
 def _mix(o: CouncilOptions) -> np.ndarray:
@@ -249,11 +243,9 @@ def launch_year_uk(model: Any, year: int) -> UKLaunch | None:
     new_blocks = np.flatnonzero(lay.launch_year == year)
     if len(new_blocks) == 0:
         return None
-    from commonground.simulate.state import refresh_maximum
+    from commonground.simulate.launch import open_blocks
 
-    st.built[new_blocks] = True
-    bu, nu = st.units()
-    refresh_maximum(st.caps, bu, nu, new_blocks)
+    open_blocks(st, new_blocks)
     new_homes = np.concatenate([np.arange(st.block_start[b], st.block_start[b + 1]) for b in new_blocks])
     looking = np.flatnonzero(model.pool_active)
     n_app = int(min(len(looking), np.ceil(model.params.launches.applicants_per_home * len(new_homes))))
@@ -356,7 +348,8 @@ def _let(model: Any, policy: Policy, year: int, new_blocks: np.ndarray, sel_h: n
                                             np.arange(len(nbhds)) if stand_ins else np.zeros(0, np.int64)]),
         flat_ids=np.arange(n).astype(object), flat_block=flat_block, flat_type=ten, flat_type_names=TENURES,
         flat_floor=np.zeros(n, np.int64), flat_value=np.zeros(n), occupied=res >= 0,
-        occupants={model.attribute: np.where(res >= 0, groups[np.maximum(res, 0)], None).astype(object)})
+        occupants={model.attribute: np.where(res >= 0, groups[np.maximum(res, 0)],
+                                                       np.array(None, dtype=object)).astype(object)})
     k = len(sel_a)
     G = len(groups) if stand_ins else 0
     ga = g[sel_a]

@@ -60,33 +60,40 @@ def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float
 
 
 @numba.njit(cache=True)
-def _cumulative_shares(x: np.ndarray, order: np.ndarray, q: np.ndarray, safe: np.ndarray) -> None:
+def _cumulative_shares(x: np.ndarray, order: np.ndarray, logp: np.ndarray, q: np.ndarray, safe: np.ndarray,
+                       cross: np.ndarray) -> None:
     """``q[r, j]``: the group mix of the ``j + 1`` units nearest unit ``r`` (``order[r]``), 0 before anyone is
-    met; ``safe`` = ``q`` with its zeros replaced by 1, so that its logarithm is finite (and 0 there)."""
+    met; ``safe`` = ``q`` with its zeros replaced by 1, so that its logarithm is finite (and 0 there);
+    ``cross[r] = sum_j sum_g q log p``."""
     n, k = x.shape
+    cum = np.zeros(k)
     for r in range(order.shape[0]):
         pop = 0.0
-        cum = np.zeros(k)
+        cum[:] = 0.0
+        acc = 0.0
         for jj in range(n):
             j = order[r, jj]
             for g in range(k):
                 cum[g] += x[j, g]
                 pop += x[j, g]
+            inv = 1.0 / pop if pop > 0 else 0.0
             for g in range(k):
-                v = cum[g] / pop if pop > 0 else 0.0
+                v = cum[g] * inv
                 q[r, jj, g] = v
                 safe[r, jj, g] = v if v > 0 else 1.0
+                acc += v * logp[g]
+        cross[r] = acc
 
 
 @numba.njit(cache=True, fastmath=True)
-def _divergence_totals(q: np.ndarray, logq: np.ndarray, logp: np.ndarray, out: np.ndarray, row0: int) -> None:
-    """``out[row0 + r] = sum_j sum_g q log(q / p)`` (terms with ``q = 0`` are 0: there ``logq`` is 0)."""
+def _divergence_totals(q: np.ndarray, logq: np.ndarray, cross: np.ndarray, out: np.ndarray, row0: int) -> None:
+    """``out[row0 + r] = sum q log q - cross[r]`` over a row of ``q`` flattened to ``(rows, n k)`` (terms with
+    ``q = 0`` are 0: there ``logq`` is 0); one flat loop, which vectorises."""
     for r in range(q.shape[0]):
         acc = 0.0
-        for jj in range(q.shape[1]):
-            for g in range(q.shape[2]):
-                acc += q[r, jj, g] * (logq[r, jj, g] - logp[g])
-        out[row0 + r] = acc
+        for m in range(q.shape[1]):
+            acc += q[r, m] * logq[r, m]
+        out[row0 + r] = acc - cross[r]
 
 
 def _divergence_sums(x: np.ndarray, pts: np.ndarray, block_cells: int = 40_000) -> np.ndarray:
@@ -102,13 +109,13 @@ def _divergence_sums(x: np.ndarray, pts: np.ndarray, block_cells: int = 40_000) 
     logp = np.log(np.where(share > 0, share, 1.0))
     out = np.zeros(n)
     chunk = max(1, block_cells // (n * k))
-    q, logq = np.empty((chunk, n, k)), np.empty((chunk, n, k))
+    q, logq, cross = np.empty((chunk, n, k)), np.empty((chunk, n, k)), np.empty(chunk)
     for i0 in range(0, n, chunk):
         order = np.argsort(cdist(pts[i0:i0 + chunk], pts), axis=1)
         b = order.shape[0]
-        _cumulative_shares(x, order, q[:b], logq[:b])
+        _cumulative_shares(x, order, logp, q[:b], logq[:b], cross)
         np.log(logq[:b], out=logq[:b])
-        _divergence_totals(q[:b], logq[:b], logp, out, i0)
+        _divergence_totals(q[:b].reshape(b, n * k), logq[:b].reshape(b, n * k), cross, out, i0)
     return out
 
 

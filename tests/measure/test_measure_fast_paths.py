@@ -17,6 +17,7 @@ from scipy.spatial.distance import cdist
 
 from commonground.measure import explicit as ex
 from commonground.measure import profiles as pr
+from commonground.measure._distance import distances
 
 shapely = pytest.importorskip("shapely")
 geo = pytest.importorskip("commonground.measure.geo")
@@ -143,3 +144,9 @@ def test_divergence_sums_equal_the_definition_in_any_blocks(pts, block_rows, see
     np.testing.assert_allclose(pr._divergence_sums(x, pts), ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(pr._divergence_sums(x, pts, block_cells=block_rows * n * 3), ref, rtol=1e-10,
                                atol=1e-12)
+
+
+@given(arrays(np.float64, st.tuples(st.integers(1, 30), st.just(2)), elements=st.floats(-1e7, 1e7)),
+       arrays(np.float64, st.tuples(st.integers(1, 30), st.just(2)), elements=st.floats(-1e7, 1e7)))
+def test_distances_equal_scipy_cdist(a, b) -> None:
+    np.testing.assert_allclose(distances(a, b), cdist(a, b), rtol=1e-15, atol=0)

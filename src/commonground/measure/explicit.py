@@ -20,9 +20,9 @@ from collections.abc import Iterator, Sequence
 import numba
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import cdist
 
 from commonground.errors import InputError
+from commonground.measure._distance import distances
 from commonground.measure.counts import Counts
 from commonground.measure.weights import region_slices, stored
 
@@ -194,7 +194,7 @@ def proximity_blocks(pts: np.ndarray, area: np.ndarray, alpha: float, beta: floa
     chunk = max(1, 4_000_000 // n)
     colsum = None
     if chunk >= n:  # one block: one distance matrix
-        d = cdist(pts, pts)
+        d = distances(pts, pts)
         if convention == "pysal":
             colsum = d.sum(axis=0)
         yield np.arange(n), _proximity_in_place(d, np.arange(n), 0, area, alpha, beta, scale, colsum)
@@ -202,17 +202,17 @@ def proximity_blocks(pts: np.ndarray, area: np.ndarray, alpha: float, beta: floa
     if convention == "pysal":
         colsum = np.zeros(n)
         for i0 in range(0, n, chunk):
-            colsum[i0:i0 + chunk] = cdist(pts[i0:i0 + chunk], pts).sum(axis=1)
+            colsum[i0:i0 + chunk] = distances(pts[i0:i0 + chunk], pts).sum(axis=1)
     for i0 in range(0, n, chunk):
         rows = np.arange(i0, min(i0 + chunk, n))
-        yield rows, _proximity_in_place(cdist(pts[i0:i0 + chunk], pts), rows, i0, area, alpha, beta, scale, colsum)
+        yield rows, _proximity_in_place(distances(pts[i0:i0 + chunk], pts), rows, i0, area, alpha, beta, scale, colsum)
 
 
 def _proximity_sums(pts: np.ndarray, area: np.ndarray, x: np.ndarray, t: np.ndarray, alpha: float, beta: float,
                     scale: float, convention: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(sum_j c_ij x_j, sum_j c_ij t_j, sum_i c_ij)`` without holding more than a block of the proximity matrix.
 
-    Each block of :func:`proximity_blocks` is a handful of whole-array NumPy passes (SciPy ``cdist``, NumPy's
+    Each block of :func:`proximity_blocks` is a handful of whole-array NumPy passes (compiled distances, NumPy's
     SIMD ``exp``) and one compiled pass for the products with ``[x, t]``; a compiled pair-by-pair loop was ~2x
     slower, held back by its scalar ``exp``."""
     n, k = x.shape

@@ -19,9 +19,9 @@ import numba
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
-from scipy.spatial.distance import cdist
 
 from commonground.errors import InputError
+from commonground.measure._distance import distances as pair_distances
 from commonground.measure.counts import Counts
 from commonground.measure.inference import index_spec
 from commonground.measure.spatial import smooth
@@ -111,7 +111,7 @@ def _divergence_sums(x: np.ndarray, pts: np.ndarray, block_cells: int = 40_000) 
     chunk = max(1, block_cells // (n * k))
     q, logq, cross = np.empty((chunk, n, k)), np.empty((chunk, n, k)), np.empty(chunk)
     for i0 in range(0, n, chunk):
-        order = np.argsort(cdist(pts[i0:i0 + chunk], pts), axis=1)
+        order = np.argsort(pair_distances(pts[i0:i0 + chunk], pts), axis=1)
         b = order.shape[0]
         _cumulative_shares(x, order, logp, q[:b], logq[:b], cross)
         np.log(logq[:b], out=logq[:b])

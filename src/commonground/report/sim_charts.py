@@ -53,8 +53,6 @@ def metric_families(metrics: list[str]) -> dict[str, list[str]]:
     return fams
 
 
-LINESTYLES: tuple[Literal["-", "--", ":", "-."], ...] = ("-", "--", ":", "-.")
-
 
 def trajectory_figure(b: pd.DataFrame, members: list[str], family: str) -> Figure:
     """Median over replicates per year with the 5-95% band: one panel per metric of the family, one colour per

@@ -53,7 +53,6 @@ def metric_families(metrics: list[str]) -> dict[str, list[str]]:
     return fams
 
 
-
 def trajectory_figure(b: pd.DataFrame, members: list[str], family: str) -> Figure:
     """Median over replicates per year with the 5-95% band: one panel per metric of the family, one colour per
     policy and one line style per scenario (with more than four scenarios, one panel per scenario and metric)."""

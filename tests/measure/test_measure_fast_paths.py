@@ -43,10 +43,10 @@ def polygons(draw: st.DrawFn) -> object:
     return hull
 
 
-@given(st.lists(polygons(), min_size=1, max_size=8))
-def test_centroids_equal_geos(geoms: list) -> None:
-    g = np.array(geoms, dtype=object)
-    ref = shapely.get_coordinates(shapely.centroid(g))
+@given(st.lists(polygons(), min_size=1, max_size=8), st.booleans())
+def test_centroids_equal_geos(geoms: list, with_empty: bool) -> None:
+    g = np.array([*geoms, shapely.Polygon()] if with_empty else geoms, dtype=object)
+    ref = np.array([(np.nan, np.nan) if p.is_empty else (p.x, p.y) for p in shapely.centroid(g)])
     got = geo.centroids(g)
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-6)
 

@@ -96,15 +96,20 @@ def centroids(geoms: np.ndarray) -> np.ndarray:
 
     geoms = np.asarray(geoms, dtype=object)
     out = np.empty((len(geoms), 2))
+    n_coords = shapely.get_num_coordinates(geoms)
     simple = (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (
-        shapely.get_num_interior_rings(geoms) == 0)
+        shapely.get_num_interior_rings(geoms) == 0) & (n_coords >= 4)  # empty polygons: GEOS
     if simple.any():
         rings = geoms[simple]
-        offsets = np.r_[0, np.cumsum(shapely.get_num_coordinates(rings))].astype(np.int64)
+        offsets = np.r_[0, np.cumsum(n_coords[simple])].astype(np.int64)
         out[simple] = _ring_centroids(np.ascontiguousarray(shapely.get_coordinates(rings)), offsets)
     rest = ~simple | np.isnan(out[:, 0])
     if rest.any():
-        out[rest] = shapely.get_coordinates(shapely.centroid(geoms[rest]))
+        points = shapely.centroid(geoms[rest])
+        xy = np.full((len(points), 2), np.nan)  # NaN for an empty geometry
+        found = ~shapely.is_empty(points)
+        xy[found] = shapely.get_coordinates(points[found])
+        out[rest] = xy
     return out
 
 

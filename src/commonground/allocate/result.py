@@ -205,12 +205,19 @@ class Allocation:
                 "utilisation", "binding"]
         return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
 
-    def group_outcomes(self) -> pd.DataFrame:
-        """Per attribute value: applicants, allocated, skipped, share housed, welfare total and mean."""
+    def group_outcomes(self, attribute: str | None = None) -> pd.DataFrame:
+        """Per attribute value: applicants, allocated, skipped, share housed, welfare total and mean.
+
+        The one per-group outcome table (``groups.csv``, columns :data:`commonground.io.schema.GROUPS_TABLE`);
+        the welfare and fairness analyses show parts of it. ``attribute`` keeps one attribute's groups only.
+        """
         hh = self.problem.households
+        if attribute is not None and attribute not in hh.attributes:
+            raise KeyError(f"no attribute '{attribute}' (have: {', '.join(sorted(hh.attributes))})")
+        attrs = {attribute: hh.attributes[attribute]} if attribute is not None else hh.attributes
         util = self.household_utility()
         rows = []
-        for a, v in hh.attributes.items():
+        for a, v in attrs.items():
             for g in sorted(set(map(str, v))):
                 m = v.astype(str) == g
                 got = m & self.allocated
@@ -220,8 +227,7 @@ class Allocation:
                              "welfare": float(np.nansum(util[got])),
                              "mean_utility_housed": float(np.nanmean(util[got])) if got.any() else np.nan,
                              "mean_utility_all": float(np.nansum(util[got]) / max(m.sum(), 1))})
-        return pd.DataFrame(rows, columns=["attribute", "value", "applicants", "allocated", "skipped",
-                                           "share_housed", "welfare", "mean_utility_housed", "mean_utility_all"])
+        return pd.DataFrame(rows, columns=list(schema.GROUPS_TABLE.columns))
 
     def skip_reasons(self) -> pd.Series:
         """How many households were skipped for each reason, most common first."""

@@ -20,7 +20,10 @@ so the call returns by ``time_limit`` plus a few seconds with its best assignmen
 
 from __future__ import annotations
 
+import atexit
 import ctypes
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -46,14 +49,36 @@ GRACE = 2.0
 
 #: Solvers given up at a deadline while their thread still runs. Destroying a Highs object whose solve thread is
 #: running aborts the process (std::terminate), at garbage collection or at interpreter exit, so each one is kept
-#: alive for the life of the process: its reference is held here and deliberately never released.
+#: alive for the life of the process (its reference is held here and deliberately never released), and a process
+#: that still has one running when it ends leaves through :func:`exit_now` instead of the interpreter's teardown.
 _ABANDONED: list[highspy.Highs] = []
+
+#: Exit status of a process that ended normally with an abandoned solver still running (see :func:`exit_now`).
+ABANDONED_EXIT = 0
 
 
 def _abandon(h: highspy.Highs) -> None:
-    """Keep ``h`` from ever being destroyed (see ``_ABANDONED``); the process's exit ends its thread."""
+    """Keep ``h`` from ever being destroyed, and make the process end without tearing it down."""
+    if not _ABANDONED:
+        atexit.register(exit_now)
     _ABANDONED.append(h)
     ctypes.pythonapi.Py_IncRef(ctypes.py_object(h))
+
+
+def solvers_running() -> bool:
+    """Whether a solver given up at its deadline is still running in this process."""
+    return any(not h.wait(0.0)[0] for h in _ABANDONED)
+
+
+def exit_now(code: int = ABANDONED_EXIT) -> None:
+    """If an abandoned solver still runs, flush and end the process at once with ``code`` (the interpreter's own
+    teardown would destroy HiGHS's threads mid-run and abort); otherwise return and let the exit proceed."""
+    if _ABANDONED and solvers_running():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 #: Above this many arcs left after fixing, a quick MILP over the most promising quarter polishes the incumbent.
 POLISH_ARCS = 1000
 #: Arcs a "fix and complete" sub-MILP may have.

@@ -22,6 +22,7 @@ from commonground.allocate import welfare_model as W
 from commonground.allocate.assignment import DenseUtilities, assign, dense_utilities
 from commonground.allocate.result import Allocation
 from commonground.allocate.welfare_milp import solve
+from commonground.io import schema
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
 
@@ -64,19 +65,15 @@ def group_envy(allocation: Allocation, attribute: str) -> pd.DataFrame:
 
 def fairness_table(allocation: Allocation, attribute: str) -> pd.DataFrame:
     """Per group: applicants, share housed, mean utility (per housed household and per applicant), the most it
-    envies another group (absolute and per applicant), and whom."""
+    envies another group (absolute and per applicant), and whom.
+
+    The first columns are :meth:`Allocation.group_outcomes` under the price-of-diversity folder's names
+    (:data:`commonground.io.schema.GROUP_OUTCOME_ALIASES`)."""
     env = group_envy(allocation, attribute)
-    vals = allocation.problem.households.attributes[attribute].astype(str)
-    util = allocation.household_utility()
-    rows = []
-    for g in env.index:
-        m = vals == g
-        got = m & allocation.allocated
-        w = float(np.nansum(util[got]))
-        worst = env.loc[g].idxmax() if env.loc[g].max() > 0 else ""
-        rows.append({"group": g, "applicants": int(m.sum()), "share_housed": got.sum() / max(m.sum(), 1),
-                     "mean_utility_housed": w / got.sum() if got.any() else np.nan,
-                     "mean_utility_applicant": w / max(m.sum(), 1),
-                     "max_envy": float(env.loc[g].max()), "max_envy_per_applicant": float(env.loc[g].max()) /
-                     max(m.sum(), 1), "envies_most": worst})
-    return pd.DataFrame(rows)
+    out = (allocation.group_outcomes(attribute).rename(columns=schema.GROUP_OUTCOME_ALIASES)
+           [["group", "applicants", "share_housed", "mean_utility_housed", "mean_utility_applicant"]])
+    most = env.max(axis=1).reindex(out["group"]).to_numpy(dtype=float)
+    out["max_envy"] = most
+    out["max_envy_per_applicant"] = most / np.maximum(out["applicants"].to_numpy(), 1)
+    out["envies_most"] = [env.loc[g].idxmax() if m > 0 else "" for g, m in zip(out["group"], most, strict=True)]
+    return out.reset_index(drop=True)

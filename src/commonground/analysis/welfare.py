@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from commonground.allocate.ballot import ballot, ballot_unconstrained
@@ -29,22 +28,13 @@ from commonground.policy.caps import Policy
 
 
 def welfare_by_group(allocation: Allocation, attribute: str) -> pd.DataFrame:
-    """Per value of ``attribute``: applicants, housed, share housed, welfare, mean utility (housed / all)."""
-    hh = allocation.problem.households
-    vals = hh.attributes[attribute].astype(str)
-    util = allocation.household_utility()
-    housed = allocation.allocated
-    groups = sorted(set(vals))
-    rows = []
-    for g in groups:
-        m = vals == g
-        got = m & housed
-        w = float(np.nansum(util[got]))
-        rows.append({"group": g, "applicants": int(m.sum()), "housed": int(got.sum()),
-                     "share_housed": got.sum() / max(m.sum(), 1), "welfare": w,
-                     "mean_utility_housed": w / got.sum() if got.any() else np.nan,
-                     "mean_utility_applicant": w / max(m.sum(), 1)})
-    return pd.DataFrame(rows)
+    """Per value of ``attribute``: applicants, housed, share housed, welfare, mean utility (housed / all).
+
+    Part of :meth:`Allocation.group_outcomes` under the price-of-diversity folder's column names
+    (:data:`commonground.io.schema.GROUP_OUTCOME_ALIASES`).
+    """
+    g = allocation.group_outcomes(attribute).drop(columns=["attribute", "skipped"])
+    return g.rename(columns=schema.GROUP_OUTCOME_ALIASES)
 
 
 @dataclass(eq=False)

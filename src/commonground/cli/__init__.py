@@ -8,6 +8,7 @@ second (benchmarks/bench_cli.py).
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
 
@@ -37,4 +38,12 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    app()
+    """Run the command line. A solver given up at its time limit may still be running when a command ends: then
+    the process leaves at once with the command's own exit status (see ``allocate.welfare_milp.exit_now``)."""
+    try:
+        app()
+    except SystemExit as e:
+        milp = sys.modules.get("commonground.allocate.welfare_milp")
+        if milp is not None:
+            milp.exit_now(e.code if isinstance(e.code, int) else (0 if e.code is None else 1))
+        raise

@@ -78,6 +78,10 @@ GROUPS_TABLE = Table("groups", ("attribute", "value", "applicants", "allocated",
                                 "welfare", "mean_utility_housed", "mean_utility_all"),
                      numeric=("applicants", "allocated", "skipped", "share_housed", "welfare",
                               "mean_utility_housed", "mean_utility_all"))
+# The one per-group outcome table (Allocation.group_outcomes): groups.csv above, and the per-group columns of the
+# price-of-diversity folder's groups.csv and fairness.csv, which publish some of them under these older names
+# (kept: tests and readers rely on them); analysis.welfare and analysis.fairness take the table and rename.
+GROUP_OUTCOME_ALIASES = {"value": "group", "allocated": "housed", "mean_utility_all": "mean_utility_applicant"}
 ALLOCATION_TABLES = (ALLOCATION_TABLE, COMPOSITION_TABLE, CAPS_TABLE, GROUPS_TABLE)
 SUMMARY_JSON = "summary.json"
 

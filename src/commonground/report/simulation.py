@@ -1,5 +1,7 @@
 """Simulation reports: index trajectories over the years with uncertainty bands across replicates.
 
+The charts come from :mod:`commonground.report.sim_charts`, which also draws ``simulate``'s own PNG files.
+
 Reads the tidy table ``results.parquet`` (or ``results.csv``) with columns scenario, policy, replicate, year,
 metric, value; ``summary.csv`` and ``simulation.json`` are shown as they are when present. Which files are
 present is what the folder's ``manifest.json`` lists (:mod:`commonground.io.schema`), not what lies there.
@@ -10,23 +12,19 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from commonground.errors import InputError
 from commonground.io import schema
 from commonground.io.schema import read_manifest
 from commonground.io.tables import read_table
-from commonground.report.figures import colours, figure_block, new_figure, style_axes
+from commonground.report.figures import figure_block
 from commonground.report.page import Section
+from commonground.report.sim_charts import BAND, bands, metric_families, trajectory_figure
 from commonground.report.tables import definition_list, details, html_table, paragraph
 
 RESULT_COLUMNS = schema.SIM_RESULTS.columns
-#: The band drawn around each median line: 5th to 95th percentile across replicates.
-BAND = (0.05, 0.95)
 MAX_METRIC_FIGURES = 12
 MAX_OTHER_FIGURES = 4
 MAX_OTHER_MEMBERS = 6
@@ -48,72 +46,6 @@ def read_results(folder: Path) -> tuple[pd.DataFrame | None, Path | None]:
             df[c] = df[c].astype(str)
         return df, path
     return None, None
-
-
-def bands(df: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario, policy, metric and year: replicates, median and the band's low and high quantiles."""
-    g = df.dropna(subset=["value"]).groupby(["scenario", "policy", "metric", "year"], sort=False)["value"]
-    out = g.quantile([BAND[0], 0.5, BAND[1]]).unstack()
-    out.columns = ["low", "median", "high"]
-    out.insert(0, "replicates", g.size())
-    # Scenarios, policies and metrics keep the order the simulation wrote them in; years ascend.
-    return out.reset_index().sort_values("year", kind="stable").reset_index(drop=True)
-
-
-def metric_families(metrics: list[str]) -> dict[str, list[str]]:
-    """Metrics drawn together: ``block.dissimilarity.Malay``, ``block.dissimilarity.Chinese`` ... share the family
-    ``block.dissimilarity``; names without a dot share the family "" (in order of first appearance)."""
-    prefix = {m: (m.rsplit(".", 1)[0] if "." in m else "") for m in metrics}
-    counts = pd.Series(list(prefix.values())).value_counts()
-    fams: dict[str, list[str]] = {}
-    for m in metrics:
-        key = prefix[m] if (prefix[m] == "" or counts[prefix[m]] > 1) else m
-        fams.setdefault(key, []).append(m)
-    return fams
-
-
-LINESTYLES: tuple[Literal["-", "--", ":", "-."], ...] = ("-", "--", ":", "-.")
-
-
-def trajectory_figure(b: pd.DataFrame, members: list[str], family: str) -> Figure:
-    """Median over replicates per year with the 5-95% band: one panel per metric of the family, one colour per
-    policy and one line style per scenario (with more than four scenarios, one panel per scenario and metric)."""
-    scenarios = list(dict.fromkeys(b["scenario"]))
-    policies = list(dict.fromkeys(b["policy"]))
-    col = colours(policies)
-    split = len(scenarios) > len(LINESTYLES)
-    panels = [((sc,), m) for sc in scenarios for m in members] if split else [(tuple(scenarios), m) for m in members]
-    ncols = min(4, len(members) if split else len(panels))
-    nrows = math.ceil(len(panels) / ncols)
-    fig = new_figure(2.6 * ncols + 2.2, 2.1 * nrows + 0.5)
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=bool(family))
-    for i, (scs, m) in enumerate(panels):
-        ax = axes[i // ncols, i % ncols]
-        style_axes(ax)
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-        sub = b[b["metric"] == m]
-        for k, sc in enumerate(scs):
-            for pol in policies:
-                s = sub[(sub["scenario"] == sc) & (sub["policy"] == pol)]
-                if s.empty:
-                    continue
-                ax.fill_between(s["year"], s["low"], s["high"], color=col[pol], alpha=0.18, linewidth=0)
-                ax.plot(s["year"], s["median"], color=col[pol], linewidth=1.5,
-                        linestyle="-" if split else LINESTYLES[k])
-        name = m[len(family) + 1:] if family and m.startswith(family + ".") else m
-        ax.set_title(f"{scs[0]}: {name}" if split else name, fontsize=8, loc="left")
-        if i + ncols >= len(panels):
-            ax.set_xlabel("year", fontsize=8)
-            ax.tick_params(labelbottom=True)
-    for j in range(len(panels), nrows * ncols):
-        axes[j // ncols, j % ncols].set_visible(False)
-    handles = [Line2D([], [], color=col[p], linewidth=2, label=p) for p in policies]
-    if not split and len(scenarios) > 1:
-        handles += [Line2D([], [], color="#333333", linestyle=LINESTYLES[k], label=sc)
-                    for k, sc in enumerate(scenarios)]
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False,
-               title="policy" + (" / scenario" if not split and len(scenarios) > 1 else ""), title_fontsize=8)
-    return fig
 
 
 def is_index_metric(metric: str) -> bool:

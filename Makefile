@@ -25,6 +25,7 @@ demo: $(VENV)/.run-installed
 test: $(VENV)/.test-installed
 	bash .ci/setup-system.sh
 	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/mypy
 	$(MAKE) docs
 	$(VENV)/bin/pytest -q -p no:cacheprovider --doctest-modules src/commonground --ignore=src/commonground/service/migrations
 	$(VENV)/bin/pytest

@@ -39,7 +39,7 @@ from commonground.allocate.ballot import _queue
 from commonground.allocate.result import Allocation
 from commonground.allocate.selection import flat_groups, reasons
 from commonground.errors import InputError
-from commonground.model.preferences import BlockUtilities
+from commonground.model.preferences import BlockUtilities, FlatUtilities
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
 from commonground.policy.state import CapState
@@ -343,6 +343,8 @@ def _block_form_schools(problem: Problem, available: np.ndarray):
 def _flat_form_lists(problem: Problem, available: np.ndarray):
     """Schools are single vacant flats; lists are the households' own (best first, ties by file order)."""
     dev, u = problem.development, problem.utilities
+    if not isinstance(u, FlatUtilities):
+        raise TypeError("_flat_form_lists needs flat-level utilities")
     keep = available[u.flat]
     csum = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
     counts = csum[u.indptr[1:]] - csum[u.indptr[:-1]]
@@ -454,7 +456,7 @@ def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 
         pos = np.arange(len(housed)) - np.repeat(first, np.diff(np.r_[first, len(housed)]))
         flat_of[housed] = [school_flats[s][p] for s, p in zip(s_sorted, pos, strict=True)]
     # Skip reasons as the ballot gives them: nothing acceptable, a cap refused, or every place went to others.
-    accepts = proposed if lazy else np.diff(u.indptr) > 0
+    accepts = proposed if isinstance(u, BlockUtilities) else np.diff(u.indptr) > 0  # i.e. if lazy
     code = np.where(held >= 0, K.HOUSED, np.where(rej_cap >= 0, K.CAPPED, K.ALL_TAKEN))
     code = np.where((held < 0) & ~accepts, K.NO_ACCEPTABLE, code)
     name = "da-soft-bounds" if soft else "da-ceilings"

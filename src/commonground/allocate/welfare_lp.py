@@ -153,6 +153,8 @@ def solve_lp(lp: LinearProgram, *, priced: int = 0, group: np.ndarray | None = N
     n = lp.n_cols
     active = np.ones(n, dtype=bool)
     if priced:
+        if group is None or score is None:
+            raise ValueError("solve_lp: column generation (priced > 0) needs group and score")
         # Sort by group, then score descending, on one float key (score scaled into [0, 0.5]).
         span = max(float(np.ptp(score)) if len(score) else 0.0, 1e-300)
         order = np.argsort(group + 0.5 * (score.max(initial=0.0) - score) / span)
@@ -189,7 +191,7 @@ def solve_lp(lp: LinearProgram, *, priced: int = 0, group: np.ndarray | None = N
                             optimal=not add.any(), rounds=rounds,
                             iterations=int(h.getInfo().simplex_iteration_count))
         new = np.flatnonzero(add)
-        if priced and len(new) > per_round * (np.ptp(group[new]) + 1):
+        if priced and group is not None and len(new) > per_round * (np.ptp(group[new]) + 1):
             # Many candidates: each group's few most negative this round (the rest come back if needed).
             o = np.lexsort((d[new], group[new]))
             g_sorted = group[new][o]

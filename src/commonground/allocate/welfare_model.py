@@ -128,25 +128,25 @@ def flat_classes(problem: Problem, available: np.ndarray) -> tuple[FlatClasses, 
     bounds = np.searchsorted(ff, avail, "left"), np.searchsorted(ff, avail, "right")
     seen: dict[bytes, int] = {}
     of_flat = np.full(dev.n_flats, -1, dtype=np.int64)
-    blocks: list[int] = []
+    class_block: list[int] = []
     for f, lo, hi in zip(avail, *bounds, strict=True):
         sig = np.int64(dev.flat_block[f]).tobytes() + hh[lo:hi].tobytes() + base[lo:hi].tobytes()
         c = seen.get(sig)
         if c is None:
-            c = seen[sig] = len(blocks)
-            blocks.append(int(dev.flat_block[f]))
+            c = seen[sig] = len(class_block)
+            class_block.append(int(dev.flat_block[f]))
         of_flat[f] = c
     kk = of_flat[ff]
     # Every flat of a class has the same (household, base) column, so any representative flat gives `a`.
-    n_cls = max(len(blocks), 1)
-    if len(blocks) == len(avail):
+    n_cls = max(len(class_block), 1)
+    if len(class_block) == len(avail):
         # Every flat is its own class: the (household, flat) pairs are the arcs already.
         arcs = Arcs(h=hh, k=kk, a=base.astype(float))
     else:
         key, first = np.unique(hh * n_cls + kk, return_index=True)
         arcs = Arcs(h=(key // n_cls).astype(np.int64), k=(key % n_cls).astype(np.int64),
                     a=base[first].astype(float))
-    return _tiers(problem, of_flat, np.asarray(blocks, dtype=np.int64)), arcs
+    return _tiers(problem, of_flat, np.asarray(class_block, dtype=np.int64)), arcs
 
 
 def _tiers(problem: Problem, of_flat: np.ndarray, blocks: np.ndarray) -> FlatClasses:
@@ -222,7 +222,9 @@ def _cap_rows(dev, cls: FlatClasses, caps: CapState, group_size: np.ndarray, gro
     """One row per (cap, unit, limit) that could bind: remaining places < flats the limit's groups could take."""
     class_size = np.diff(cls.ptr)
     n_arcs = len(arc_g)
-    rows, cols, meta = [], [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    meta: list[tuple[int, int, int, int]] = []
     for c in range(caps.n_caps):
         unit_of_block = np.arange(dev.n_blocks) if caps.level[c] == BLOCK else dev.block_neighbourhood
         arc_lim = caps.hh_limit[c, group_rep[arc_g]] if n_arcs else np.zeros(0, np.int64)
@@ -346,9 +348,9 @@ def decode(model: Model, counts: np.ndarray, rng: np.random.Generator) -> np.nda
         take, members[g] = members[g][:n], members[g][n:]
         per_class[k].extend(take)
     cls = model.classes
-    for k, hs in enumerate(per_class):
-        if hs:
-            flat_of[np.sort(np.asarray(hs, dtype=np.int64))] = cls.flats[cls.ptr[k]:cls.ptr[k] + len(hs)]
+    for k, chosen in enumerate(per_class):
+        if chosen:
+            flat_of[np.sort(np.asarray(chosen, dtype=np.int64))] = cls.flats[cls.ptr[k]:cls.ptr[k] + len(chosen)]
     return flat_of
 
 

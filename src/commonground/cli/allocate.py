@@ -69,7 +69,9 @@ def allocate_command(
         problem, pol = read_inputs(flats, households, preferences, policy, attributes=attributes, no_caps=no_caps,
                                    max_groups=max_groups, reference_date=reference_date)
         bar.update(task, advance=1, description=f"allocating ({mechanism})")
-        options = {"time_limit": time_limit} if time_limit is not None and mechanism.startswith("optimal") else {}
+        options: dict[str, float | str] = {}
+        if time_limit is not None and mechanism.startswith("optimal"):
+            options["time_limit"] = time_limit
         if home_column is not None:
             options["home"] = home_column
         result = allocate(problem, pol, mechanism, seed=seed, **options)

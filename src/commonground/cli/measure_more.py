@@ -33,9 +33,9 @@ from commonground.cli.common import console, guarded
 from commonground.errors import InputError
 
 if TYPE_CHECKING:
-    import click  # only for the annotation: typer does not install click itself
     import numpy as np
     import pandas as pd
+    from typer import _click  # annotation only: the click typer vendors and types with (no plain `click`)
 
     from commonground.io import schema
     from commonground.measure import Counts
@@ -86,7 +86,7 @@ TIDY_COLUMNS = ["unit", "by", "index", "group", "value"]
 class DefaultGroup(TyperGroup):
     """A group that runs ``table`` when the first argument is not a subcommand (``measure FILE ...``)."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = [DEFAULT_SUBCOMMAND, *args]
         return super().parse_args(ctx, args)
@@ -190,10 +190,10 @@ def _geometry(frame: pd.DataFrame, unit: str | None, geometry: Path | None, geom
         cols = list(read_table(edges, text=[]).columns)
         if len(cols) < 2:
             raise InputError("the edge list needs two columns: unit id and neighbour id", source=str(edges))
-        e = read_table(edges, text=cols[:2])  # ids as text, like the unit column
-        parts = {"unit": e.iloc[:, 0].astype(str), "neighbour": e.iloc[:, 1].astype(str)}
+        edge_table = read_table(edges, text=cols[:2])  # ids as text, like the unit column
+        parts = {"unit": edge_table.iloc[:, 0].astype(str), "neighbour": edge_table.iloc[:, 1].astype(str)}
         if len(cols) >= 3:
-            parts["weight"] = pd.to_numeric(e.iloc[:, 2], errors="coerce")
+            parts["weight"] = pd.to_numeric(edge_table.iloc[:, 2], errors="coerce")
             if parts["weight"].isna().any():
                 row = int(np.flatnonzero(parts["weight"].isna().to_numpy())[0]) + 1
                 raise InputError("weight is not a number", source=str(edges), row=row, column=cols[2])
@@ -276,7 +276,7 @@ def _allocation_counts(folder: Path, attribute: str | None, level: str, when: st
                          source=str(folder / "composition.csv"))
     attrs = list(dict.fromkeys(comp["attribute"]))
     attribute = attribute or (attrs[0] if attrs else None)
-    if attribute not in attrs:
+    if attribute is None or attribute not in attrs:  # None only when there are no attributes
         raise InputError(f"unknown attribute '{attribute}' (have: {', '.join(map(str, attrs))})",
                          source=str(folder / "composition.csv"))
     levels = list(dict.fromkeys(comp["level"]))

@@ -110,7 +110,9 @@ def run_exercises(params: ExerciseParams | None = None, *, seed: int = 0, keep_p
     # The applicant population grows as exercises go; columns as parallel lists in a frame.
     pop = pd.DataFrame(columns=["applicant", "ethnicity", "residency", "status", "scheme", "wants",
                                 "non_mature_failures", "penalty_until", "tries", "active"])
-    apps, proj_rows, problems = [], [], []
+    apps: list[pd.DataFrame] = []
+    proj_rows: list[dict[str, object]] = []
+    problems: list[tuple[int, str, Problem]] = []
     for k in range(p.exercises):
         picks = TOWNS.iloc[rng.choice(len(TOWNS), p.projects_per_exercise, replace=False)]
         projects = []
@@ -166,7 +168,7 @@ def _schemes(rng: np.random.Generator, n: int, shares: dict[str, float]) -> np.n
 
 
 def _one_project(rng, people: pd.DataFrame, dev: Development, mature: bool, k: int, policy, p: ExerciseParams,
-                 keep_problems: bool, problems: list, name: str) -> pd.DataFrame:
+                 keep_problems: bool, problems: list[tuple[int, str, Problem]], name: str) -> pd.DataFrame:
     n = len(people)
     base = people["status"].to_numpy(object)
     status = np.where(people["penalty_until"].to_numpy(int) > k, R.ST, base)

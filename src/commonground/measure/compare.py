@@ -210,7 +210,7 @@ def two_sample_test(c1: Counts, c2: Counts, index: str | Callable = "dissimilari
             m2 = rng.random(c2.n_units) > 0.5
             xa, xb = np.where(m1, c1.x[:, j], x1c), np.where(m2, c2.x[:, j], x2c)
             # an observed count may exceed its counterfactual total: the total is raised to the count
-            a = _single(spec, xa, np.maximum(t1, xa), g)
-            b = _single(spec, xb, np.maximum(t2, xb), g)
-            draws[r, j] = a - b
+            va = _single(spec, xa, np.maximum(t1, xa), g)
+            vb = _single(spec, xb, np.maximum(t2, xb), g)
+            draws[r, j] = va - vb
     return TwoSample(spec.name, null, difference, draws)

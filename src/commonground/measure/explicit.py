@@ -57,8 +57,8 @@ def _cumulative_area_index(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return (first[:-1] * second[1:]).sum(axis=0) - (first[1:] * second[:-1]).sum(axis=0)
 
 
-def _centralization(c: Counts, coords: np.ndarray, areas: np.ndarray | None, center: str | Sequence[float],
-                    name: str) -> pd.DataFrame:
+def _centralization(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float] | None,
+                    center: str | Sequence[float], name: str) -> pd.DataFrame:
     _check(c)
     xy = stored(c, coords, "coords", 2)
     area = stored(c, areas, "areas") if areas is not None else None
@@ -115,12 +115,12 @@ def delta(c: Counts, areas: np.ndarray | Sequence[float]) -> pd.DataFrame:
     return c.by_group(0.5 * c.region_sum(dev), "delta")
 
 
-def _concentration(c: Counts, areas: np.ndarray, relative: bool) -> np.ndarray:
+def _concentration(c: Counts, areas: np.ndarray | Sequence[float], relative: bool) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):  # empty regions and 0/0 ranges are NaN
         return _concentration_values(c, areas, relative)
 
 
-def _concentration_values(c: Counts, areas: np.ndarray, relative: bool) -> np.ndarray:
+def _concentration_values(c: Counts, areas: np.ndarray | Sequence[float], relative: bool) -> np.ndarray:
     area = stored(c, areas, "areas")
     out = np.full((c.n_regions, c.n_groups), np.nan)
     for r, s, e in region_slices(c):
@@ -192,15 +192,14 @@ def proximity_blocks(pts: np.ndarray, area: np.ndarray, alpha: float, beta: floa
     """
     n = len(pts)
     chunk = max(1, 4_000_000 // n)
-    colsum = None
     if chunk >= n:  # one block: one distance matrix
         d = distances(pts, pts)
         if convention == "pysal":
             colsum = d.sum(axis=0)
         yield np.arange(n), _proximity_in_place(d, np.arange(n), 0, area, alpha, beta, scale, colsum)
         return
+    colsum = np.zeros(n)  # filled (and used) only for convention="pysal"
     if convention == "pysal":
-        colsum = np.zeros(n)
         for i0 in range(0, n, chunk):
             colsum[i0:i0 + chunk] = distances(pts[i0:i0 + chunk], pts).sum(axis=1)
     for i0 in range(0, n, chunk):
@@ -242,8 +241,8 @@ def _product_and_colsum(prox: np.ndarray, xt_t: np.ndarray, sums: np.ndarray, co
             sums[row0 + i, g] = acc
 
 
-def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray, alpha: float, beta: float, scale: float,
-                convention: str, relative: bool) -> np.ndarray:
+def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float], alpha: float, beta: float,
+                scale: float, convention: str, relative: bool) -> np.ndarray:
     _check(c)
     if convention not in CONVENTIONS:
         raise InputError(f"convention must be one of {CONVENTIONS}, got {convention!r}")

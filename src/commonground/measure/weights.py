@@ -14,7 +14,7 @@ libpysal is never imported here: objects are recognised by their attributes, so 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ import pandas as pd
 from commonground.errors import InputError
 from commonground.measure.counts import Counts
 
-WeightsLike = pd.DataFrame | np.ndarray | Sequence[Sequence[object]] | Any
+WeightsLike: TypeAlias = pd.DataFrame | np.ndarray | Sequence[Sequence[object]] | Any
 
 
 def _raw(weights: WeightsLike) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:

@@ -421,7 +421,7 @@ def create_household_token(db: Db, settings: Config, _: Admin, body: TokenIn) ->
                                         household_id=hid, label=clean_text(body.label, "label"),
                                         expires_days=body.expires_days)
     with db.read() as s:
-        expires_at = s.get(ApiToken, token_id).expires_at
+        expires_at = s.get_one(ApiToken, token_id).expires_at
     return TokenOut(id=token_id, role="household", development_id=body.development_id, applicants_id=apps,
                     household_id=hid, expires_at=expires_at, token=token)
 

@@ -182,7 +182,7 @@ def _verify(db: Database, token: str, parts: tuple[str, str] | None) -> Principa
     presented = secret_hash(secret)
     with db.read() as s:
         row = s.scalars(select(ApiToken).where(ApiToken.key == key)).first()
-        if not usable(row):
+        if row is None or not usable(row):
             return None
         principal = principal_of(row)
         scheme, salt, stored = row.scheme, row.salt, row.secret_hash

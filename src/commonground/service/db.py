@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -33,7 +34,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 DEFAULT_DB_URL = "sqlite:///commonground.sqlite"
@@ -44,6 +45,12 @@ SQLITE_BUSY_TIMEOUT = 60
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows matched by an executed UPDATE or DELETE. ``Session.execute`` is typed as returning a plain
+    ``Result``, but for these statements it returns a ``CursorResult``, which is what has ``rowcount``."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def worker_id() -> str:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from commonground.service.db import Database, Run, Worker, utcnow
+from commonground.service.db import Database, Run, Worker, rowcount, utcnow
 
 log = logging.getLogger("commonground.service")
 HEARTBEAT_SECONDS = 10.0
@@ -134,7 +134,8 @@ def _dead_holders(db: Database, statuses: tuple[str, ...], run_ids: list[int] | 
         rows = [(rid, w) for rid, w in s.execute(q)]
     beats = _heartbeats(db, (w for _, w in rows))
     now = utcnow()
-    return [(rid, w) for rid, w in rows if holder_dead(w, beats, now)]
+    # holder_dead(None, ...) is False; the explicit check only tells the type checker.
+    return [(rid, w) for rid, w in rows if w is not None and holder_dead(w, beats, now)]
 
 
 def reap_orphans(db: Database, run_ids: list[int] | None = None, *,
@@ -145,7 +146,7 @@ def reap_orphans(db: Database, run_ids: list[int] | None = None, *,
         with db.write() as s:
             res = s.execute(update(Run).where(Run.id == rid, Run.status.in_(statuses), Run.worker == w)
                             .values(status="failed", error=INTERRUPTED, finished_at=utcnow()))
-            if res.rowcount == 1:
+            if rowcount(res) == 1:
                 reaped.append(rid)
     return reaped
 
@@ -157,6 +158,6 @@ def adopt_queued(db: Database, worker: str) -> list[int]:
         with db.write() as s:
             res = s.execute(update(Run).where(Run.id == rid, Run.status == "queued", Run.worker == w)
                             .values(worker=worker))
-            if res.rowcount == 1:
+            if rowcount(res) == 1:
                 adopted.append(rid)
     return adopted

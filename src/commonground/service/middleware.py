@@ -11,7 +11,7 @@ import asyncio
 import logging
 
 from fastapi import HTTPException
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonground.service.ratelimit import FailedAuthLimiter
@@ -141,7 +141,7 @@ class CatchErrors:
             if started:
                 raise
             if scope.get("path", "").startswith("/api/"):
-                response = JSONResponse({"detail": "internal server error"}, status_code=500)
+                response: Response = JSONResponse({"detail": "internal server error"}, status_code=500)
             else:
                 response = PlainTextResponse("internal server error", status_code=500)
             await response(scope, receive, send)

@@ -24,7 +24,10 @@ def alembic_config() -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # only if the package was installed without its migrations
+        raise RuntimeError(f"no Alembic migrations found in {MIGRATIONS}")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -160,8 +160,8 @@ def start_run(request: Request, p: AdminUser, development_id: Id,
               seed: Annotated[str, Form(max_length=25)] = "0",
               policy: Annotated[list[str] | None, Form(max_length=100)] = None,
               policy_toml: Annotated[str, Form(max_length=100_000)] = "") -> Response:
-    fields = {"applicants_id": applicants_id, "mechanism": mechanism, "seed": seed, "policy_toml": policy_toml,
-              "policy": list(policy or [])}
+    fields: dict[str, str | list[str]] = {"applicants_id": applicants_id, "mechanism": mechanism, "seed": seed,
+                                          "policy_toml": policy_toml, "policy": list(policy or [])}
     db = get_db(request)
     try:
         app_id, seed_text = applicants_id.strip(), seed.strip() or "0"

@@ -23,11 +23,11 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from commonground import __version__
@@ -45,6 +45,7 @@ from commonground.service.db import (
     Development,
     Run,
     RunFile,
+    rowcount,
     utcnow,
     worker_id,
 )
@@ -137,12 +138,18 @@ def result_files(result: Allocation) -> dict[str, bytes]:
         return {name: (out / name).read_bytes() for name in OUTPUT_FILES if (out / name).is_file()}
 
 
+def _table(model: type[AllocationRow] | type[RunFile]) -> Table:
+    """A mapped class's table. SQLAlchemy types ``__table__`` as ``FromClause``; a declarative class's is a
+    ``Table`` (which has ``insert()``)."""
+    return cast(Table, model.__table__)
+
+
 def claim(db: Database, run_id: int, worker: str) -> bool:
     """``queued → running`` for this worker; False if the run is not queued (someone else has it)."""
     with db.write() as s:
         res = s.execute(update(Run).where(Run.id == run_id, Run.status == "queued")
                         .values(status="running", worker=worker, started_at=utcnow()))
-        return res.rowcount == 1
+        return rowcount(res) == 1
 
 
 #: Called after each chunk of rows is written inside the result transaction: ``(session, run_id, written)``.
@@ -174,7 +181,7 @@ def _execute(db: Database, run_id: int, limits: inputs.Limits, me: str, on_rows_
     try:
         stored = load_inputs(db, run_id, limits)
         with db.read() as s:
-            expected = s.get(Run, run_id).inputs_hash
+            expected = s.get_one(Run, run_id).inputs_hash
         if stored.inputs_hash != expected:
             raise InputError(f"run {run_id}: the stored inputs changed since the run was queued (inputs hash "
                              f"{stored.inputs_hash[:12]}…, expected {expected[:12]}…)")
@@ -190,16 +197,16 @@ def _execute(db: Database, run_id: int, limits: inputs.Limits, me: str, on_rows_
                                     problem_fingerprint=summary["problem_fingerprint"],
                                     n_households=len(rows), n_allocated=int(result.n_allocated),
                                     summary_json=json.dumps(summary, default=str)))
-            if res.rowcount != 1:
+            if rowcount(res) != 1:
                 raise RunLost(f"run {run_id} is no longer held by this worker")
             written = 0
             for start in range(0, len(rows), CHUNK_ROWS):
                 chunk = rows[start:start + CHUNK_ROWS]
-                s.connection().execute(AllocationRow.__table__.insert(), chunk)
+                s.connection().execute(_table(AllocationRow).insert(), chunk)
                 written += len(chunk)
                 if on_rows_written is not None:
                     on_rows_written(s, run_id, written)
-            s.connection().execute(RunFile.__table__.insert(),
+            s.connection().execute(_table(RunFile).insert(),
                                    [{"run_id": run_id, "name": n, "content": c} for n, c in files.items()])
         return "done"
     except Exception as e:  # noqa: BLE001 - every failure is recorded on the run, then logged

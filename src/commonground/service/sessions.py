@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from commonground.service.auth import Principal, principal_of, usable
-from commonground.service.db import ApiToken, Database, WebSession, utcnow
+from commonground.service.db import ApiToken, Database, WebSession, rowcount, utcnow
 
 COOKIE = "cg_session"
 PREFIX = "cgs_"
@@ -66,4 +66,4 @@ def list_active(db: Database) -> list[tuple[WebSession, ApiToken]]:
 
 def revoke(db: Database, session_id: int) -> bool:
     with db.write() as s:
-        return s.execute(update(WebSession).where(WebSession.id == session_id).values(revoked=True)).rowcount == 1
+        return rowcount(s.execute(update(WebSession).where(WebSession.id == session_id).values(revoked=True))) == 1

@@ -166,11 +166,12 @@ def relative_concentration(c: Counts, areas: np.ndarray | Sequence[float]) -> pd
 
 # -- clustering ------------------------------------------------------------------------------------------------------
 def _proximity_in_place(d: np.ndarray, rows: np.ndarray, offset: int, area: np.ndarray, alpha: float,
-                        beta: float, scale: float, colsum: np.ndarray | None) -> np.ndarray:
+                        beta: float, scale: float, pysal: bool, colsum: np.ndarray) -> np.ndarray:
     """Turn a block of distances ``d`` (rows ``rows``, starting at ``offset``) into proximities, in place.
 
-    In place because a fresh n x n temporary per operation costs more in page faults than the arithmetic."""
-    if colsum is not None:  # pysal
+    ``colsum``: the column sums of the whole distance matrix (used by ``pysal`` only). In place because a
+    fresh n x n temporary per operation costs more in page faults than the arithmetic."""
+    if pysal:
         with np.errstate(invalid="ignore", divide="ignore"):
             np.divide(d, -colsum[None, :], out=d)  # -d / s: the same number as -(d / s), one pass fewer
         np.exp(d, out=d)
@@ -192,19 +193,21 @@ def proximity_blocks(pts: np.ndarray, area: np.ndarray, alpha: float, beta: floa
     """
     n = len(pts)
     chunk = max(1, 4_000_000 // n)
+    pysal = convention == "pysal"
+    colsum = np.zeros(n)  # filled (and used) only for convention="pysal"
     if chunk >= n:  # one block: one distance matrix
         d = distances(pts, pts)
-        if convention == "pysal":
+        if pysal:
             colsum = d.sum(axis=0)
-        yield np.arange(n), _proximity_in_place(d, np.arange(n), 0, area, alpha, beta, scale, colsum)
+        yield np.arange(n), _proximity_in_place(d, np.arange(n), 0, area, alpha, beta, scale, pysal, colsum)
         return
-    colsum = np.zeros(n)  # filled (and used) only for convention="pysal"
-    if convention == "pysal":
+    if pysal:
         for i0 in range(0, n, chunk):
             colsum[i0:i0 + chunk] = distances(pts[i0:i0 + chunk], pts).sum(axis=1)
     for i0 in range(0, n, chunk):
         rows = np.arange(i0, min(i0 + chunk, n))
-        yield rows, _proximity_in_place(distances(pts[i0:i0 + chunk], pts), rows, i0, area, alpha, beta, scale, colsum)
+        yield rows, _proximity_in_place(distances(pts[i0:i0 + chunk], pts), rows, i0, area, alpha, beta, scale,
+                                        pysal, colsum)
 
 
 def _proximity_sums(pts: np.ndarray, area: np.ndarray, x: np.ndarray, t: np.ndarray, alpha: float, beta: float,

@@ -23,19 +23,7 @@ from commonground.policy import Cap, CapLimit, Policy
 
 from .instances import naive_inputs, random_instance
 from .reference import naive_ballot
-from .test_ballot_properties import check_caps
-
-instances = st.builds(
-    random_instance,
-    seed=st.integers(0, 2**32 - 1),
-    n_flats=st.integers(1, 40),
-    n_blocks=st.integers(1, 6),
-    n_households=st.integers(1, 60),
-    flat_form=st.booleans(),
-    occupied_share=st.sampled_from([0.0, 0.3, 0.7]),
-    rule=st.sampled_from(["strict", "literal"]),
-)
-
+from .test_ballot_properties import check_caps, instances
 
 laminar_instances = st.builds(
     random_instance,

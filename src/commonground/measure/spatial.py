@@ -28,6 +28,7 @@ from scipy.spatial.distance import cdist
 from commonground.errors import InputError
 from commonground.measure.aspatial import dissimilarity
 from commonground.measure.counts import Counts
+from commonground.measure.weights import stored as _stored
 
 CONVENTIONS = ("commonground", "pysal")
 
@@ -92,16 +93,6 @@ def spatial_dissimilarity(c: Counts, edges: pd.DataFrame | np.ndarray | Sequence
     den = np.bincount(region, weights=w, minlength=c.n_regions)
     with np.errstate(invalid="ignore", divide="ignore"):
         return c.by_group(D - num / den[:, None], "spatial_dissimilarity")
-
-
-def _stored(c: Counts, a: np.ndarray | Sequence[float], what: str, width: int | None) -> np.ndarray:
-    arr = np.asarray(a, dtype=np.float64)
-    shape = (c.n_units, width) if width else (c.n_units,)
-    if arr.shape != shape:
-        raise InputError(f"{what} must have shape {shape}, got {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise InputError(f"{what} has missing or infinite values", row=int(np.argwhere(~np.isfinite(arr))[0][0]) + 1)
-    return arr[c.order]
 
 
 def spatial_proximity(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float], *, alpha: float = 0.6,

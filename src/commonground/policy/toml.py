@@ -62,6 +62,30 @@ def load_policy(spec: str | Path) -> Policy:
 
 
 def policy_from_toml(text: str, *, source: str = "policy") -> Policy:
+    """Parse a policy from TOML text (the format of docs/policies.md).
+
+    Parameters
+    ----------
+    text : str
+        The TOML document.
+    source : str, optional
+        Name used in error messages (usually the file's path).
+
+    Returns
+    -------
+    Policy
+        The checked policy.
+
+    Raises
+    ------
+    PolicyError
+        Malformed TOML, or a structure or meaning :func:`policy_from_dict` rejects.
+
+    Examples
+    --------
+    >>> policy_from_toml('name = "none"').name
+    'none'
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

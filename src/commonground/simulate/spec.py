@@ -128,6 +128,25 @@ def load_simulation(path: str | Path) -> Simulation:
 
 
 def simulation_from_dict(data: Mapping[str, Any], *, source: str = "simulation") -> Simulation:
+    """Build a :class:`Simulation` from a parsed simulation file (the TOML structure of docs/simulate.md).
+
+    Parameters
+    ----------
+    data : Mapping
+        The parsed TOML document.
+    source : str, optional
+        Name used in error messages (usually the file's path).
+
+    Returns
+    -------
+    Simulation
+        The checked simulation.
+
+    Raises
+    ------
+    PolicyError, InputError
+        A bad policy or a bad section, naming ``source``.
+    """
     try:
         return _build(data, source)
     except PolicyError as e:

@@ -53,6 +53,18 @@ def task_seed(seed: int, scenario: str, policy: str, replicate: int, *, common_r
 
 
 def make_tasks(sim: Simulation) -> list[Task]:
+    """One task per (scenario, policy, replicate) of ``sim``, each with its own seed (:func:`task_seed`).
+
+    Parameters
+    ----------
+    sim : Simulation
+        What to run.
+
+    Returns
+    -------
+    list of Task
+        In scenario, policy, replicate order.
+    """
     return [Task(sim.model, sname, pol, r, params,
                  task_seed(sim.seed, sname, pol.name, r, common_random_numbers=sim.common_random_numbers),
                  steps=sim.years)

@@ -15,7 +15,18 @@ from commonground.policy.schema import parse_policy_file
 
 
 def preset_names() -> list[str]:
-    """Names of the policies shipped with the package (``commonground/presets/*.toml``)."""
+    """Names of the policies shipped with the package (``commonground/presets/*.toml``).
+
+    Returns
+    -------
+    list of str
+        Sorted preset names, each accepted by :func:`load_policy`.
+
+    Examples
+    --------
+    >>> "sg-eip-2010" in preset_names()
+    True
+    """
     folder = resources.files("commonground") / "presets"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
@@ -121,7 +132,28 @@ def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
 
 
 def combine(policies: list[Policy]) -> Policy:
-    """All caps of all policies together; rule and priority schemes must agree where given."""
+    """All caps of all policies together; rule and priority schemes must agree where given.
+
+    Parameters
+    ----------
+    policies : list of Policy
+        The policies to apply together.
+
+    Returns
+    -------
+    Policy
+        Named by the policies' names joined with commas.
+
+    Raises
+    ------
+    PolicyError
+        Different rounding rules, priority shares or orders, declared groups or ``unknown`` options.
+
+    Examples
+    --------
+    >>> combine([load_policy("sg-eip-2010"), load_policy("sg-spr")]).name
+    'sg-eip-2010,sg-spr'
+    """
     rules = {p.rule for p in policies if p.caps}
     if len(rules) > 1:
         raise PolicyError("cannot combine policies with different rounding rules")

@@ -27,6 +27,29 @@ class Development:
     ties between flats every household otherwise values alike.
     Build one with :meth:`from_frame`.
 
+    Parameters
+    ----------
+    neighbourhood_ids, block_ids, flat_ids : numpy.ndarray
+        Ids of the neighbourhoods, blocks and flats.
+    block_neighbourhood : numpy.ndarray
+        Neighbourhood index of each block.
+    flat_block : numpy.ndarray
+        Block index of each flat.
+    flat_type : numpy.ndarray
+        Index into ``flat_type_names`` of each flat.
+    flat_type_names : tuple of str
+        The flat types.
+    flat_floor : numpy.ndarray
+        Floor of each flat.
+    flat_value : numpy.ndarray
+        Household-independent worth of each flat.
+    occupied : numpy.ndarray
+        Boolean: flat has an existing resident.
+    occupants : dict of str to numpy.ndarray, optional
+        Existing residents' attributes.
+    block_lat, block_lng : numpy.ndarray, optional
+        Block coordinates (NaN where unknown).
+
     Examples
     --------
     >>> import pandas as pd

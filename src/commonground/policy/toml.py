@@ -179,6 +179,16 @@ def policy_to_toml(policy: Policy) -> str:
     """Write a policy as TOML (tomli-w); :func:`policy_from_toml` reads it back to an equal policy, whatever
     characters its names hold (newlines, quotes, non-ASCII).
 
+    Parameters
+    ----------
+    policy : Policy
+        The policy.
+
+    Returns
+    -------
+    str
+        The TOML document (docs/policies.md).
+
     Examples
     --------
     >>> from commonground.policy.caps import Cap

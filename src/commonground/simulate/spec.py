@@ -98,6 +98,16 @@ class Simulation:
     def with_replicates(self, n: int | None) -> Simulation:
         """The same simulation with ``n`` replicates (``None``: unchanged).
 
+        Parameters
+        ----------
+        n : int or None
+            Replicates per scenario and policy.
+
+        Returns
+        -------
+        Simulation
+            A copy with ``replicates = n`` (or ``self``).
+
         Raises
         ------
         InputError

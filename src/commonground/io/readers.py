@@ -46,7 +46,8 @@ def read_households(path: str | Path, *, attributes: Iterable[str] | None = None
     max_groups : int, optional
         Most distinct values an attribute may have.
     reference_date : str, optional
-        ISO date waiting times are counted to (``None``: as the schema defines).
+        YYYY-MM-DD date waiting times are counted to from ``registration_date`` (``None``: the latest
+        registration date in the file).
 
     Returns
     -------

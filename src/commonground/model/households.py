@@ -112,7 +112,8 @@ class Households:
         max_groups : int, optional
             Most distinct values an attribute may have.
         reference_date : str, optional
-            ISO date waiting times from registration dates are counted to.
+            YYYY-MM-DD date waiting times from ``registration_date`` are counted to (``None``: the latest
+            registration date).
 
         Returns
         -------

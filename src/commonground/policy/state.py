@@ -120,7 +120,7 @@ class CapState:
                    maximum=maximum, block_neighbourhood=dev.block_neighbourhood.astype(np.int64))
 
     def copy(self) -> CapState:
-        """A copy with its own counts (the other arrays are shared: they are never changed)."""
+        """A copy with its own counts; the other arrays (limits, maxima) are shared with the original."""
         return CapState(self.policy, self.level, self.hh_limit, self.occ_limit, self.count.copy(),
                         self.maximum, self.block_neighbourhood)
 

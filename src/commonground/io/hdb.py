@@ -109,7 +109,7 @@ def development_from_hdb(blocks: pd.DataFrame, *, town: str | None = None, neigh
     Raises
     ------
     InputError
-        No (residential) blocks for ``town``, or an unknown ``neighbourhood``.
+        Unknown town, no (residential) blocks for it, or an unknown ``neighbourhood``.
     """
     df = blocks
     if town is not None:

@@ -20,9 +20,9 @@ from collections.abc import Iterator, Sequence
 import numba
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import cdist
 
 from commonground.errors import InputError
+from commonground.measure._distance import distances
 from commonground.measure.counts import Counts
 from commonground.measure.weights import region_slices, stored
 
@@ -165,6 +165,25 @@ def relative_concentration(c: Counts, areas: np.ndarray | Sequence[float]) -> pd
 
 
 # -- clustering ------------------------------------------------------------------------------------------------------
+def _proximity_in_place(d: np.ndarray, rows: np.ndarray, offset: int, area: np.ndarray, alpha: float,
+                        beta: float, scale: float, pysal: bool, colsum: np.ndarray) -> np.ndarray:
+    """Turn a block of distances ``d`` (rows ``rows``, starting at ``offset``) into proximities, in place.
+
+    ``colsum``: the column sums of the whole distance matrix (used by ``pysal`` only). In place because a
+    fresh n x n temporary per operation costs more in page faults than the arithmetic."""
+    if pysal:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(d, -colsum[None, :], out=d)  # -d / s: the same number as -(d / s), one pass fewer
+        np.exp(d, out=d)
+        np.subtract(1.0, d, out=d)
+        d[rows - offset, rows] = 1 - np.exp(-((alpha * area[rows]) ** beta))
+    else:
+        d[rows - offset, rows] = (alpha * area[rows]) ** beta
+        np.divide(d, -scale, out=d)
+        np.exp(d, out=d)
+    return d
+
+
 def proximity_blocks(pts: np.ndarray, area: np.ndarray, alpha: float, beta: float, scale: float,
                      convention: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Rows ``(rows, c[rows, :])`` of the proximity matrix of one region, a block at a time (~32 MB).
@@ -174,65 +193,55 @@ def proximity_blocks(pts: np.ndarray, area: np.ndarray, alpha: float, beta: floa
     """
     n = len(pts)
     chunk = max(1, 4_000_000 // n)
-    if chunk >= n:  # one block: one distance matrix
-        d = cdist(pts, pts)
-        rows = np.arange(n)
-        if convention == "pysal":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                prox = 1 - np.exp(-d / d.sum(axis=0)[None, :])
-            prox[rows, rows] = 1 - np.exp(-((alpha * area) ** beta))
-        else:
-            d[rows, rows] = (alpha * area) ** beta
-            prox = np.exp(-d / scale)
-        yield rows, prox
-        return
+    pysal = convention == "pysal"
     colsum = np.zeros(n)  # filled (and used) only for convention="pysal"
-    if convention == "pysal":
-        for i0 in range(0, n, chunk):
-            colsum[i0:i0 + chunk] = cdist(pts[i0:i0 + chunk], pts).sum(axis=1)
-    for i0 in range(0, n, chunk):
-        d = cdist(pts[i0:i0 + chunk], pts)
-        rows = np.arange(i0, min(i0 + chunk, n))
-        if convention == "pysal":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                prox = 1 - np.exp(-d / colsum[None, :])
-            prox[rows - i0, rows] = 1 - np.exp(-((alpha * area[rows]) ** beta))
-        else:
-            d[rows - i0, rows] = (alpha * area[rows]) ** beta
-            prox = np.exp(-d / scale)
-        yield rows, prox
-
-
-@numba.njit(cache=True)
-def _proximity_sums(pts: np.ndarray, area: np.ndarray, x: np.ndarray, t: np.ndarray, alpha: float, beta: float,
-                    scale: float, pysal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(sum_j c_ij x_j, sum_j c_ij t_j, sum_i c_ij)`` without holding the n x n proximity matrix.
-
-    ``c`` as :func:`proximity_blocks` (the same floating-point operations, element by element)."""
-    n, k = x.shape
-    colsum_d = np.zeros(n)
+    if chunk >= n:  # one block: one distance matrix
+        d = distances(pts, pts)
+        if pysal:
+            colsum = d.sum(axis=0)
+        yield np.arange(n), _proximity_in_place(d, np.arange(n), 0, area, alpha, beta, scale, pysal, colsum)
+        return
     if pysal:
-        for j in range(n):
-            s = 0.0
-            for i in range(n):
-                s += np.sqrt((pts[i, 0] - pts[j, 0]) ** 2 + (pts[i, 1] - pts[j, 1]) ** 2)
-            colsum_d[j] = s
-    cx = np.zeros((n, k))
-    ct = np.zeros(n)
-    colsum_c = np.zeros(n)
-    for i in range(n):
-        for j in range(n):
-            if i == j:
-                own = (alpha * area[i]) ** beta
-                c = 1.0 - np.exp(-own) if pysal else np.exp(-own / scale)
-            else:
-                d = np.sqrt((pts[i, 0] - pts[j, 0]) ** 2 + (pts[i, 1] - pts[j, 1]) ** 2)
-                c = 1.0 - np.exp(-d / colsum_d[j]) if pysal else np.exp(-d / scale)
-            for g in range(k):
-                cx[i, g] += c * x[j, g]
-            ct[i] += c * t[j]
-            colsum_c[j] += c
-    return cx, ct, colsum_c
+        for i0 in range(0, n, chunk):
+            colsum[i0:i0 + chunk] = distances(pts[i0:i0 + chunk], pts).sum(axis=1)
+    for i0 in range(0, n, chunk):
+        rows = np.arange(i0, min(i0 + chunk, n))
+        yield rows, _proximity_in_place(distances(pts[i0:i0 + chunk], pts), rows, i0, area, alpha, beta, scale,
+                                        pysal, colsum)
+
+
+def _proximity_sums(pts: np.ndarray, area: np.ndarray, x: np.ndarray, t: np.ndarray, alpha: float, beta: float,
+                    scale: float, convention: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(sum_j c_ij x_j, sum_j c_ij t_j, sum_i c_ij)`` without holding more than a block of the proximity matrix.
+
+    Each block of :func:`proximity_blocks` is a handful of whole-array NumPy passes (compiled distances, NumPy's
+    SIMD ``exp``) and one compiled pass for the products with ``[x, t]``; a compiled pair-by-pair loop was ~2x
+    slower, held back by its scalar ``exp``."""
+    n, k = x.shape
+    xt_t = np.ascontiguousarray(np.column_stack([x, t]).T)
+    sums = np.zeros((n, k + 1))
+    colsum = np.zeros(n)
+    for rows, prox in proximity_blocks(pts, area, alpha, beta, scale, convention):
+        _product_and_colsum(prox, xt_t, sums, colsum, int(rows[0]))
+    return sums[:, :k], sums[:, k], colsum
+
+
+@numba.njit(cache=True, fastmath=True)
+def _product_and_colsum(prox: np.ndarray, xt_t: np.ndarray, sums: np.ndarray, colsum: np.ndarray,
+                        row0: int) -> None:
+    """``sums[row0 + i] = prox[i] @ xt_t.T`` and ``colsum += prox.sum(axis=0)``, one row of ``prox`` at a time.
+
+    Not ``prox @ xt``: at this size OpenBLAS starts its threads, and on a busy machine waiting for them cost
+    5-20x the arithmetic. ``fastmath`` lets the dot products vectorise (summation order, ~1e-16)."""
+    m = prox.shape[1]
+    for i in range(prox.shape[0]):
+        for j in range(m):
+            colsum[j] += prox[i, j]
+        for g in range(xt_t.shape[0]):
+            acc = 0.0
+            for j in range(m):
+                acc += prox[i, j] * xt_t[g, j]
+            sums[row0 + i, g] = acc
 
 
 def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float], alpha: float, beta: float,
@@ -247,9 +256,8 @@ def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[floa
     for r, s, e in region_slices(c):
         x, t = c.x[s:e], c.total[s:e]
         n = e - s
-        cx, ct, colsum = _proximity_sums(np.ascontiguousarray(xy[s:e]), np.ascontiguousarray(area[s:e]),
-                                         np.ascontiguousarray(x), np.ascontiguousarray(t), float(alpha),
-                                         float(beta), float(scale), convention == "pysal")
+        cx, ct, colsum = _proximity_sums(xy[s:e], area[s:e], x, t, float(alpha), float(beta), float(scale),
+                                         convention)
         X = x.sum(axis=0)
         y = t[:, None] - x
         Y = y.sum(axis=0)

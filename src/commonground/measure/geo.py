@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -40,9 +41,7 @@ class UnitGeometry:
 
     @cached_property
     def coords(self) -> np.ndarray:
-        import shapely
-
-        return shapely.get_coordinates(shapely.centroid(self._geoms))
+        return centroids(self._geoms)
 
     @cached_property
     def areas(self) -> np.ndarray:
@@ -57,6 +56,63 @@ class UnitGeometry:
         return shapely.length(self._geoms)
 
 
+@numba.njit(cache=True)
+def _ring_centroids(xy: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Area-weighted centroid of each closed ring ``xy[offsets[i]:offsets[i + 1]]`` (NaN for a zero-area ring).
+
+    Shoelace sums over the ring's edges, taken relative to the ring's first vertex so that projected
+    coordinates of ~10^6 m lose no precision to cancellation."""
+    n = offsets.shape[0] - 1
+    out = np.full((n, 2), np.nan)
+    for i in range(n):
+        s, e = offsets[i], offsets[i + 1]
+        x0, y0 = xy[s, 0], xy[s, 1]
+        a2 = 0.0
+        cx = 0.0
+        cy = 0.0
+        for v in range(s, e - 1):
+            px, py = xy[v, 0] - x0, xy[v, 1] - y0
+            qx, qy = xy[v + 1, 0] - x0, xy[v + 1, 1] - y0
+            cross = px * qy - qx * py
+            a2 += cross
+            cx += cross * (px + qx)
+            cy += cross * (py + qy)
+        if a2 != 0.0:
+            out[i, 0] = x0 + cx / (3.0 * a2)
+            out[i, 1] = y0 + cy / (3.0 * a2)
+    return out
+
+
+def centroids(geoms: np.ndarray) -> np.ndarray:
+    """Centroid coordinates ``(n, 2)`` of an array of shapely polygons, as ``shapely.centroid`` gives them.
+
+    Why not just ``shapely.centroid``: GEOS takes ~2 µs per polygon (~1 ms for a few hundred tracts), which
+    dominated the cheap spatial indices. For a polygon without holes -- nearly every census unit -- the centroid
+    is one shoelace pass over the shell's vertices, done here in one compiled loop over
+    ``shapely.get_coordinates``; multipolygons, polygons with holes and degenerate (zero-area) polygons go to
+    GEOS. Equal to GEOS to rounding (~1e-15 relative; tested).
+    """
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.empty((len(geoms), 2))
+    n_coords = shapely.get_num_coordinates(geoms)
+    simple = (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (
+        shapely.get_num_interior_rings(geoms) == 0) & (n_coords >= 4)  # empty polygons: GEOS
+    if simple.any():
+        rings = geoms[simple]
+        offsets = np.r_[0, np.cumsum(n_coords[simple])].astype(np.int64)
+        out[simple] = _ring_centroids(np.ascontiguousarray(shapely.get_coordinates(rings)), offsets)
+    rest = ~simple | np.isnan(out[:, 0])
+    if rest.any():
+        points = shapely.centroid(geoms[rest])
+        xy = np.full((len(points), 2), np.nan)  # NaN for an empty geometry
+        found = ~shapely.is_empty(points)
+        xy[found] = shapely.get_coordinates(points[found])
+        out[rest] = xy
+    return out
+
+
 def _check_frame(gdf: Any) -> None:
     gpd = _gpd()
     if not isinstance(gdf, gpd.GeoDataFrame):
@@ -64,9 +120,12 @@ def _check_frame(gdf: Any) -> None:
     if gdf.crs is not None and gdf.crs.is_geographic:
         raise InputError(f"the geometry is in a geographic CRS ({gdf.crs.to_string()}); distances and areas "
                          "need a projected one: use gdf.to_crs(...)")
-    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    import shapely
+
+    geoms = np.asarray(gdf.geometry.array)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)  # on the array: ~20x cheaper than via pandas
     if empty.any():
-        raise InputError("missing or empty geometry", row=int(np.flatnonzero(empty.to_numpy())[0]) + 1)
+        raise InputError("missing or empty geometry", row=int(np.flatnonzero(empty)[0]) + 1)
 
 
 def unit_geometry(gdf: Any) -> UnitGeometry:

@@ -19,9 +19,9 @@ import numba
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
-from scipy.spatial.distance import cdist
 
 from commonground.errors import InputError
+from commonground.measure._distance import distances as pair_distances
 from commonground.measure.counts import Counts
 from commonground.measure.inference import index_spec
 from commonground.measure.spatial import smooth
@@ -89,47 +89,62 @@ def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float
 
 
 @numba.njit(cache=True)
-def _divergence_along(x: np.ndarray, order: np.ndarray, out: np.ndarray, row0: int) -> None:
-    """For rows ``row0..`` of ``order`` (units sorted by distance from each unit): the sum over steps of
-    KL(cumulative mix || whole). Steps before anyone has been met add nothing (PySAL's sum skips them)."""
+def _cumulative_shares(x: np.ndarray, order: np.ndarray, logp: np.ndarray, q: np.ndarray, safe: np.ndarray,
+                       cross: np.ndarray) -> None:
+    """``q[r, j]``: the group mix of the ``j + 1`` units nearest unit ``r`` (``order[r]``), 0 before anyone is
+    met; ``safe`` = ``q`` with its zeros replaced by 1, so that its logarithm is finite (and 0 there);
+    ``cross[r] = sum_j sum_g q log p``."""
     n, k = x.shape
-    total = x.sum()
-    logp = np.zeros(k)
-    for g in range(k):
-        share = x[:, g].sum() / total
-        logp[g] = np.log(share) if share > 0 else 0.0
-    cum = np.empty(k)
+    cum = np.zeros(k)
     for r in range(order.shape[0]):
-        cum[:] = 0.0
         pop = 0.0
+        cum[:] = 0.0
         acc = 0.0
         for jj in range(n):
             j = order[r, jj]
             for g in range(k):
                 cum[g] += x[j, g]
                 pop += x[j, g]
-            if pop > 0:
-                kl = 0.0
-                for g in range(k):
-                    q = cum[g] / pop
-                    if q > 0:
-                        kl += q * (np.log(q) - logp[g])
-                acc += kl
-        out[row0 + r] = acc
+            inv = 1.0 / pop if pop > 0 else 0.0
+            for g in range(k):
+                v = cum[g] * inv
+                q[r, jj, g] = v
+                safe[r, jj, g] = v if v > 0 else 1.0
+                acc += v * logp[g]
+        cross[r] = acc
 
 
-def _divergence_sums(x: np.ndarray, pts: np.ndarray, chunk_cells: int = 4_000_000) -> np.ndarray:
+@numba.njit(cache=True, fastmath=True)
+def _divergence_totals(q: np.ndarray, logq: np.ndarray, cross: np.ndarray, out: np.ndarray, row0: int) -> None:
+    """``out[row0 + r] = sum q log q - cross[r]`` over a row of ``q`` flattened to ``(rows, n k)`` (terms with
+    ``q = 0`` are 0: there ``logq`` is 0); one flat loop, which vectorises."""
+    for r in range(q.shape[0]):
+        acc = 0.0
+        for m in range(q.shape[1]):
+            acc += q[r, m] * logq[r, m]
+        out[row0 + r] = acc - cross[r]
+
+
+def _divergence_sums(x: np.ndarray, pts: np.ndarray, block_cells: int = 40_000) -> np.ndarray:
     """For each unit: the sum, over the units taken in order of distance from it, of KL(cumulative mix || whole).
 
-    Each row of distances is sorted by NumPy (as PySAL does, so ties fall the same way), a block of rows at a
-    time; the cumulative divergences run in a compiled loop.
+    Steps before anyone has been met add nothing (PySAL's sum skips them). Each row of distances is sorted by
+    NumPy (as PySAL does, so ties fall the same way), a block of rows at a time; the cumulative mixes are built
+    by a compiled loop, their logarithms taken by NumPy's SIMD ``log`` (~6x a compiled scalar ``log``, which
+    dominated), in buffers small enough to stay in cache and reused from block to block.
     """
-    n = x.shape[0]
+    n, k = x.shape
+    share = x.sum(axis=0) / x.sum()
+    logp = np.log(np.where(share > 0, share, 1.0))
     out = np.zeros(n)
-    chunk = max(1, chunk_cells // n)
+    chunk = max(1, block_cells // (n * k))
+    q, logq, cross = np.empty((chunk, n, k)), np.empty((chunk, n, k)), np.empty(chunk)
     for i0 in range(0, n, chunk):
-        order = np.argsort(cdist(pts[i0:i0 + chunk], pts), axis=1)
-        _divergence_along(x, order, out, i0)
+        order = np.argsort(pair_distances(pts[i0:i0 + chunk], pts), axis=1)
+        b = order.shape[0]
+        _cumulative_shares(x, order, logp, q[:b], logq[:b], cross)
+        np.log(logq[:b], out=logq[:b])
+        _divergence_totals(q[:b].reshape(b, n * k), logq[:b].reshape(b, n * k), cross, out, i0)
     return out
 
 

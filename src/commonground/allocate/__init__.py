@@ -52,6 +52,28 @@ MECHANISMS: dict[str, Mechanism] = {
 
 
 def get_mechanism(name: str) -> Mechanism:
+    """The mechanism registered as ``name`` (see the module docstring for the list).
+
+    Parameters
+    ----------
+    name : str
+        A key of ``MECHANISMS``, e.g. ``"ballot"``.
+
+    Returns
+    -------
+    Mechanism
+        ``mechanism(problem, policy, *, seed, **options) -> Allocation``.
+
+    Raises
+    ------
+    ValueError
+        Unknown name; the message lists the valid ones.
+
+    Examples
+    --------
+    >>> get_mechanism("ballot").__name__
+    'ballot'
+    """
     try:
         return MECHANISMS[name]
     except KeyError:

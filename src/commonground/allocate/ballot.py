@@ -23,11 +23,71 @@ def _queue(problem: Problem, policy: Policy, seed: int | None) -> np.ndarray:
 
 
 def ballot(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocation:
-    """The HDB ballot under ``policy``'s caps."""
+    """The HDB ballot under ``policy``'s caps.
+
+    Parameters
+    ----------
+    problem : Problem
+        Development, households and preferences.
+    policy : Policy
+        The caps, rounding rule and priority shares (places reserved in the queue).
+    seed : int or None, optional
+        Seed of the queue; the same seed gives the same allocation.
+
+    Returns
+    -------
+    Allocation
+        Who got which flat and why the others were skipped.
+
+    Examples
+    --------
+    A 50 % Malay cap on one-flat block B allows no Malay household there (strict rule):
+
+    >>> import pandas as pd
+    >>> from commonground.model import Development, Households, Problem
+    >>> from commonground.policy import Cap, Policy
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
+    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
+    >>> problem = Problem.build(dev, hh)
+    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    >>> ballot(problem, pol, seed=0).flat_of.tolist()
+    [-1, -1, 1, 0]
+    """
     return sequential_result(problem, policy, "ballot", seed, _queue(problem, policy, seed))
 
 
 def ballot_unconstrained(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocation:
-    """The same ballot (same queue for the same seed) with the caps switched off: the baseline."""
+    """The same ballot (same queue for the same seed) with the caps switched off: the baseline.
+
+    Parameters
+    ----------
+    problem : Problem
+        Development, households and preferences.
+    policy : Policy
+        Its caps are ignored; its priority shares shape the queue as in :func:`ballot`.
+    seed : int or None, optional
+        Seed of the queue; the same seed gives the same allocation.
+
+    Returns
+    -------
+    Allocation
+        Who got which flat and why the others were skipped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.model import Development, Households, Problem
+    >>> from commonground.policy import Cap, Policy
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
+    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
+    >>> problem = Problem.build(dev, hh)
+    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    >>> ballot_unconstrained(problem, pol, seed=0).flat_of.tolist()
+    [-1, 2, 1, 0]
+    """
     return sequential_result(problem, policy.without_caps(), "ballot-unconstrained", seed,
                              _queue(problem, policy, seed))

@@ -34,7 +34,43 @@ def shortlist_order(problem: Problem, policy: Policy, rng: np.random.Generator) 
 
 def choice_based_lettings(problem: Problem, policy: Policy, *, seed: int | None = 0, cycles: int = 4,
                           max_bids: int = 3, max_cycles: int = 52) -> Allocation:
-    """Let the vacant flats over ``cycles`` advertising rounds with up to ``max_bids`` bids each."""
+    """Let the vacant flats over ``cycles`` advertising rounds with up to ``max_bids`` bids each.
+
+    Parameters
+    ----------
+    problem : Problem
+        Development, households and preferences.
+    policy : Policy
+        The caps, rounding rule and priority bands (``priority_order``) of the shortlist.
+    seed : int or None, optional
+        Seed of the advert batches and of ties in the shortlist; the same seed gives the same allocation.
+    cycles : int, optional
+        Number of rounds the vacant flats are advertised over (in random batches).
+    max_bids : int, optional
+        Most flats a household bids for in one round (its best acceptable adverts).
+    max_cycles : int, optional
+        Most rounds in all; unlet flats are re-advertised until then.
+
+    Returns
+    -------
+    Allocation
+        Who got which flat and why the others were skipped; ``info`` has ``cycles`` run and ``max_bids``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.model import Development, Households, Problem
+    >>> from commonground.policy import Cap, Policy
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
+    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
+    >>> problem = Problem.build(dev, hh)
+    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    >>> result = choice_based_lettings(problem, pol, seed=0)
+    >>> result.n_allocated, result.info["cycles"]
+    (2, 4)
+    """
     rng = np.random.default_rng(seed)
     dev = problem.development
     caps = CapState.build(policy, dev, problem.households)

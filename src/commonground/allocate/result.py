@@ -34,6 +34,46 @@ class Allocation:
     ``flat_of[h]`` is the flat index household h got (-1: none); ``reason[h]`` says why a household was
     skipped (``""`` if housed); ``queue_position[h]`` is its 1-based place in the ballot queue (-1 where
     the mechanism has no queue). ``info`` holds mechanism extras (solver status, proven gap, …).
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem allocated.
+    policy : Policy
+        The policy the mechanism applied.
+    mechanism : str
+        The mechanism's registered name.
+    seed : int or None
+        Seed of the mechanism's random draws.
+    flat_of, reason, queue_position : numpy.ndarray
+        Per household, as above.
+    info : dict, optional
+        Mechanism extras.
+
+    Examples
+    --------
+    Four households, three flats; block B has one flat, so a 50 % Malay cap there allows none (strict rule):
+
+    >>> import pandas as pd
+    >>> from commonground.allocate import ballot
+    >>> from commonground.model import Development, Households, Problem
+    >>> from commonground.policy import Cap, Policy
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
+    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
+    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    >>> result = ballot(Problem.build(dev, hh), pol, seed=0)
+    >>> result.n_allocated, result.welfare()
+    (2, 2.0)
+    >>> result.skip_reasons().to_dict()
+    {'block B: Malay cap 50% reached': 2}
+    >>> result.counts("ethnicity").loc["A"].to_dict()
+    {'Chinese': 1, 'Malay': 1}
+    >>> result.cap_utilisation()[["unit_id", "count", "max_count", "binding"]].to_numpy().tolist()
+    [['A', 1, 1, True], ['B', 0, 0, True]]
+    >>> result.same_as(ballot(Problem.build(dev, hh), pol, seed=0))
+    True
     """
 
     problem: Problem
@@ -48,28 +88,56 @@ class Allocation:
     # -- basic views -------------------------------------------------------------------------------
     @property
     def allocated(self) -> np.ndarray:
+        """Boolean array: household h got a flat."""
         return self.flat_of >= 0
 
     @property
     def n_allocated(self) -> int:
+        """Number of households housed."""
         return int(self.allocated.sum())
 
     @property
     def status(self) -> np.ndarray:
+        """Object array of ``"allocated"`` / ``"skipped"`` per household (the ``status`` column)."""
         return np.where(self.allocated, ALLOCATED, SKIPPED).astype(object)
 
     def same_as(self, other: Allocation) -> bool:
-        """Identical outcome (same flats, reasons and queue), e.g. for same-seed reproducibility checks."""
+        """Identical outcome (same flats, reasons and queue), e.g. for same-seed reproducibility checks.
+
+        Parameters
+        ----------
+        other : Allocation
+            Another result on the same households.
+
+        Returns
+        -------
+        bool
+            True if flats, skip reasons and queue positions are equal array for array.
+        """
         return (np.array_equal(self.flat_of, other.flat_of) and np.array_equal(self.reason, other.reason)
                 and np.array_equal(self.queue_position, other.queue_position))
 
     def household_utility(self) -> np.ndarray:
-        """Each household's utility from its flat (NaN if unhoused)."""
+        """Each household's utility from its flat.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float per household; NaN if unhoused.
+        """
         return self.problem.assignment_utility(self.flat_of)
 
     # -- tables ------------------------------------------------------------------------------------
     def households_frame(self) -> pd.DataFrame:
-        """One row per household: the ``allocation.csv`` table."""
+        """One row per household: the ``allocation.csv`` table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            household_id, flat_id, block_id, neighbourhood_id, status, reason, queue_position, utility, priority,
+            waiting_days, ballot_chances (lat, lng when the flats have coordinates), then the households' group
+            attributes and carried columns.
+        """
         dev, hh = self.problem.development, self.problem.households
         f = self.flat_of
         got = f >= 0
@@ -103,6 +171,27 @@ class Allocation:
 
         ``when="before"`` counts existing occupants only; ``"after"`` adds the allocated households.
         This is what :mod:`commonground.measure` takes.
+
+        Parameters
+        ----------
+        attribute : str
+            A household attribute or existing occupants' attribute.
+        level : {"block", "neighbourhood"}, optional
+            The units counted.
+        when : {"after", "before"}, optional
+            After the allocation, or existing occupants only.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Integer counts, index ``<level>_id``, one column per value (sorted).
+
+        Raises
+        ------
+        ValueError
+            Unknown ``level`` or ``when``.
+        KeyError
+            Unknown ``attribute``.
         """
         if level not in LEVELS:
             raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
@@ -138,6 +227,11 @@ class Allocation:
         applies to the value at that level under the policy (the tightest, if several), blank if none.
         When the flats have coordinates, ``lat``/``lng`` follow: a block's position, and for a neighbourhood
         the plain mean of its blocks' positions (blank when none of its blocks has one).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per level, unit, attribute and value.
         """
         dev = self.problem.development
         attrs = list(dict.fromkeys([*self.problem.households.attributes, *dev.occupants]))
@@ -176,7 +270,14 @@ class Allocation:
 
     def cap_utilisation(self) -> pd.DataFrame:
         """Per cap limit and unit: count after allocation, the most allowed, and whether it binds (then the
-        unit's lat/lng when the flats have coordinates, as in :meth:`composition`)."""
+        unit's lat/lng when the flats have coordinates, as in :meth:`composition`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            attribute, level, unit_id, limit, share_limit, units, count, max_count, utilisation, binding (the
+            ``caps.csv`` table); empty with these columns when the policy has no caps.
+        """
         dev, hh = self.problem.development, self.problem.households
         rows = []
         for cap in self.policy.caps:
@@ -209,7 +310,22 @@ class Allocation:
         """Per attribute value: applicants, allocated, skipped, share housed, welfare total and mean.
 
         The one per-group outcome table (``groups.csv``, columns :data:`commonground.io.schema.GROUPS_TABLE`);
-        the welfare and fairness analyses show parts of it. ``attribute`` keeps one attribute's groups only.
+        the welfare and fairness analyses show parts of it.
+
+        Parameters
+        ----------
+        attribute : str, optional
+            Keep this attribute's groups only; ``None``: every group attribute.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (attribute, value).
+
+        Raises
+        ------
+        KeyError
+            Unknown ``attribute``.
         """
         hh = self.problem.households
         if attribute is not None and attribute not in hh.attributes:
@@ -230,16 +346,35 @@ class Allocation:
         return pd.DataFrame(rows, columns=list(schema.GROUPS_TABLE.columns))
 
     def skip_reasons(self) -> pd.Series:
-        """How many households were skipped for each reason, most common first."""
+        """How many households were skipped for each reason, most common first.
+
+        Returns
+        -------
+        pandas.Series
+            Count per reason text.
+        """
         r = pd.Series(self.reason[~self.allocated], dtype=object)
         return r.value_counts()
 
     def welfare(self) -> float:
-        """Total utility of the housed households (the paper's welfare)."""
+        """Total utility of the housed households (the paper's welfare).
+
+        Returns
+        -------
+        float
+            Sum of :meth:`household_utility` over housed households.
+        """
         return float(np.nansum(self.household_utility()))
 
     def summary(self) -> dict[str, Any]:
-        """Headline figures, JSON-ready (``summary.json``)."""
+        """Headline figures, JSON-ready (``summary.json``).
+
+        Returns
+        -------
+        dict
+            Mechanism, policy, seed, versions, counts, welfare, skip reasons (top 20), binding caps, the
+            :meth:`group_outcomes` rows, notes, how the inputs were read and the mechanism's ``info``.
+        """
         dev = self.problem.development
         caps = self.cap_utilisation()
         return jsonable({
@@ -278,7 +413,23 @@ class Allocation:
 
         The folder is built beside ``out_dir`` and swapped in whole, so a failure leaves no partial output and
         no file of an earlier run survives. ``inputs`` (file fingerprints) go into the manifest; the problem's
-        own fingerprint always does. ``force`` replaces a non-empty folder that is not a commonground output.
+        own fingerprint always does.
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            The output folder.
+        parquet : bool, optional
+            Also write each table as Parquet.
+        force : bool, optional
+            Replace a non-empty folder that is not a commonground output.
+        inputs : dict, optional
+            Input file fingerprints for the manifest.
+
+        Returns
+        -------
+        Path
+            ``out_dir``.
         """
         fingerprints = {"problem": {"sha256": self.problem.fingerprint()}, **(inputs or {})}
         with output_folder(out_dir, schema.ALLOCATION, force=force, inputs=fingerprints, seed=self.seed,

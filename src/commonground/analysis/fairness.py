@@ -28,7 +28,32 @@ from commonground.policy.caps import Policy
 
 
 def group_value(problem: Problem, members: np.ndarray, flats: np.ndarray) -> float:
-    """v_G(S): the best total utility the households ``members`` (mask) can get from the flats ``flats`` (mask)."""
+    """v_G(S): the best total utility the households ``members`` (mask) can get from the flats ``flats`` (mask).
+
+    Parameters
+    ----------
+    problem : Problem
+        The households' utilities.
+    members : numpy.ndarray
+        Boolean mask over households: the group G.
+    flats : numpy.ndarray
+        Boolean mask over flats: the bundle S.
+
+    Returns
+    -------
+    float
+        The maximum-weight assignment's total utility (no caps); 0 for an empty group or bundle.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from commonground.model import Development, Households
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2"], "ethnicity": ["Malay", "Malay"]}))
+    >>> group_value(Problem.build(dev, hh), np.array([True, True]), np.array([True, True, True]))
+    2.0
+    """
     if not members.any() or not flats.any():
         return 0.0
     dense = dense_utilities(problem, flats)
@@ -40,7 +65,38 @@ def group_value(problem: Problem, members: np.ndarray, flats: np.ndarray) -> flo
 
 
 def group_envy(allocation: Allocation, attribute: str) -> pd.DataFrame:
-    """Envy matrix (rows: envious group, columns: envied group), in utility units per envious group."""
+    """Envy matrix (rows: envious group, columns: envied group), in utility units per envious group.
+
+    Parameters
+    ----------
+    allocation : Allocation
+        The result whose groups' bundles are compared.
+    attribute : str
+        The household attribute that defines the groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``envy(G -> G')`` as in the module docstring; zero on the diagonal.
+
+    Examples
+    --------
+    Three Malay households got one flat, the one Chinese household another; valuing the Chinese bundle at
+    3/1 x 1 against its own 1, the Malay group envies it by 2:
+
+    >>> import pandas as pd
+    >>> from commonground.allocate import ballot
+    >>> from commonground.model import Development, Households
+    >>> from commonground.policy import Cap
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
+    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
+    >>> problem = Problem.build(dev, hh)
+    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    >>> float(group_envy(ballot(problem, pol, seed=0), "ethnicity").loc["Malay", "Chinese"])
+    2.0
+    """
     problem = allocation.problem
     vals = problem.households.attributes[attribute].astype(str)
     groups = sorted(set(vals))
@@ -68,7 +124,36 @@ def fairness_table(allocation: Allocation, attribute: str) -> pd.DataFrame:
     envies another group (absolute and per applicant), and whom.
 
     The first columns are :meth:`Allocation.group_outcomes` under the price-of-diversity folder's names
-    (:data:`commonground.io.schema.GROUP_OUTCOME_ALIASES`)."""
+    (:data:`commonground.io.schema.GROUP_OUTCOME_ALIASES`).
+
+    Parameters
+    ----------
+    allocation : Allocation
+        The result.
+    attribute : str
+        The household attribute that defines the groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        group, applicants, share_housed, mean_utility_housed, mean_utility_applicant, max_envy,
+        max_envy_per_applicant, envies_most (``""`` if it envies nobody).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.allocate import ballot
+    >>> from commonground.model import Development, Households
+    >>> from commonground.policy import Cap
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
+    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
+    >>> problem = Problem.build(dev, hh)
+    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    >>> fairness_table(ballot(problem, pol, seed=0), "ethnicity")[["group", "max_envy", "envies_most"]].values.tolist()
+    [['Chinese', 0.0, ''], ['Malay', 2.0, 'Chinese']]
+    """
     env = group_envy(allocation, attribute)
     out = (allocation.group_outcomes(attribute).rename(columns=schema.GROUP_OUTCOME_ALIASES)
            [["group", "applicants", "share_housed", "mean_utility_housed", "mean_utility_applicant"]])

@@ -32,6 +32,33 @@ def welfare_by_group(allocation: Allocation, attribute: str) -> pd.DataFrame:
 
     Part of :meth:`Allocation.group_outcomes` under the price-of-diversity folder's column names
     (:data:`commonground.io.schema.GROUP_OUTCOME_ALIASES`).
+
+    Parameters
+    ----------
+    allocation : Allocation
+        The result.
+    attribute : str
+        The household attribute that defines the groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        group, applicants, housed, share_housed, welfare, mean_utility_housed, mean_utility_applicant.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.allocate import ballot
+    >>> from commonground.model import Development, Households
+    >>> from commonground.policy import Cap
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
+    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
+    >>> problem = Problem.build(dev, hh)
+    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    >>> welfare_by_group(ballot(problem, pol, seed=0), "ethnicity")[["group", "housed"]].values.tolist()
+    [['Chinese', 1], ['Malay', 1]]
     """
     g = allocation.group_outcomes(attribute).drop(columns=["attribute", "skipped"])
     return g.rename(columns=schema.GROUP_OUTCOME_ALIASES)
@@ -39,7 +66,25 @@ def welfare_by_group(allocation: Allocation, attribute: str) -> pd.DataFrame:
 
 @dataclass(eq=False)
 class PriceOfDiversity:
-    """Welfare with and without caps, for the optimum and the ballot; see module docstring."""
+    """Welfare with and without caps, for the optimum and the ballot; see module docstring.
+
+    Made by :func:`price_of_diversity`.
+
+    Parameters
+    ----------
+    policy : str
+        The policy's name.
+    attribute : str or None
+        The attribute of the per-group table.
+    optimal, optimal_unconstrained : Allocation
+        The welfare optimum with and without the caps.
+    ballots : pandas.DataFrame
+        One row per ballot seed: welfare with and without caps, their ratio, share of the optimum, housed.
+    groups : pandas.DataFrame
+        Per mechanism and group (ballots: mean over seeds).
+    extra : dict, optional
+        Added to :meth:`summary`.
+    """
 
     policy: str
     attribute: str | None
@@ -51,10 +96,12 @@ class PriceOfDiversity:
 
     @property
     def welfare_optimal(self) -> float:
+        """Optimal welfare under the caps."""
         return self.optimal.welfare()
 
     @property
     def welfare_optimal_unconstrained(self) -> float:
+        """Optimal welfare without the caps."""
         return self.optimal_unconstrained.welfare()
 
     @property
@@ -71,6 +118,15 @@ class PriceOfDiversity:
         return _ratio(self.welfare_optimal_unconstrained, float(self.ballots["welfare"].mean()))
 
     def summary(self) -> dict[str, Any]:
+        """Headline figures (``price_of_diversity.json``).
+
+        Returns
+        -------
+        dict
+            Optimal welfare with and without caps and their ratio, housed counts, the solver's method,
+            exactness and gap, and per ballot column its mean, sd, min and max over seeds, the ballot's ratio of
+            means and the lottery ratio; then ``extra``.
+        """
         b = self.ballots
         out = {
             "policy": self.policy,
@@ -103,7 +159,24 @@ class PriceOfDiversity:
     def write(self, out_dir: str | Path, *, fairness: pd.DataFrame | None = None, force: bool = False,
               inputs: dict[str, Any] | None = None) -> Path:
         """``price_of_diversity.json`` (summary), ``ballots.csv`` (per seed), ``groups.csv`` and, if given,
-        ``fairness.csv``: one output folder, swapped in whole with its manifest."""
+        ``fairness.csv``: one output folder, swapped in whole with its manifest.
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            The output folder.
+        fairness : pandas.DataFrame, optional
+            :func:`commonground.analysis.fairness.fairness_table` to write too.
+        force : bool, optional
+            Replace a non-empty folder that is not a commonground output.
+        inputs : dict, optional
+            Input file fingerprints for the manifest.
+
+        Returns
+        -------
+        Path
+            ``out_dir``.
+        """
         fingerprints = {"problem": {"sha256": self.optimal.problem.fingerprint()}, **(inputs or {})}
         with output_folder(out_dir, schema.PRICE_OF_DIVERSITY, force=force, inputs=fingerprints,
                            extra={"policy": self.policy, "seeds": self.ballots["seed"].tolist()}) as w:
@@ -121,7 +194,43 @@ def price_of_diversity(problem: Problem, policy: Policy, *, seeds: int | Iterabl
     """Optimal and ballot welfare with and without ``policy``'s caps; per-group outcomes for ``attribute``
     (default: the first capped attribute, else the households' first attribute).
 
-    ``seeds``: how many ballot seeds (0..n-1) or which. ``on_seed(seed)`` is called after each (progress bars).
+    Parameters
+    ----------
+    problem : Problem
+        Development, households and preferences.
+    policy : Policy
+        The caps whose price is measured.
+    seeds : int or iterable of int, optional
+        How many ballot seeds (0..n-1) or which.
+    attribute : str, optional
+        Attribute of the per-group table.
+    on_seed : callable, optional
+        ``on_seed(seed)`` is called after each ballot seed (progress bars).
+    time_limit : float, optional
+        Seconds for each optimal solve.
+
+    Returns
+    -------
+    PriceOfDiversity
+        The optima, the ballots per seed and the per-group table.
+
+    Examples
+    --------
+    Block B's single flat is closed to the Malay households by the cap, so the optimum houses 2 instead of 3:
+
+    >>> import pandas as pd
+    >>> from commonground.allocate import ballot
+    >>> from commonground.model import Development, Households
+    >>> from commonground.policy import Cap
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
+    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
+    >>> problem = Problem.build(dev, hh)
+    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    >>> result = price_of_diversity(problem, pol, seeds=2)
+    >>> result.welfare_optimal, result.welfare_optimal_unconstrained, result.price_of_diversity
+    (2.0, 3.0, 1.5)
     """
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     attrs = list(problem.households.attributes)

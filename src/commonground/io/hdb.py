@@ -45,7 +45,23 @@ def block_number(blk_no: str) -> int:
 
 
 def read_hdb_property_information(path: str | Path) -> pd.DataFrame:
-    """Read and check the published CSV; counts become integers, errors name the line."""
+    """Read and check HDB's published property-information CSV (data.gov.sg).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV as published.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per block; dwelling-unit counts and ``max_floor_lvl`` as integers.
+
+    Raises
+    ------
+    InputError
+        A missing column or a count that is not a whole number >= 0, naming the line.
+    """
     df = read_table(path, required=REQUIRED)
     for c in ("total_dwelling_units", "max_floor_lvl", *[c for c in ROOM_COLUMNS if c in df.columns]):
         s = pd.to_numeric(df[c], errors="coerce")
@@ -65,6 +81,35 @@ def development_from_hdb(blocks: pd.DataFrame, *, town: str | None = None, neigh
 
     ``occupied_share`` of the flats (drawn at random) get existing occupants whose ``attribute`` is drawn
     from ``occupant_shares``; the rest are vacant. Latitude/longitude columns, where present, are kept.
+
+    Parameters
+    ----------
+    blocks : pandas.DataFrame
+        From :func:`read_hdb_property_information`.
+    town : str, optional
+        Town code (``TAP``) or name; ``None``: every town.
+    neighbourhood : {"hundreds", "street"}, optional
+        Neighbourhood = town plus the block number's hundreds digit, or town plus street.
+    occupant_shares : mapping of str to float, optional
+        Share of each ``attribute`` value among existing occupants.
+    occupied_share : float, optional
+        Share of flats already occupied (0: all vacant).
+    attribute : str, optional
+        Name of the occupants' attribute.
+    seed : int, optional
+        Seed of the draw of occupied flats and their occupants.
+    source : str, optional
+        Name used in error messages.
+
+    Returns
+    -------
+    Development
+        One flat per dwelling unit.
+
+    Raises
+    ------
+    InputError
+        Unknown town, no (residential) blocks for it, or an unknown ``neighbourhood``.
     """
     df = blocks
     if town is not None:

@@ -28,10 +28,29 @@ def read_table(path: str | Path, *, required: tuple[str, ...] = (), text: Sequen
                table: Table | None = None, empty_ok: bool = False) -> pd.DataFrame:
     """Read a CSV, TSV or Parquet file; check required columns.
 
-    ``text=None`` (inputs): every CSV column is text, ids kept verbatim, only empty fields missing.
-    ``text=[...]``: those columns are text (also from Parquet), the others are inferred (numbers stay numbers).
-    ``table``: an output table; its numeric and boolean columns are typed, a non-number names its line.
-    ``empty_ok``: a CSV with no header at all (pandas writes one for a frame without columns) is an empty table.
+    Parameters
+    ----------
+    path : str or Path
+        The file; the suffix (``.csv``, ``.tsv``, ``.parquet``...) picks the format.
+    required : tuple of str, optional
+        Columns that must be present.
+    text : sequence of str, optional
+        ``None`` (inputs): every CSV column is text, ids kept verbatim, only empty fields missing.
+        ``[...]``: those columns are text (also from Parquet), the others are inferred (numbers stay numbers).
+    table : Table, optional
+        An output table; its numeric and boolean columns are typed, a non-number names its line.
+    empty_ok : bool, optional
+        A CSV with no header at all (pandas writes one for a frame without columns) is an empty table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+
+    Raises
+    ------
+    InputError
+        Missing file, missing column, malformed file or bad value, naming file, row and column.
     """
     p = Path(path)
     if not p.is_file():

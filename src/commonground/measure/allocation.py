@@ -22,7 +22,39 @@ class HasCounts(Protocol):
 
 
 def allocation_counts(result: HasCounts, attribute: str, level: str = "block", when: str = "after") -> Counts:
-    """The :class:`Counts` of ``attribute`` per unit at ``level`` (``"block"`` or ``"neighbourhood"``)."""
+    """The :class:`Counts` of ``attribute`` per unit at ``level`` (``"block"`` or ``"neighbourhood"``).
+
+    Parameters
+    ----------
+    result : Allocation
+        Or anything with ``counts(attribute, level, when)`` returning units x groups.
+    attribute : str
+        The household attribute whose groups are counted.
+    level : {"block", "neighbourhood"}, optional
+        The units.
+    when : {"after", "before"}, optional
+        After the allocation, or existing residents only.
+
+    Returns
+    -------
+    Counts
+        One region; units are the blocks or neighbourhoods.
+
+    Raises
+    ------
+    TypeError
+        ``result`` has no usable ``counts`` method.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> class Result:
+    ...     def counts(self, attribute, level="block", when="after"):
+    ...         return pd.DataFrame({"Malay": [1, 0], "Chinese": [1, 1]}, index=["A", "B"])
+    >>> c = allocation_counts(Result(), "ethnicity")
+    >>> c.n_units, c.groups
+    (2, ('Malay', 'Chinese'))
+    """
     if not hasattr(result, "counts"):
         raise TypeError(f"{type(result).__name__} has no counts(attribute, level, when) method")
     table = result.counts(attribute, level=level, when=when)

@@ -32,6 +32,26 @@ def dissimilarity(c: Counts) -> pd.DataFrame:
 
     ``D = sum_i t_i |p_i - P| / (2 T P (1 - P))``: the share of the group (equivalently, of the rest) that
     would have to move for every unit to have the region's composition. 0 = even, 1 = complete segregation.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups; NaN where the group is absent or is everyone.
+
+    Examples
+    --------
+    Two units of 10, shares 0.8 and 0.2 against 0.5 overall: D = (3 + 3) / (2 * 20 * 0.25):
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> dissimilarity(c).round(4).loc["all"].to_dict()
+    {'x': 0.6, 'y': 0.6}
     """
     T, _, P = _parts(c)
     num = c.region_sum(np.abs(c.x - c.total[:, None] * c.broadcast(P)))
@@ -44,6 +64,24 @@ def gini(c: Counts) -> pd.DataFrame:
 
     ``G = sum_i sum_j t_i t_j |p_i - p_j| / (2 T^2 P (1 - P))``, the mean absolute difference of unit shares
     over all pairs of residents, normalised to [0, 1]. Computed in O(n log n) by sorting shares.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups; NaN where the group is absent or is everyone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> gini(c).round(4).loc["all"].to_dict()
+    {'x': 0.6, 'y': 0.6}
     """
     T, _, P = _parts(c)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -55,6 +93,26 @@ def isolation(c: Counts) -> pd.DataFrame:
 
     ``xPx = sum_i (x_i / X) (x_i / t_i)``: the group share in the unit of the average group member.
     Ranges from ``P`` (even) to 1.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups; NaN where the group is absent or is everyone.
+
+    Examples
+    --------
+    0.8 * 0.8 + 0.2 * 0.2:
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> isolation(c).round(4).loc["all"].to_dict()
+    {'x': 0.68, 'y': 0.68}
     """
     _, X, _ = _parts(c)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -66,6 +124,26 @@ def exposure(c: Counts) -> pd.DataFrame:
 
     ``xPy = sum_i (x_i / X) ((t_i - x_i) / t_i)``: the share of *others* in the unit of the average group
     member; ``xPx + xPy = 1``. Ranges from 0 to ``1 - P`` (even).
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups; NaN where the group is absent or is everyone.
+
+    Examples
+    --------
+    0.8 * 0.2 + 0.2 * 0.8:
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> exposure(c).round(4).loc["all"].to_dict()
+    {'x': 0.32, 'y': 0.32}
     """
     _, X, _ = _parts(c)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -76,6 +154,26 @@ def correlation_ratio(c: Counts) -> pd.DataFrame:
     """Correlation ratio eta^2 / V (Bell 1954; White 1986; Massey & Denton 1988).
 
     ``V = (xPx - P) / (1 - P)``: isolation adjusted for the group's size. 0 = even, 1 = complete.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups; NaN where the group is absent or is everyone.
+
+    Examples
+    --------
+    (0.68 - 0.5) / (1 - 0.5):
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> correlation_ratio(c).round(4).loc["all"].to_dict()
+    {'x': 0.36, 'y': 0.36}
     """
     _, _, P = _parts(c)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -92,6 +190,24 @@ def entropy(c: Counts) -> pd.DataFrame:
     ``H = sum_i t_i (E - E_i) / (E T)`` with ``E = -P ln P - (1-P) ln(1-P)`` and ``E_i`` the same for ``p_i``.
     Units where the group's share is 0 or 1 count with ``E_i = 0`` (PySAL >= 2021; earlier versions dropped
     them). The log base cancels. 0 = even, 1 = complete segregation.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups; NaN where the group is absent or is everyone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> entropy(c).round(4).loc["all"].to_dict()
+    {'x': 0.2781, 'y': 0.2781}
     """
     T, _, P = _parts(c)
     e_unit = c.region_sum(c.total[:, None] * _binary_entropy(c.unit_share))
@@ -106,6 +222,26 @@ def atkinson(c: Counts, b: float = 0.5) -> pd.DataFrame:
     ``A = 1 - P / (1 - P) * |sum_i (1 - p_i)^(1-b) p_i^b t_i / (P T)|^(1 / (1 - b))``, ``0 <= b < 1``
     weights under-representation (b < 0.5) or over-representation (b > 0.5). Default ``b = 0.5`` (symmetric,
     PySAL's default).
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+    b : float, optional
+        Shape parameter, 0 <= b < 1: the weight on under- (b < 0.5) versus over-representation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups; NaN where the group is absent or is everyone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> atkinson(c).round(4).loc["all"].to_dict()
+    {'x': 0.36, 'y': 0.36}
     """
     if not 0 <= b < 1:
         raise InputError(f"Atkinson's b must be in [0, 1), got {b}")

@@ -42,7 +42,33 @@ def _one(c: Counts, what: str) -> Counts:
 
 
 def one_region(c: Counts, region: object) -> Counts:
-    """The units of one region of ``c`` as a Counts of their own (unknown region: InputError)."""
+    """The units of one region of ``c`` as a Counts of their own (unknown region: InputError).
+
+    Parameters
+    ----------
+    c : Counts
+        Counts with regions.
+    region : object
+        A region label of ``c``.
+
+    Returns
+    -------
+    Counts
+        The region's units, one region.
+
+    Raises
+    ------
+    InputError
+        Unknown region.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = Counts.from_frame(pd.DataFrame({"town": ["A", "A", "B"], "x": [8, 2, 5], "y": [2, 8, 5]}),
+    ...                       ["x", "y"], by="town")
+    >>> one_region(c, "A").n_units
+    2
+    """
     if region not in set(c.regions):
         raise InputError(f"unknown region {region!r} (have: {', '.join(map(str, list(c.regions)[:10]))} ...)")
     r = c.regions.get_loc(region)
@@ -109,6 +135,36 @@ def decompose_difference(c1: Counts, c2: Counts, index: str | Callable = "dissim
     counterfactual of :func:`counterfactual`): ``spatial = ((G11 - G21) + (G12 - G22)) / 2`` and
     ``composition = ((G11 - G12) + (G21 - G22)) / 2``; they add up to ``diff = G11 - G22``. One row per group:
     ``s1_a1, s1_a2, s2_a1, s2_a2, diff, spatial, composition``. Single-group indices only.
+
+    Parameters
+    ----------
+    c1, c2 : Counts
+        The two tables, one region each.
+    index : str or callable, optional
+        A single-group index name or a function of a Counts.
+    approach : {"composition", "dual_composition", "share"}, optional
+        How the counterfactual is built (:func:`counterfactual`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group both tables list.
+
+    Raises
+    ------
+    InputError
+        More than one region, a multigroup index, an unknown approach, or no group in common.
+
+    Examples
+    --------
+    Table 2 is even, so swapping in either table's composition makes D = 0; the 0.6 difference splits in half:
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c1 = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> c2 = Counts.from_frame(pd.DataFrame({"x": [5, 5], "y": [5, 5]}), ["x", "y"])
+    >>> decompose_difference(c1, c2).loc["x", ["diff", "spatial", "composition"]].round(4).tolist()
+    [0.6, 0.3, 0.3]
     """
     c1, c2 = _one(c1, "table 1"), _one(c2, "table 2")
     spec = index_spec(index, c1)
@@ -132,7 +188,21 @@ def decompose_difference(c1: Counts, c2: Counts, index: str | Callable = "dissim
 
 @dataclass
 class TwoSample:
-    """The observed difference ``index(c1) - index(c2)`` and its draws under the null."""
+    """The observed difference ``index(c1) - index(c2)`` and its draws under the null.
+
+    Made by :func:`two_sample_test`.
+
+    Parameters
+    ----------
+    index : str
+        The index's name.
+    null : str
+        The null model.
+    difference : pandas.Series
+        Observed difference per group (or one value for a multigroup index).
+    draws : numpy.ndarray
+        (reps, groups) differences under the null.
+    """
 
     index: str
     null: str
@@ -149,6 +219,7 @@ class TwoSample:
         return pd.Series(2 * np.minimum(above, below) / ok.sum(axis=0), index=self.difference.index, name="p_value")
 
     def summary(self) -> pd.DataFrame:
+        """One row per group: difference, null_mean, null_sd, p_value."""
         with np.errstate(invalid="ignore"):
             return pd.DataFrame({"difference": self.difference, "null_mean": np.nanmean(self.draws, axis=0),
                                  "null_sd": np.nanstd(self.draws, axis=0, ddof=1), "p_value": self.p_value})
@@ -167,6 +238,38 @@ def two_sample_test(c1: Counts, c2: Counts, index: str | Callable = "dissimilari
     pooled group totals kept), then split back. ``composition``, ``dual_composition``, ``share`` (single-group
     indices): each unit keeps its observed count or takes its counterfactual one with probability 1/2.
     As PySAL ``TwoValueTest`` (whose null distributions these match; the draws themselves differ).
+
+    Parameters
+    ----------
+    c1, c2 : Counts
+        The two tables, one region each, same groups.
+    index : str or callable, optional
+        An index name or a function of a Counts.
+    null : str, optional
+        ``random_label``, ``person_permutation``, ``composition``, ``dual_composition`` or ``share``.
+    reps : int, optional
+        Draws under the null (at least 2).
+    seed : int or numpy.random.Generator, optional
+        Seed of the draws.
+
+    Returns
+    -------
+    TwoSample
+        The difference, its draws and a two-sided p-value.
+
+    Raises
+    ------
+    InputError
+        More than one region, different groups, an unknown null, or ``reps`` < 2.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c1 = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> c2 = Counts.from_frame(pd.DataFrame({"x": [5, 5], "y": [5, 5]}), ["x", "y"])
+    >>> two_sample_test(c1, c2, reps=19, seed=0).difference.round(4).to_dict()
+    {'x': 0.6, 'y': 0.6}
     """
     c1, c2 = _one(c1, "table 1"), _one(c2, "table 2")
     if tuple(c1.groups) != tuple(c2.groups):

@@ -210,14 +210,17 @@ class Counts:
     # -- shape ---------------------------------------------------------------------------------------------
     @property
     def n_units(self) -> int:
+        """Number of units (rows)."""
         return self.x.shape[0]
 
     @property
     def n_groups(self) -> int:
+        """Number of groups (columns)."""
         return self.x.shape[1]
 
     @property
     def n_regions(self) -> int:
+        """Number of regions."""
         return len(self.regions)
 
     def __repr__(self) -> str:
@@ -237,6 +240,29 @@ class Counts:
         return new
 
     def group_positions(self, groups: Sequence[str]) -> list[int]:
+        """Column index of each of ``groups``.
+
+        Parameters
+        ----------
+        groups : sequence of str
+            Group names of this table.
+
+        Returns
+        -------
+        list of int
+            Their positions, in the order given.
+
+        Raises
+        ------
+        InputError
+            A name that is not a group of the table.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"]).group_positions(["y"])
+        [1]
+        """
         pos = {g: j for j, g in enumerate(self.groups)}
         unknown = [g for g in groups if g not in pos]
         if unknown:

@@ -27,6 +27,26 @@ def minmax(c: Counts) -> pd.DataFrame:
 
     ``y = t - x`` is everyone else. The two groups' distributions over units overlap fully at 0, not at
     all at 1. PySAL: ``MinMax``.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups.
+
+    Examples
+    --------
+    Distributions 0.8/0.2 and 0.2/0.8: 1 - (0.2 + 0.2) / (0.8 + 0.8):
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> minmax(c).round(4).loc["all"].to_dict()
+    {'x': 0.75, 'y': 0.75}
     """
     _check(c)
     y = c.total[:, None] - c.x
@@ -169,6 +189,31 @@ def density_corrected_dissimilarity(c: Counts, *, convention: str = "commongroun
     finds it by Nelder-Mead to a tolerance of 1e-5 and reports a vertex of the final simplex -- and, for large
     ``theta``, stops near 0 (docs/measure.md, deliberate differences). A unit where both ``f`` and ``g`` are
     0 adds nothing, one with ``sigma = 0`` but ``f != g`` adds ``|f - g|`` (PySAL: NaN for both).
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+    convention : {"commonground", "pysal"}, optional
+        Exact mode, or PySAL's Nelder-Mead result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups.
+
+    Raises
+    ------
+    InputError
+        Unknown ``convention``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> density_corrected_dissimilarity(c).round(4).loc["all"].to_dict()
+    {'x': 0.6, 'y': 0.6}
     """
     _check(c)
     if convention not in CONVENTIONS:
@@ -198,6 +243,28 @@ def concentration_profile(c: Counts, *, m: int = 1000, curve: bool = False) -> p
     thresholds in [0, 1]; ``R = (P - (sum_{t<P} v_t - sum_{t>=P} v_t) / m) / (1 - P)`` with ``P`` the group's
     share of the region. ``curve=True`` returns the curves: one row per (region, group, threshold).
     Computed by binning each unit's share onto the grid once (no loop over thresholds). PySAL: ``ConProf``.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+    m : int, optional
+        Number of thresholds.
+    curve : bool, optional
+        Return the curves instead of R.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x groups, or with ``curve=True`` one row per (region, group, threshold).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> concentration_profile(c).round(4).loc["all"].to_dict()
+    {'x': 0.6, 'y': 0.6}
     """
     _check(c)
     if not isinstance(m, int | np.integer) or m < 2:

@@ -48,7 +48,22 @@ class NullDistribution:
 
     ``draws`` has shape ``(reps, regions, groups)`` for single-group indices, ``(reps, regions)`` for
     multigroup ones. Summaries are labelled like ``observed`` and skip draws where the index is undefined
-    (NaN, e.g. a multinomial draw in which a small group vanished).
+    (NaN, e.g. a multinomial draw in which a small group vanished). Made by :func:`randomization_null`.
+
+    Parameters
+    ----------
+    index : str
+        The index's name.
+    null : str
+        The null model.
+    observed : pandas.DataFrame or pandas.Series
+        The index on the data.
+    draws : numpy.ndarray
+        The index under each random allocation.
+    even : pandas.DataFrame or pandas.Series
+        The index for exactly even units.
+    zero_when_even : bool
+        The index is 0 under evenness and at most 1 (then :attr:`adjusted` is defined).
     """
 
     index: str
@@ -65,6 +80,7 @@ class NullDistribution:
 
     @property
     def sd(self) -> pd.DataFrame | pd.Series:
+        """Standard deviation of the index under random allocation (ddof=1)."""
         return _like(self.observed, _nanstat(np.nanstd, self.draws, ddof=1))
 
     @property
@@ -100,7 +116,23 @@ class NullDistribution:
 
 @dataclass
 class Bootstrap:
-    """Bootstrap distribution of an index: percentile interval and bias-corrected estimate."""
+    """Bootstrap distribution of an index: percentile interval and bias-corrected estimate.
+
+    Made by :func:`bootstrap`.
+
+    Parameters
+    ----------
+    index : str
+        The index's name.
+    method : str
+        The resampling method.
+    observed : pandas.DataFrame or pandas.Series
+        The index on the data.
+    draws : numpy.ndarray
+        The index on each bootstrap sample.
+    level : float
+        Coverage of the percentile interval.
+    """
 
     index: str
     method: str
@@ -110,18 +142,22 @@ class Bootstrap:
 
     @property
     def mean(self) -> pd.DataFrame | pd.Series:
+        """Mean of the draws."""
         return _like(self.observed, _nanstat(np.nanmean, self.draws))
 
     @property
     def se(self) -> pd.DataFrame | pd.Series:
+        """Bootstrap standard error: standard deviation of the draws (ddof=1)."""
         return _like(self.observed, _nanstat(np.nanstd, self.draws, ddof=1))
 
     @property
     def lower(self) -> pd.DataFrame | pd.Series:
+        """Lower end of the percentile interval at ``level``."""
         return _like(self.observed, _nanstat(np.nanquantile, self.draws, q=(1 - self.level) / 2))
 
     @property
     def upper(self) -> pd.DataFrame | pd.Series:
+        """Upper end of the percentile interval at ``level``."""
         return _like(self.observed, _nanstat(np.nanquantile, self.draws, q=(1 + self.level) / 2))
 
     @property
@@ -130,6 +166,7 @@ class Bootstrap:
         return 2 * self.observed - self.mean
 
     def summary(self) -> pd.DataFrame:
+        """One row per region (and group): observed, mean, se, lower, upper, bias_corrected."""
         parts = {"observed": self.observed, "mean": self.mean, "se": self.se, "lower": self.lower,
                  "upper": self.upper, "bias_corrected": self.bias_corrected}
         if isinstance(self.observed, pd.DataFrame):
@@ -283,6 +320,39 @@ def randomization_null(c: Counts, index: IndexLike = "dissimilarity", *, reps: i
     places (PySAL ``simulate_systematic_geo_permutation``) -- different from ``systematic`` only for a
     spatial index, passed as a function of the Counts (``index=lambda c: spatial_dissimilarity(c, edges)``).
     Needs whole-number counts.
+
+    Parameters
+    ----------
+    c : Counts
+        Whole-number units x groups counts with their regions.
+    index : str or callable, optional
+        A registry index name (:func:`~commonground.measure.table.resolve`) or a function of a Counts.
+    reps : int, optional
+        Random allocations drawn (at least 2).
+    null : str, optional
+        ``permutation``, ``multinomial``, ``systematic`` or ``systematic_permutation`` (above).
+    seed : int or numpy.random.Generator, optional
+        Seed of the draws.
+
+    Returns
+    -------
+    NullDistribution
+        Observed value, draws, and summaries (expected, sd, bias, p_value, adjusted).
+
+    Raises
+    ------
+    InputError
+        Unknown index or null, ``reps`` < 2, or counts that are not whole numbers.
+
+    Examples
+    --------
+    Complete segregation is beyond every one of 19 random allocations: p = 1 / (1 + 19):
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [10, 0], "y": [0, 10]}), ["x", "y"])
+    >>> randomization_null(c, "dissimilarity", reps=19, seed=0).p_value.loc["all"].to_dict()
+    {'x': 0.05, 'y': 0.05}
     """
     spec = index_spec(index, c)
     if null not in NULLS:
@@ -330,6 +400,42 @@ def bootstrap(c: Counts, index: IndexLike = "dissimilarity", *, reps: int = 199,
     to its observed distribution, capturing the sampling noise of small units. ``method="units"``: units are
     resampled with replacement within each region (PySAL ``simulate_bootstrap_resample``).
     ``bias_corrected = 2 * observed - mean(draws)``. Needs whole-number counts.
+
+    Parameters
+    ----------
+    c : Counts
+        Whole-number units x groups counts with their regions.
+    index : str or callable, optional
+        A registry index name (:func:`~commonground.measure.table.resolve`) or a function of a Counts.
+    reps : int, optional
+        Bootstrap draws (at least 2).
+    method : {"multinomial", "units"}, optional
+        How to resample (above).
+    level : float, optional
+        Coverage of the percentile interval, in (0, 1).
+    seed : int or numpy.random.Generator, optional
+        Seed of the draws.
+
+    Returns
+    -------
+    Bootstrap
+        Observed value, draws, and summaries (mean, se, lower, upper, bias_corrected).
+
+    Raises
+    ------
+    InputError
+        Unknown index or method, ``reps`` < 2, ``level`` outside (0, 1), or counts that are not whole
+    numbers.
+
+    Examples
+    --------
+    Units with one group each stay so whatever the draw:
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [10, 0], "y": [0, 10]}), ["x", "y"])
+    >>> bootstrap(c, "theil_h", reps=19, seed=0).summary()[["lower", "upper"]].values.tolist()
+    [[1.0, 1.0]]
     """
     spec = index_spec(index, c)
     if method not in BOOTSTRAPS:

@@ -64,6 +64,26 @@ def multi_dissimilarity(c: Counts) -> pd.Series:
     """Multigroup dissimilarity D (Sakoda 1981; Reardon & Firebaugh 2002).
 
     ``D = sum_i sum_k tau_i |pi_ik - P_k| / (2 T I)``. 0 = every unit mirrors the region, 1 = complete.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    With two groups it equals the two-group D:
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> multi_dissimilarity(c).round(4).tolist()
+    [0.6]
     """
     _check(c)
     P = c.region_group_share
@@ -79,6 +99,26 @@ def theil_h(c: Counts) -> pd.Series:
     ``H = sum_i tau_i (E - E_i) / (T E) = sum_i sum_k tau_i pi_ik ln(pi_ik / P_k) / (T E)``: the share of the
     region's diversity that is *between* units. The log base cancels. 0 = even, 1 = complete segregation.
     Decomposes additively over units (:func:`commonground.measure.local.theil_h_contributions`).
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    With two groups it equals the two-group H:
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> theil_h(c).round(4).tolist()
+    [0.2781]
     """
     _check(c)
     within = c.region_sum(c.group_total * local_entropy_values(c))
@@ -91,6 +131,24 @@ def multi_gini(c: Counts) -> pd.Series:
     """Multigroup Gini (Reardon & Firebaugh 2002).
 
     ``G = sum_k sum_i sum_j tau_i tau_j |pi_ik - pi_jk| / (2 T^2 I)``. Computed in O(n log n) per group.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> multi_gini(c).round(4).tolist()
+    [0.6]
     """
     _check(c)
     num = c.pair_abs_sums(multigroup=True).sum(axis=1)
@@ -104,6 +162,26 @@ def normalized_exposure(c: Counts) -> pd.Series:
 
     ``P = sum_k sum_i tau_i (pi_ik - P_k)^2 / ((1 - P_k) T)``: the average over groups (weighted by size) of
     each group's correlation ratio. 0 = even, 1 = complete segregation.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    With two groups it equals eta^2 (0.68 - 0.5) / (1 - 0.5):
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> normalized_exposure(c).round(4).tolist()
+    [0.36]
     """
     _check(c)
     P = c.region_group_share
@@ -118,6 +196,24 @@ def squared_cv(c: Counts) -> pd.Series:
 
     ``C = sum_k sum_i tau_i (pi_ik - P_k)^2 / ((K - 1) T P_k)`` with ``K`` the number of groups present in the
     region. 0 = even, 1 = complete segregation.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> squared_cv(c).round(4).tolist()
+    [0.36]
     """
     _check(c)
     P = c.region_group_share
@@ -133,6 +229,24 @@ def relative_diversity(c: Counts) -> pd.Series:
 
     ``R = sum_k sum_i tau_i (pi_ik - P_k)^2 / (T I)``: the share of the region's Simpson interaction that is
     between units. 0 = even, 1 = complete segregation.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> relative_diversity(c).round(4).tolist()
+    [0.36]
     """
     _check(c)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -145,6 +259,24 @@ def divergence(c: Counts) -> pd.Series:
 
     The population-weighted Kullback-Leibler divergence of units from their region, in nats (not bounded
     by 1; 0 = even).
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> divergence(c).round(4).tolist()
+    [0.1927]
     """
     _check(c)
     within = c.region_sum(c.group_total * local_entropy_values(c))
@@ -158,6 +290,28 @@ def entropy_diversity(c: Counts, normalized: bool = False) -> pd.Series:
 
     ``normalized`` divides by ``ln K`` with ``K`` the number of *listed* groups, so 1 means every listed
     group is equally represented (PySAL's ``MultiDiversity(normalized=True)``). Higher = more diverse.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+    normalized : bool, optional
+        Divide by ``ln K``.
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    Two equal groups: ln 2:
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> entropy_diversity(c).round(4).tolist()
+    [0.6931]
     """
     _check(c)
     val = entropy_values(c) / (np.log(c.n_groups) if normalized else 1.0)
@@ -168,6 +322,26 @@ def simpson_interaction(c: Counts) -> pd.Series:
     """Simpson's interaction (Gini-Simpson) diversity ``I = sum_k P_k (1 - P_k)`` (Simpson 1949).
 
     The probability that two residents drawn at random belong to different groups. Higher = more diverse.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    Two equal groups: 1 - 0.5^2 - 0.5^2:
+
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> simpson_interaction(c).round(4).tolist()
+    [0.5]
     """
     _check(c)
     return c.by_region(simpson_interaction_values(c), "simpson_interaction")
@@ -177,6 +351,24 @@ def simpson_concentration(c: Counts) -> pd.Series:
     """Simpson's concentration ``lambda = sum_k P_k^2`` (Simpson 1949) = ``1 - I``.
 
     The probability that two residents drawn at random belong to the same group.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> simpson_concentration(c).round(4).tolist()
+    [0.5]
     """
     _check(c)
     P = c.region_group_share
@@ -190,6 +382,31 @@ def mutual_information(c: Counts, base: float = np.e) -> pd.Series:
     group, in nats (``base`` changes the logarithm, as R ``segregation``'s ``base``). Equals
     :func:`divergence` and ``H * E``; unlike H it decomposes exactly into between and within terms over a
     hierarchy of units (:func:`commonground.measure.mutual.mutual_hierarchy`). 0 = even.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+    base : float, optional
+        Base of the logarithm (> 1); default e (nats).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Raises
+    ------
+    InputError
+        ``base`` <= 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
+    >>> mutual_information(c).round(4).tolist()
+    [0.1927]
     """
     _check(c)
     if not base > 1:

@@ -42,6 +42,35 @@ def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float
     real-valued counts (see :func:`commonground.measure.spatial.smooth`). ``kernel`` takes our names or
     libpysal.graph's (``bisquare``, ``parabolic``, ``boxcar`` -- PySAL's profile builds its weights with
     ``Graph.build_kernel``).
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
+    distances : sequence of float
+        Egohood bandwidths, in the coordinates' units.
+    index : str or callable, optional
+        An index name or a function of a Counts.
+    kernel : str, optional
+        Kernel of the egohoods.
+    convention : {"pysal", "commonground"}, optional
+        Smoothing convention (above).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distance (0 first).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
+    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    >>> multiscalar_profile(c, xy, [1.5]).round(4).values.tolist()
+    [[0.4464, 0.4464], [0.2848, 0.307]]
     """
     spec = index_spec(index, c)
     kernel = LIBPYSAL_KERNELS.get(kernel, kernel)
@@ -122,7 +151,29 @@ def _divergence_sums(x: np.ndarray, pts: np.ndarray, block_cells: int = 40_000) 
 def local_distortion(c: Counts, coords: np.ndarray) -> pd.Series:
     """Each unit's distortion: ``sum_j KL(q_ij || P)`` where ``q_ij`` is the group mix of the ``j`` units
     nearest it (itself first) and ``P`` the region's mix; large where one must go far to meet the region's
-    mix. Multigroup convention; O(n^2 log n) per region (a compiled loop). PySAL: ``LocalDistortion``."""
+    mix. Multigroup convention; O(n^2 log n) per region (a compiled loop). PySAL: ``LocalDistortion``.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
+
+    Returns
+    -------
+    pandas.Series
+        One value per unit.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
+    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    >>> local_distortion(c, xy).round(4).tolist()
+    [0.2127, 0.0668, 0.2707]
+    """
     if not isinstance(c, Counts):
         raise TypeError(f"expected Counts, got {type(c).__name__}")
     xy = stored(c, coords, "coords", 2)
@@ -133,7 +184,29 @@ def local_distortion(c: Counts, coords: np.ndarray) -> pd.Series:
 
 
 def global_distortion(c: Counts, coords: np.ndarray) -> pd.Series:
-    """Population-weighted mean of :func:`local_distortion` per region. PySAL: ``GlobalDistortion``."""
+    """Population-weighted mean of :func:`local_distortion` per region. PySAL: ``GlobalDistortion``.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
+
+    Returns
+    -------
+    pandas.Series
+        One value per region.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
+    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    >>> global_distortion(c, xy).round(4).tolist()
+    [0.1834]
+    """
     local = local_distortion(c, coords)
     inv = np.argsort(c.order)  # stored position -> caller row, and back
     values = local.to_numpy()[inv]
@@ -146,6 +219,29 @@ def local_relative_centralization(c: Counts, coords: np.ndarray, *, k: int = 5) 
 
     One row per unit, a column per group. Neighbours are the ``k`` nearest centroids in the unit's region
     (PySAL ``LocalRelativeCentralization``'s default KNN weights, k = 5).
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
+    k : int, optional
+        Nearest units in each neighbourhood.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Units x groups.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from commonground.measure import Counts
+    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
+    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    >>> local_relative_centralization(c, xy, k=2).round(4)["x"].tolist()
+    [0.5357, -0.1786, -0.5357]
     """
     if not isinstance(c, Counts):
         raise TypeError(f"expected Counts, got {type(c).__name__}")

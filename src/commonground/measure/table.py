@@ -72,7 +72,28 @@ SUMMARY_INDICES: tuple[str, ...] = ("multi_dissimilarity", "theil_h", "multi_gin
 
 
 def resolve(name: str) -> IndexSpec:
-    """The index called ``name`` (or an alias such as ``D`` or ``H``); unknown names raise InputError."""
+    """The index called ``name`` (or an alias such as ``D`` or ``H``); unknown names raise InputError.
+
+    Parameters
+    ----------
+    name : str
+        An index name or alias; case, hyphens and spaces do not matter.
+
+    Returns
+    -------
+    IndexSpec
+        The index's function, family (single-group or multigroup) and labels.
+
+    Raises
+    ------
+    InputError
+        Unknown name; the message lists the known ones.
+
+    Examples
+    --------
+    >>> resolve("D").name, resolve("Theil H").name
+    ('dissimilarity', 'theil_h')
+    """
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
     key = ALIASES.get(key, key)
     if key not in INDICES:

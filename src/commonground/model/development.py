@@ -25,6 +25,40 @@ class Development:
     ``occupants[attr][i]`` is the existing resident's value of ``attr`` (``None`` if flat ``i`` is vacant).
     ``flat_value`` is a household-independent worth of each flat (e.g. a floor premium) that breaks
     ties between flats every household otherwise values alike.
+    Build one with :meth:`from_frame`.
+
+    Parameters
+    ----------
+    neighbourhood_ids, block_ids, flat_ids : numpy.ndarray
+        Ids of the neighbourhoods, blocks and flats.
+    block_neighbourhood : numpy.ndarray
+        Neighbourhood index of each block.
+    flat_block : numpy.ndarray
+        Block index of each flat.
+    flat_type : numpy.ndarray
+        Index into ``flat_type_names`` of each flat.
+    flat_type_names : tuple of str
+        The flat types.
+    flat_floor : numpy.ndarray
+        Floor of each flat.
+    flat_value : numpy.ndarray
+        Household-independent worth of each flat.
+    occupied : numpy.ndarray
+        Boolean: flat has an existing resident.
+    occupants : dict of str to numpy.ndarray, optional
+        Existing residents' attributes.
+    block_lat, block_lng : numpy.ndarray, optional
+        Block coordinates (NaN where unknown).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+    ...                                            "neighbourhood_id": "N", "occupant_ethnicity": ["Malay", "", ""]}))
+    >>> dev.n_flats, dev.n_blocks, dev.n_neighbourhoods
+    (3, 2, 1)
+    >>> dev.block_units.tolist(), dev.vacant.tolist()
+    ([2, 1], [1, 2])
     """
 
     neighbourhood_ids: np.ndarray
@@ -44,18 +78,22 @@ class Development:
     # -- sizes -------------------------------------------------------------------------------------
     @property
     def n_flats(self) -> int:
+        """Number of flats, occupied or vacant."""
         return len(self.flat_ids)
 
     @property
     def n_blocks(self) -> int:
+        """Number of blocks."""
         return len(self.block_ids)
 
     @property
     def n_neighbourhoods(self) -> int:
+        """Number of neighbourhoods."""
         return len(self.neighbourhood_ids)
 
     @property
     def flat_neighbourhood(self) -> np.ndarray:
+        """Neighbourhood index of each flat."""
         return self.block_neighbourhood[self.flat_block]
 
     @property
@@ -70,15 +108,52 @@ class Development:
 
     @property
     def vacant(self) -> np.ndarray:
+        """Indices of the vacant flats (the ones a mechanism allocates)."""
         return np.flatnonzero(~self.occupied)
 
     def units_at(self, level: str) -> np.ndarray:
+        """Dwelling units per unit of ``level`` (the denominator of a cap at that level).
+
+        Parameters
+        ----------
+        level : {"block", "neighbourhood"}
+            The level of the units.
+
+        Returns
+        -------
+        numpy.ndarray
+            Integer count per block or neighbourhood.
+        """
         return self.block_units if level == "block" else self.neighbourhood_units
 
     def unit_ids(self, level: str) -> np.ndarray:
+        """Ids of the units of ``level``, in index order.
+
+        Parameters
+        ----------
+        level : {"block", "neighbourhood"}
+            The level of the units.
+
+        Returns
+        -------
+        numpy.ndarray
+            Block or neighbourhood ids.
+        """
         return self.block_ids if level == "block" else self.neighbourhood_ids
 
     def unit_of_flat(self, level: str) -> np.ndarray:
+        """Index of each flat's unit at ``level``.
+
+        Parameters
+        ----------
+        level : {"block", "neighbourhood"}
+            The level of the units.
+
+        Returns
+        -------
+        numpy.ndarray
+            Block or neighbourhood index per flat.
+        """
         return self.flat_block if level == "block" else self.flat_neighbourhood
 
     # -- construction ------------------------------------------------------------------------------
@@ -88,6 +163,33 @@ class Development:
 
         Required columns: flat_id, block_id, neighbourhood_id. Optional: flat_type, floor, value, lat, lng,
         and ``occupant_<attribute>`` columns (blank for a vacant flat). Errors name the CSV line.
+
+        Parameters
+        ----------
+        flats : pandas.DataFrame
+            One row per flat.
+        source : str, optional
+            Name used in error messages (usually the file's path).
+
+        Returns
+        -------
+        Development
+            The checked development; ids sorted, a block's coordinates the mean of its flats'.
+
+        Raises
+        ------
+        InputError
+            Missing column, no flats, duplicate flat, a block in two neighbourhoods, a bad number, or an
+            occupied flat without a value for an occupant attribute.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
+        ...                                            "neighbourhood_id": "N",
+        ...                                            "occupant_ethnicity": ["Malay", "", ""]}))
+        >>> dev.occupants["ethnicity"].tolist()
+        ['Malay', None, None]
         """
         df = flats.reset_index(drop=True)
         missing = [c for c in FLAT_COLUMNS if c not in df.columns]
@@ -161,7 +263,14 @@ class Development:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """The flats table in the same shape :meth:`from_frame` reads."""
+        """The flats table in the same shape :meth:`from_frame` reads.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per flat: flat_id, block_id, neighbourhood_id, flat_type, floor, value (lat, lng if known)
+            and ``occupant_<attribute>`` columns.
+        """
         df = pd.DataFrame({
             "flat_id": self.flat_ids,
             "block_id": self.block_ids[self.flat_block],

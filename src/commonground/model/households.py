@@ -30,7 +30,33 @@ class Households:
     ``carried`` holds the table's other columns verbatim: written to the outputs, never grouped.
     ``source`` names the file the households were read from (errors then name its lines).
     The constructor may omit priority, ballot chances and waiting days (no scheme, one chance, no wait); the
-    fields always hold arrays.
+    fields always hold arrays. Build one from a table with :meth:`from_frame`.
+
+    Parameters
+    ----------
+    ids : numpy.ndarray
+        Household ids.
+    attributes : dict of str to numpy.ndarray, optional
+        Group attributes (string labels).
+    priority : numpy.ndarray, optional
+        Priority scheme per household (default: none).
+    ballot_chances : numpy.ndarray, optional
+        Ballot entries per household (default: one).
+    waiting_days : numpy.ndarray, optional
+        Days on the waiting list (default: 0).
+    carried : dict of str to numpy.ndarray, optional
+        Other columns, carried to the outputs.
+    reference_date : str, optional
+        Date waiting days were counted to.
+    source : str, optional
+        The file the households came from.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hh = Households(np.array(["h1", "h2"], dtype=object), {"ethnicity": np.array(["Malay", "Chinese"])})
+    >>> len(hh), hh.ballot_chances.tolist(), hh.priority.tolist()
+    (2, [1, 1], ['', ''])
     """
 
     ids: np.ndarray
@@ -59,6 +85,7 @@ class Households:
 
     @property
     def n(self) -> int:
+        """Number of households."""
         return len(self.ids)
 
     def __len__(self) -> int:
@@ -73,6 +100,38 @@ class Households:
         ``attributes``: the columns to group by (those a policy caps or the user names); ``None`` takes every
         column that is not a known one. Other columns are carried through. See
         :mod:`commonground.model.household_schema` for the rules.
+
+        Parameters
+        ----------
+        households : pandas.DataFrame
+            One row per household, with a ``household_id`` column.
+        source : str, optional
+            Name used in error messages (usually the file's path).
+        attributes : iterable of str, optional
+            Columns to group by; ``None``: every column that is not a known one.
+        max_groups : int, optional
+            Most distinct values an attribute may have.
+        reference_date : str, optional
+            YYYY-MM-DD date waiting times from ``registration_date`` are counted to (``None``: the latest
+            registration date).
+
+        Returns
+        -------
+        Households
+            The checked households.
+
+        Raises
+        ------
+        InputError
+            A missing or duplicate id, a bad value or too many groups, naming the line and column.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2"], "ethnicity": ["Malay", "Chinese"],
+        ...                                          "priority": ["FT", ""]}))
+        >>> list(hh.attributes), hh.priority.tolist()
+        (['ethnicity'], ['FT', ''])
         """
         cols = read_columns(households, source=source, attributes=attributes, max_groups=max_groups,
                             reference_date=reference_date)
@@ -81,6 +140,13 @@ class Households:
                    reference_date=cols.reference_date, source=source)
 
     def to_frame(self) -> pd.DataFrame:
+        """The households table in the shape :meth:`from_frame` reads.
+
+        Returns
+        -------
+        pandas.DataFrame
+            household_id, priority, ballot_chances, waiting_days, the group attributes, then carried columns.
+        """
         df = pd.DataFrame({"household_id": self.ids, "priority": self.priority,
                            "ballot_chances": self.ballot_chances, "waiting_days": self.waiting_days})
         for a, v in self.attributes.items():

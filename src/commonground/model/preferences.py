@@ -38,7 +38,15 @@ MAX_RANK = 1e9
 
 @dataclass(frozen=True, eq=False)
 class BlockUtilities:
-    """Separable utilities: ``block[h, b] + flat_type[h, t] + value[f]``; ``-inf`` marks unacceptable."""
+    """Separable utilities: ``block[h, b] + flat_type[h, t] + value[f]``; ``-inf`` marks unacceptable.
+
+    Parameters
+    ----------
+    block : numpy.ndarray
+        (households, blocks) term of each household for each block.
+    flat_type : numpy.ndarray
+        (households, flat types) term of each household for each flat type.
+    """
 
     block: np.ndarray
     flat_type: np.ndarray
@@ -51,6 +59,15 @@ class FlatUtilities:
     """Sparse flat-level utilities in CSR form: household h accepts ``flat[indptr[h]:indptr[h+1]]``.
 
     Each household's entries are sorted best first (utility descending, then flat index).
+
+    Parameters
+    ----------
+    indptr : numpy.ndarray
+        (households + 1,) row pointers.
+    flat : numpy.ndarray
+        Flat index of each entry.
+    value : numpy.ndarray
+        Utility of each entry (without the flat's own ``value``).
     """
 
     indptr: np.ndarray

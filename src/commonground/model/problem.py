@@ -27,7 +27,21 @@ from commonground.model.preferences import (
 
 @dataclass(frozen=True, eq=False)
 class Problem:
-    """Validated once when built; mechanisms trust it (the scikit-learn ``check_array`` habit)."""
+    """A development, its applicant households and their utilities: what every mechanism takes.
+
+    Validated once when built (:meth:`build`); mechanisms trust it (the scikit-learn ``check_array`` habit).
+
+    Parameters
+    ----------
+    development : Development
+        The flats, blocks and neighbourhoods.
+    households : Households
+        The applicants.
+    utilities : BlockUtilities or FlatUtilities
+        Each household's utility for the flats.
+    listed_worthless : numpy.ndarray, optional
+        Households whose every listed flat was worth <= 0 (flat form; set by :meth:`build`).
+    """
 
     development: Development
     households: Households
@@ -78,10 +92,25 @@ class Problem:
 
     @property
     def n_households(self) -> int:
+        """Number of applicant households."""
         return self.households.n
 
     def fingerprint(self) -> str:
-        """SHA-256 of everything that defines the problem, so a published result can be re-run and checked."""
+        """SHA-256 of everything that defines the problem, so a published result can be re-run and checked.
+
+        Returns
+        -------
+        str
+            64 hex digits; equal problems (same ids, attributes, occupants, utilities) give the same digest.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1"], "block_id": ["A"], "neighbourhood_id": "N"}))
+        >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1"], "ethnicity": ["Malay"]}))
+        >>> Problem.build(dev, hh).fingerprint() == Problem.build(dev, hh).fingerprint()
+        True
+        """
         dig = hashlib.sha256()
         dev, hh, u = self.development, self.households, self.utilities
         parts = [dev.flat_ids, dev.block_ids, dev.neighbourhood_ids, dev.flat_block, dev.block_neighbourhood,
@@ -102,7 +131,18 @@ class Problem:
         return dig.hexdigest()
 
     def no_acceptable_reason(self, h: np.ndarray) -> np.ndarray:
-        """Skip reasons for households ``h`` that have no acceptable flat: none listed, or all worth ≤ 0."""
+        """Skip reasons for households ``h`` that have no acceptable flat: none listed, or all worth ≤ 0.
+
+        Parameters
+        ----------
+        h : numpy.ndarray
+            Household indices (each with no acceptable vacant flat).
+
+        Returns
+        -------
+        numpy.ndarray
+            One reason text per household of ``h``.
+        """
         h = np.asarray(h, dtype=np.int64)
         out = np.full(len(h), NO_ACCEPTABLE, dtype=object)
         u = self.utilities
@@ -122,7 +162,18 @@ class Problem:
         return out
 
     def utility(self, h: np.ndarray, f: np.ndarray) -> np.ndarray:
-        """u(h, f) for parallel index arrays; ``-inf`` where household h does not accept flat f."""
+        """u(h, f) for parallel index arrays; ``-inf`` where household h does not accept flat f.
+
+        Parameters
+        ----------
+        h, f : numpy.ndarray
+            Household and flat indices, same length.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float utility per pair (the convention of :mod:`commonground.model.preferences`).
+        """
         h = np.asarray(h, dtype=np.int64)
         f = np.asarray(f, dtype=np.int64)
         dev, u = self.development, self.utilities
@@ -135,7 +186,27 @@ class Problem:
         return np.where(hit, values[pos] if len(keys) else 0.0, -np.inf)
 
     def assignment_utility(self, flat_of: np.ndarray) -> np.ndarray:
-        """Each household's utility from an assignment (``flat_of[h]`` = flat index or -1); NaN if unhoused."""
+        """Each household's utility from an assignment.
+
+        Parameters
+        ----------
+        flat_of : numpy.ndarray
+            ``flat_of[h]`` = flat index household h gets, or -1.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float per household; NaN if unhoused.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "b1"], "block_id": ["A", "B"],
+        ...                                            "neighbourhood_id": "N"}))
+        >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2"], "ethnicity": ["Malay", "Chinese"]}))
+        >>> Problem.build(dev, hh).assignment_utility(np.array([1, -1])).tolist()
+        [1.0, nan]
+        """
         out = np.full(self.n_households, np.nan)
         got = np.flatnonzero(flat_of >= 0)
         if len(got):

@@ -35,6 +35,25 @@ class CapLimit:
     """One limit of a cap: households whose value is in ``values`` may hold at most ``share`` together.
 
     Several values may share one limit, as HDB's "Indian and Others" do.
+
+    Parameters
+    ----------
+    label : str
+        The limit's name in outputs and messages.
+    values : frozenset of str
+        The groups the limit counts together.
+    share : float
+        Most share of the unit's dwelling units they may hold, in [0, 1].
+
+    Raises
+    ------
+    PolicyError
+        ``share`` outside [0, 1], or no ``values``.
+
+    Examples
+    --------
+    >>> CapLimit("Indian/Others", frozenset({"Indian", "Others"}), 0.15).share
+    0.15
     """
 
     label: str
@@ -50,7 +69,28 @@ class CapLimit:
 
 @dataclass(frozen=True)
 class Cap:
-    """A cap on one categorical attribute at one level: its limits per group (other groups are free)."""
+    """A cap on one categorical attribute at one level: its limits per group (other groups are free).
+
+    Parameters
+    ----------
+    attribute : str
+        The household attribute capped, e.g. ``ethnicity``.
+    level : {"block", "neighbourhood"}
+        The unit whose dwelling units the shares are of.
+    limits : tuple of CapLimit
+        One limit per group or set of groups; a group may be in one limit only.
+
+    Raises
+    ------
+    PolicyError
+        Unknown level, or a group in two limits.
+
+    Examples
+    --------
+    >>> cap = Cap.of("ethnicity", "block", {"Chinese": 0.87, "Malay": 0.25})
+    >>> cap.limit_of("Malay"), cap.limit_of("Indian")
+    (1, -1)
+    """
 
     attribute: str
     level: Level
@@ -70,12 +110,38 @@ class Cap:
 
     @classmethod
     def of(cls, attribute: str, level: Level, limits: Mapping[str, float]) -> Cap:
-        """Shorthand: one limit per value, e.g. ``Cap.of("ethnicity", "block", {"Malay": 0.25})``."""
+        """Shorthand: one limit per value, e.g. ``Cap.of("ethnicity", "block", {"Malay": 0.25})``.
+
+        Parameters
+        ----------
+        attribute : str
+            The household attribute capped.
+        level : {"block", "neighbourhood"}
+            The unit the shares are of.
+        limits : mapping of str to float
+            Group -> share limit.
+
+        Returns
+        -------
+        Cap
+            One :class:`CapLimit` per group, labelled with its name.
+        """
         return cls(attribute, level, tuple(CapLimit(str(k), frozenset([str(k)]), float(v))
                                            for k, v in limits.items()))
 
     def limit_of(self, value: str) -> int:
-        """Index of the limit that applies to ``value``, or -1 if the value is not capped."""
+        """Index of the limit that applies to ``value``, or -1 if the value is not capped.
+
+        Parameters
+        ----------
+        value : str
+            A group of the cap's attribute.
+
+        Returns
+        -------
+        int
+            Index into ``limits``, or -1.
+        """
         for i, lim in enumerate(self.limits):
             if value in lim.values:
                 return i
@@ -92,6 +158,36 @@ class Policy:
     ``unknown[attribute]`` says what happens to a household whose value of a capped attribute is outside the
     declared ``groups`` (or blank): ``"error"`` (default) or ``"uncapped"`` (never capped; its own group in
     measurement).
+
+    Parameters
+    ----------
+    name : str
+        The policy's name in outputs.
+    caps : tuple of Cap, optional
+        The caps, applied together.
+    rule : {"strict", "literal"}, optional
+        Rounding rule of the caps (module docstring).
+    source : str, optional
+        Where the policy's figures come from.
+    priority_shares : mapping of str to float, optional
+        Priority scheme -> share of the flats set aside for it (together at most 1).
+    priority_order : tuple of str, optional
+        Priority schemes as bands, highest first, for choice-based lettings.
+    groups : mapping of str to tuple of str, optional
+        Declared groups of each attribute.
+    unknown : mapping of str to str, optional
+        Attribute -> ``"error"`` or ``"uncapped"``.
+
+    Raises
+    ------
+    PolicyError
+        A cap naming an undeclared group, an unknown rule or ``unknown`` option, or bad priority shares.
+
+    Examples
+    --------
+    >>> pol = Policy("demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.25}),), priority_shares={"FT": 0.5})
+    >>> pol.attributes, pol.without_caps().caps, pol.without_caps().priority_shares
+    (('ethnicity',), (), {'FT': 0.5})
     """
 
     name: str
@@ -124,10 +220,17 @@ class Policy:
 
     @property
     def attributes(self) -> tuple[str, ...]:
+        """The capped attributes, in order of first cap."""
         return tuple(dict.fromkeys(c.attribute for c in self.caps))
 
     def without_caps(self) -> Policy:
-        """The same policy with no caps (the unconstrained baseline keeps priority schemes)."""
+        """The same policy with no caps (the unconstrained baseline keeps priority schemes).
+
+        Returns
+        -------
+        Policy
+            Named ``"<name> (no caps)"`` if it had caps; everything else kept.
+        """
         return Policy(name=f"{self.name} (no caps)" if self.caps else self.name, caps=(), rule=self.rule,
                       source=self.source, priority_shares=self.priority_shares,
                       priority_order=self.priority_order, groups=self.groups, unknown=self.unknown)
@@ -139,6 +242,17 @@ class Policy:
         value in the data must be one of them — a misspelt group in the data is caught, and a declared group
         may be absent from a small launch. Where it does not, every group a limit names must occur in the data,
         so a misspelt group in the policy is caught.
+
+        Parameters
+        ----------
+        known : mapping of str to iterable of str
+            Attribute -> the values households and existing occupants have.
+
+        Raises
+        ------
+        PolicyError
+            A capped attribute missing from the data, a value outside the declared groups, a blank value of a
+            capped attribute, or a limit's group absent from the data.
         """
         for cap in self.caps:
             uncapped = self.unknown.get(cap.attribute) == "uncapped"
@@ -175,6 +289,26 @@ def check_unknown_option(name: str, unknown: Mapping[str, str]) -> None:
 
 
 def max_count(share: float, units: int | float, rule: Rule) -> int:
-    """Most households of a limited group a unit of ``units`` dwellings may hold under ``rule``."""
+    """Most households of a limited group a unit of ``units`` dwellings may hold under ``rule``.
+
+    Parameters
+    ----------
+    share : float
+        The limit's share.
+    units : int or float
+        Dwelling units of the block or neighbourhood.
+    rule : {"strict", "literal"}
+        ``strict``: floor(share x units); ``literal``: ceil(share x units) (1e-9 tolerance both ways).
+
+    Returns
+    -------
+    int
+        The most households of the group the unit may hold.
+
+    Examples
+    --------
+    >>> max_count(0.25, 10, "strict"), max_count(0.25, 10, "literal"), max_count(0.29, 100, "strict")
+    (2, 3, 29)
+    """
     x = share * units
     return int(math.floor(x + _EPS)) if rule == "strict" else int(math.ceil(x - _EPS))

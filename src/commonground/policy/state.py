@@ -20,7 +20,42 @@ from commonground.policy.kernels import BLOCK, LEVEL_CODE, admit, blocking_cap
 
 @dataclass(eq=False)
 class CapState:
-    """Array form of a policy's caps over one development (mutable counts; copy before reuse)."""
+    """Array form of a policy's caps over one development (mutable counts; copy before reuse).
+
+    Build with :meth:`build`. C caps, H households, F flats, U units (the larger of blocks and
+    neighbourhoods), L limits (the most of any cap).
+
+    Parameters
+    ----------
+    policy : Policy
+        The policy.
+    level : numpy.ndarray
+        (C,) ``BLOCK`` or ``NEIGHBOURHOOD`` (:mod:`commonground.policy.kernels`).
+    hh_limit : numpy.ndarray
+        (C, H) limit index per household, -1 = uncapped.
+    occ_limit : numpy.ndarray
+        (C, F) limit index of each flat's existing occupant, -1 = none or uncapped.
+    count : numpy.ndarray
+        (C, U, L) households of each limit in each unit.
+    maximum : numpy.ndarray
+        (C, U, L) most allowed.
+    block_neighbourhood : numpy.ndarray
+        Neighbourhood index of each block.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from commonground.model import Development, Households
+    >>> from commonground.policy import Cap
+    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2"], "block_id": "A", "neighbourhood_id": "N"}))
+    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2"], "ethnicity": ["Malay", "Malay"]}))
+    >>> caps = CapState.build(Policy("demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),)), dev, hh)
+    >>> caps.blocking_cap(0, 0)
+    -1
+    >>> caps.admit(0, 0)
+    >>> caps.blocking_cap(1, 0), caps.describe(0, 1, 0, dev)
+    (0, 'block A: Malay cap 50% reached')
+    """
 
     policy: Policy
     level: np.ndarray          # (C,) BLOCK or NEIGHBOURHOOD (policy.kernels)
@@ -32,6 +67,27 @@ class CapState:
 
     @classmethod
     def build(cls, policy: Policy, dev: Development, hh: Households) -> CapState:
+        """Check the policy against the households and occupants and count the occupants in.
+
+        Parameters
+        ----------
+        policy : Policy
+            The caps.
+        dev : Development
+            The flats; existing occupants count towards the caps.
+        hh : Households
+            The applicants.
+
+        Returns
+        -------
+        CapState
+            Counts of the existing occupants; nobody admitted yet.
+
+        Raises
+        ------
+        PolicyError
+            The policy does not fit the data (:meth:`Policy.validate_groups`).
+        """
         from commonground.policy.checks import check_households
 
         check_households(policy, hh)
@@ -64,28 +120,76 @@ class CapState:
                    maximum=maximum, block_neighbourhood=dev.block_neighbourhood.astype(np.int64))
 
     def copy(self) -> CapState:
+        """A copy with its own counts; the other arrays (limits, maxima) are shared with the original."""
         return CapState(self.policy, self.level, self.hh_limit, self.occ_limit, self.count.copy(),
                         self.maximum, self.block_neighbourhood)
 
     @property
     def n_caps(self) -> int:
+        """Number of caps."""
         return len(self.level)
 
     def blocking_cap(self, h: int, block: int) -> int:
-        """Index of the first cap that stops household h entering ``block`` (-1 if none does)."""
+        """Index of the first cap that stops household h entering ``block`` (-1 if none does).
+
+        Parameters
+        ----------
+        h : int
+            Household index.
+        block : int
+            Block index.
+
+        Returns
+        -------
+        int
+            Cap index, or -1.
+        """
         return int(blocking_cap(self.level, self.hh_limit, self.count, self.maximum, self.block_neighbourhood,
                                 h, block))
 
     def admit(self, h: int, block: int) -> None:
-        """Count household h into ``block`` and its neighbourhood."""
+        """Count household h into ``block`` and its neighbourhood.
+
+        Parameters
+        ----------
+        h : int
+            Household index.
+        block : int
+            Block index.
+        """
         admit(self.level, self.hh_limit, self.count, self.block_neighbourhood, h, block, 1)
 
     def release(self, h: int, block: int) -> None:
-        """Count household h out of ``block`` (a move or resale)."""
+        """Count household h out of ``block`` and its neighbourhood (a move or resale).
+
+        Parameters
+        ----------
+        h : int
+            Household index.
+        block : int
+            Block index.
+        """
         admit(self.level, self.hh_limit, self.count, self.block_neighbourhood, h, block, -1)
 
     def describe(self, c: int, h: int, block: int, dev: Development) -> str:
-        """Why cap c stops household h: e.g. ``block B3: Malay cap 25% reached``."""
+        """Why cap c stops household h: e.g. ``block B3: Malay cap 25% reached``.
+
+        Parameters
+        ----------
+        c : int
+            Cap index (from :meth:`blocking_cap`).
+        h : int
+            Household index.
+        block : int
+            Block index.
+        dev : Development
+            For the unit's id.
+
+        Returns
+        -------
+        str
+            The skip reason text.
+        """
         cap = self.policy.caps[c]
         lim = cap.limits[self.hh_limit[c, h]]
         unit = block if self.level[c] == BLOCK else int(self.block_neighbourhood[block])

@@ -15,7 +15,18 @@ from commonground.policy.schema import parse_policy_file
 
 
 def preset_names() -> list[str]:
-    """Names of the policies shipped with the package (``commonground/presets/*.toml``)."""
+    """Names of the policies shipped with the package (``commonground/presets/*.toml``).
+
+    Returns
+    -------
+    list of str
+        Sorted preset names, each accepted by :func:`load_policy`.
+
+    Examples
+    --------
+    >>> "sg-eip-2010" in preset_names()
+    True
+    """
     folder = resources.files("commonground") / "presets"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
@@ -62,6 +73,30 @@ def load_policy(spec: str | Path) -> Policy:
 
 
 def policy_from_toml(text: str, *, source: str = "policy") -> Policy:
+    """Parse a policy from TOML text (the format of docs/policies.md).
+
+    Parameters
+    ----------
+    text : str
+        The TOML document.
+    source : str, optional
+        Name used in error messages (usually the file's path).
+
+    Returns
+    -------
+    Policy
+        The checked policy.
+
+    Raises
+    ------
+    PolicyError
+        Malformed TOML, or a structure or meaning :func:`policy_from_dict` rejects.
+
+    Examples
+    --------
+    >>> policy_from_toml('name = "none"').name
+    'none'
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -97,7 +132,28 @@ def policy_from_dict(data: dict[str, Any], *, source: str = "policy") -> Policy:
 
 
 def combine(policies: list[Policy]) -> Policy:
-    """All caps of all policies together; rule and priority schemes must agree where given."""
+    """All caps of all policies together; rule and priority schemes must agree where given.
+
+    Parameters
+    ----------
+    policies : list of Policy
+        The policies to apply together.
+
+    Returns
+    -------
+    Policy
+        Named by the policies' names joined with commas.
+
+    Raises
+    ------
+    PolicyError
+        Different rounding rules, priority shares or orders, declared groups or ``unknown`` options.
+
+    Examples
+    --------
+    >>> combine([load_policy("sg-eip-2010"), load_policy("sg-spr")]).name
+    'sg-eip-2010,sg-spr'
+    """
     rules = {p.rule for p in policies if p.caps}
     if len(rules) > 1:
         raise PolicyError("cannot combine policies with different rounding rules")
@@ -122,6 +178,16 @@ def combine(policies: list[Policy]) -> Policy:
 def policy_to_toml(policy: Policy) -> str:
     """Write a policy as TOML (tomli-w); :func:`policy_from_toml` reads it back to an equal policy, whatever
     characters its names hold (newlines, quotes, non-ASCII).
+
+    Parameters
+    ----------
+    policy : Policy
+        The policy.
+
+    Returns
+    -------
+    str
+        The TOML document (docs/policies.md).
 
     Examples
     --------

@@ -48,7 +48,28 @@ if TYPE_CHECKING:
 
 
 class TownModel:
-    """``TownModel(params, policy, seed)``; ``step()`` runs one year and returns its metrics."""
+    """``TownModel(params, policy, seed)``; ``step()`` runs one year and returns its metrics.
+
+    Parameters
+    ----------
+    params : TownParams
+        The town, migration, launches, behaviour and market.
+    policy : PolicySpec
+        Where the caps apply (new homes, resales, buy-backs) and which caps.
+    seed : int or numpy.random.SeedSequence, optional
+        The run's seed; the same seed gives the same run.
+
+    Examples
+    --------
+    >>> from commonground.simulate.params import Launches, Town
+    >>> params = TownParams(years=2, town=Town(neighbourhoods=2, blocks_per_neighbourhood=2, homes_per_block=20),
+    ...                     launches=Launches(homes_per_year=20, block_size=20))
+    >>> model = TownModel(params, PolicySpec("none"), seed=0)
+    >>> model.measure()["homes"]
+    80.0
+    >>> model.step()["homes"]
+    100.0
+    """
 
     def __init__(self, params: TownParams, policy: PolicySpec, seed: int | np.random.SeedSequence = 0) -> None:
         self.params = params
@@ -143,6 +164,14 @@ class TownModel:
 
     # -- the year ------------------------------------------------------------------------------------
     def step(self) -> dict[str, float]:
+        """Run one year: demography (arrivals, departures, new households), the launch, the resale market, the
+        end of searches, then measure.
+
+        Returns
+        -------
+        dict of str to float
+            The year's metrics (:meth:`measure` plus the year's flows and the change decomposition).
+        """
         self.year += 1
         st, p, b, mk = self.state, self.params, self.params.behaviour, self.params.market
         year, G = self.year, self.G
@@ -267,6 +296,13 @@ class TownModel:
         return stages
 
     def measure(self) -> dict[str, float]:
+        """Metrics of the current state: households, homes, people looking, shares and indices per group.
+
+        Returns
+        -------
+        dict of str to float
+            Metric name -> value.
+        """
         st = self.state
         out: dict[str, float] = {}
         totals = st.bcount.sum(axis=0)
@@ -289,7 +325,13 @@ class TownModel:
         return out
 
     def run(self) -> pd.DataFrame:
-        """Year 0 (the initial state) and every simulated year, as a tidy (year, metric, value) table."""
+        """Year 0 (the initial state) and every simulated year, as a tidy (year, metric, value) table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns year, metric, value.
+        """
         rows = [(0, k, v) for k, v in self.measure().items()]
         for _ in range(self.params.years):
             rows += [(self.year, k, v) for k, v in self.step().items()]
@@ -317,5 +359,29 @@ def _per_group(v: float | Mapping[str, float], groups: tuple[str, ...], key: str
 
 
 def run_town(params: TownParams, policy: PolicySpec, seed: int | np.random.SeedSequence) -> pd.DataFrame:
-    """One run: (year, metric, value)."""
+    """One run: (year, metric, value).
+
+    Parameters
+    ----------
+    params : TownParams
+        The town and its dynamics.
+    policy : PolicySpec
+        The policy.
+    seed : int or numpy.random.SeedSequence
+        The run's seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :meth:`TownModel.run`'s table.
+
+    Examples
+    --------
+    >>> from commonground.simulate.params import Launches, Town
+    >>> params = TownParams(years=2, town=Town(neighbourhoods=2, blocks_per_neighbourhood=2, homes_per_block=20),
+    ...                     launches=Launches(homes_per_year=20, block_size=20))
+    >>> df = run_town(params, PolicySpec("none"), seed=0)
+    >>> df[df["metric"] == "homes"]["value"].tolist()
+    [80.0, 100.0, 120.0]
+    """
     return TownModel(params, policy, seed).run()

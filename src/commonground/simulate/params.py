@@ -139,7 +139,32 @@ class Market:
 @dataclass(frozen=True)
 class PolicySpec:
     """A policy of the simulation: ``kind`` is one of :data:`POLICY_KINDS`; ``caps`` names the caps (a preset,
-    comma-joined presets or a policy TOML, as :func:`commonground.policy.load_policy` reads)."""
+    comma-joined presets or a policy TOML, as :func:`commonground.policy.load_policy` reads).
+
+    Parameters
+    ----------
+    name : str
+        The policy's name in results.
+    kind : str, optional
+        ``none`` (no caps), ``caps-new`` (on new homes), ``caps-resale`` (and on resales), ``caps-buyback``
+        (and a public body buys a home the caps left unsold for
+        ``market.buyback_after_months``).
+    caps : str, optional
+        The caps; needed unless ``kind`` is ``none``.
+    council : CouncilOptions, optional
+        An English council's lawful options (:mod:`commonground.simulate.uk_policies`).
+
+    Raises
+    ------
+    PolicyError
+        Unknown kind, or caps missing.
+
+    Examples
+    --------
+    >>> spec = PolicySpec("eip", kind="caps-resale", caps="sg-eip-2010")
+    >>> spec.caps_on_allocation, spec.caps_on_resale, spec.buyback
+    (True, True, False)
+    """
 
     name: str
     kind: str = "none"
@@ -155,20 +180,39 @@ class PolicySpec:
 
     @property
     def caps_on_allocation(self) -> bool:
+        """Caps apply to new homes."""
         return self.kind != "none"
 
     @property
     def caps_on_resale(self) -> bool:
+        """Caps apply to resales."""
         return self.kind in ("caps-resale", "caps-buyback")
 
     @property
     def buyback(self) -> bool:
+        """Homes a cap keeps unsold are bought back (kind ``caps-buyback``)."""
         return self.kind == "caps-buyback"
 
 
 @dataclass(frozen=True)
 class TownParams:
-    """Everything one run of the town model needs besides the policy and the seed."""
+    """Everything one run of the town model needs besides the policy and the seed.
+
+    Parameters
+    ----------
+    years : int, optional
+        Years simulated.
+    town, migration, launches, behaviour, market : optional
+        The sections (:class:`Town`, :class:`Migration`, :class:`Launches`, :class:`Behaviour`,
+        :class:`Market`), each with its documented defaults.
+    measure_caps : str, optional
+        Caps to report utilisation against even when the policy applies none.
+
+    Raises
+    ------
+    InputError
+        A value out of range (checked on construction).
+    """
 
     years: int = 10
     town: Town = field(default_factory=Town)

@@ -22,7 +22,28 @@ from commonground.simulate.sweep import make_tasks, summarise, sweep
 
 
 def load(spec: str | Path) -> Simulation:
-    """A built-in simulation's name or a simulation TOML path."""
+    """A built-in simulation's name or a simulation TOML path.
+
+    Parameters
+    ----------
+    spec : str or Path
+        A built-in name (``uk-migration``) or a path; an existing file of that name wins.
+
+    Returns
+    -------
+    Simulation
+        The checked simulation.
+
+    Raises
+    ------
+    InputError
+        No such file, or a bad simulation file.
+
+    Examples
+    --------
+    >>> load("uk-migration").name
+    'uk-migration'
+    """
     text = str(spec)
     if text in BUILTIN and not Path(text).exists():
         return builtin_simulation(text)

@@ -32,7 +32,26 @@ from commonground.simulate._rng import new_state, randint, shuffle, uniform
 
 @dataclass(frozen=True)
 class SchellingParams:
-    """Mesa's parameters and defaults (``Schelling.__init__`` in Mesa 3.3)."""
+    """Mesa's parameters and defaults (``Schelling.__init__`` in Mesa 3.3).
+
+    Parameters
+    ----------
+    width, height : int, optional
+        Grid size (not a torus).
+    density : float, optional
+        Share of cells with an agent.
+    minority_pc : float, optional
+        Share of agents of the minority type.
+    homophily : float, optional
+        Share of same-type neighbours an agent needs to be happy.
+    radius : int, optional
+        Neighbourhood radius (Chebyshev).
+
+    Raises
+    ------
+    InputError
+        A grid smaller than 1x1, a share outside [0, 1], or a radius below 1.
+    """
 
     width: int = 20
     height: int = 20
@@ -152,6 +171,24 @@ class Schelling:
     ``Schelling(params, seed=…)``; ``run(steps)`` returns one row per step with ``step``, ``happy``,
     ``pct_happy`` (Mesa's reporters), ``similar_share`` (mean share of same-type neighbours over agents with
     neighbours) and ``moves``; row 0 is the initial state, as Mesa's data collector records it.
+
+    Parameters
+    ----------
+    params : SchellingParams, optional
+        The parameters; if None, built from ``kwargs``.
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the placement and of the moves.
+    **kwargs
+        :class:`SchellingParams` fields.
+
+    Examples
+    --------
+    >>> model = Schelling(width=5, height=5, seed=0)
+    >>> model.n_agents
+    17
+    >>> table = model.run(2)
+    >>> table["step"].tolist(), model.steps
+    ([0, 1, 2], 2)
     """
 
     def __init__(self, params: SchellingParams | None = None, *, seed: int | np.random.SeedSequence | None = 0,
@@ -175,20 +212,34 @@ class Schelling:
 
     @property
     def n_agents(self) -> int:
+        """Number of agents."""
         return len(self.agent_cell)
 
     @property
     def running(self) -> bool:
+        """True while some agent is unhappy (Mesa's stopping rule)."""
         return self.n_happy < self.n_agents
 
     def metrics(self) -> dict[str, float]:
+        """The current state's record: step, happy, pct_happy, similar_share (NaN if nobody has neighbours)."""
         n = self.n_agents
         sim = self.similarity[self._has_nbr]
         return {"step": self.steps, "happy": int(self.n_happy), "pct_happy": 100.0 * self.n_happy / n if n else 0.0,
                 "similar_share": float(sim.mean()) if len(sim) else float("nan")}
 
     def advance(self, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Run ``steps`` steps in one compiled loop; per-step happy counts, mean similarity and moves."""
+        """Run ``steps`` steps in one compiled loop; per-step happy counts, mean similarity and moves.
+
+        Parameters
+        ----------
+        steps : int
+            Steps to run.
+
+        Returns
+        -------
+        (happy, similar_share, moves) : tuple of numpy.ndarray
+            One value per step.
+        """
         h = np.zeros(steps, np.int64)
         s = np.zeros(steps)
         m = np.zeros(steps, np.int64)
@@ -205,7 +256,18 @@ class Schelling:
         self.advance(1)
 
     def run(self, steps: int) -> pd.DataFrame:
-        """Record the state, run ``steps`` steps in one compiled loop, and return the per-step table."""
+        """Record the state, run ``steps`` steps in one compiled loop, and return the per-step table.
+
+        Parameters
+        ----------
+        steps : int
+            Steps to run.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``steps + 1`` rows (the state before, then each step): step, happy, pct_happy, similar_share, moves.
+        """
         first = {**self.metrics(), "moves": 0}
         start = self.steps
         h, s, m = self.advance(steps)
@@ -217,7 +279,27 @@ class Schelling:
 
 def run_schelling(params: SchellingParams, steps: int, seed: int | np.random.SeedSequence | None = 0
                   ) -> pd.DataFrame:
-    """One run of ``steps`` steps; see :class:`Schelling`."""
+    """One run of ``steps`` steps; see :class:`Schelling`.
+
+    Parameters
+    ----------
+    params : SchellingParams
+        The parameters.
+    steps : int
+        Steps to run.
+    seed : int or numpy.random.SeedSequence, optional
+        The run's seed; the same seed gives the same table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :meth:`Schelling.run`.
+
+    Examples
+    --------
+    >>> run_schelling(SchellingParams(width=5, height=5), steps=2, seed=0)["moves"].tolist()
+    [0, 5, 2]
+    """
     return Schelling(params, seed=seed).run(steps)
 
 

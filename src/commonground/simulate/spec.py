@@ -55,7 +55,33 @@ TOP_KEYS = {"name", "description", "model", "years", "replicates", "seed", "comm
 
 @dataclass(frozen=True)
 class Simulation:
-    """What to run: every scenario under every policy, ``replicates`` times, from ``seed``."""
+    """What to run: every scenario under every policy, ``replicates`` times, from ``seed``.
+
+    Parameters
+    ----------
+    name : str
+        The simulation's name.
+    model : str
+        ``town`` or ``schelling``.
+    years : int
+        Years (steps) per run.
+    replicates : int
+        Runs per scenario and policy.
+    seed : int
+        Seed of every run's seed (:func:`commonground.simulate.sweep.task_seed`).
+    scenarios : tuple of (str, params)
+        Named parameters (:class:`TownParams` or :class:`SchellingParams`).
+    policies : tuple of PolicySpec
+        The policies.
+    description : str, optional
+        Free text.
+    common_random_numbers : bool, optional
+        Every policy of a scenario sees the same draws in a replicate.
+    source : str, optional
+        Where it was read from.
+    raw : mapping, optional
+        The parsed file, for the output's record.
+    """
 
     name: str
     model: str
@@ -70,6 +96,23 @@ class Simulation:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def with_replicates(self, n: int | None) -> Simulation:
+        """The same simulation with ``n`` replicates (``None``: unchanged).
+
+        Parameters
+        ----------
+        n : int or None
+            Replicates per scenario and policy.
+
+        Returns
+        -------
+        Simulation
+            A copy with ``replicates = n`` (or ``self``).
+
+        Raises
+        ------
+        InputError
+            ``n`` outside 1 to ``MAX_REPLICATES``.
+        """
         if n is None:
             return self
         if not 1 <= n <= MAX_REPLICATES:
@@ -77,6 +120,7 @@ class Simulation:
         return Simulation(**{**self.__dict__, "replicates": int(n)})
 
     def metadata(self) -> dict[str, Any]:
+        """What was run, JSON-ready (``simulation.json``): header, every scenario's parameters and the policies."""
         return {"name": self.name, "description": self.description, "model": self.model, "years": self.years,
                 "replicates": self.replicates, "seed": self.seed,
                 "common_random_numbers": self.common_random_numbers, "source": self.source,
@@ -128,6 +172,25 @@ def load_simulation(path: str | Path) -> Simulation:
 
 
 def simulation_from_dict(data: Mapping[str, Any], *, source: str = "simulation") -> Simulation:
+    """Build a :class:`Simulation` from a parsed simulation file (the TOML structure of docs/simulate.md).
+
+    Parameters
+    ----------
+    data : Mapping
+        The parsed TOML document.
+    source : str, optional
+        Name used in error messages (usually the file's path).
+
+    Returns
+    -------
+    Simulation
+        The checked simulation.
+
+    Raises
+    ------
+    PolicyError, InputError
+        A bad policy or a bad section, naming ``source``.
+    """
     try:
         return _build(data, source)
     except PolicyError as e:

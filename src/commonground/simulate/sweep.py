@@ -47,12 +47,61 @@ def _key(name: str) -> int:
 
 def task_seed(seed: int, scenario: str, policy: str, replicate: int, *, common_random_numbers: bool = True
               ) -> np.random.SeedSequence:
-    """``SeedSequence(seed, spawn_key=(crc32(scenario)[, crc32(policy)], replicate))``."""
+    """``SeedSequence(seed, spawn_key=(crc32(scenario)[, crc32(policy)], replicate))``.
+
+    With common random numbers every policy of a scenario sees the same draws in a replicate, so policies
+    are compared on the same towns; without, the policy's name is part of the key.
+
+    Parameters
+    ----------
+    seed : int
+        The simulation's seed.
+    scenario, policy : str
+        Names of the scenario and the policy.
+    replicate : int
+        The replicate's number.
+    common_random_numbers : bool, optional
+        Leave the policy out of the key.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        The run's seed.
+
+    Examples
+    --------
+    >>> task_seed(0, "base", "none", 1).entropy == task_seed(0, "base", "caps", 1).entropy
+    True
+    >>> task_seed(0, "base", "none", 1).spawn_key == task_seed(0, "base", "caps", 1).spawn_key
+    True
+    >>> len(task_seed(0, "base", "none", 1, common_random_numbers=False).spawn_key)
+    3
+    """
     key = (_key(scenario), replicate) if common_random_numbers else (_key(scenario), _key(policy), replicate)
     return np.random.SeedSequence(seed, spawn_key=key)
 
 
 def make_tasks(sim: Simulation) -> list[Task]:
+    """One task per (scenario, policy, replicate) of ``sim``, each with its own seed (:func:`task_seed`).
+
+    Parameters
+    ----------
+    sim : Simulation
+        What to run.
+
+    Returns
+    -------
+    list of Task
+        In scenario, policy, replicate order.
+
+    Examples
+    --------
+    >>> from commonground.simulate import simulation_from_dict
+    >>> sim = simulation_from_dict({"name": "tiny", "model": "schelling", "years": 2, "replicates": 2,
+    ...                             "schelling": {"width": 5, "height": 5}})
+    >>> [(t.scenario, t.policy.name, t.replicate) for t in make_tasks(sim)]
+    [('base', 'none', 0), ('base', 'none', 1)]
+    """
     return [Task(sim.model, sname, pol, r, params,
                  task_seed(sim.seed, sname, pol.name, r, common_random_numbers=sim.common_random_numbers),
                  steps=sim.years)
@@ -87,6 +136,36 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, scheduler: str 
     127.0.0.1 (``n_workers`` processes, one thread each, no dashboard) and closes it after; anything else is
     the address of an existing Dask scheduler (e.g. ``tcp://10.0.0.5:8786``), which is left running.
     ``on_done`` is called once per finished task (a progress bar's advance).
+
+    Parameters
+    ----------
+    fn : callable
+        Run on each task; must be importable at module level for Dask workers.
+    tasks : sequence
+        The tasks (picklable for Dask).
+    scheduler : str or None, optional
+        As above.
+    n_workers : int, optional
+        LocalCluster worker processes (default: cores, at most one per task).
+    on_done : callable, optional
+        Called once per finished task.
+    connect_timeout : str, optional
+        How long to wait for an existing scheduler.
+
+    Returns
+    -------
+    list
+        ``fn``'s results in task order, whatever order they finished in.
+
+    Raises
+    ------
+    InputError
+        The scheduler at the given address cannot be reached.
+
+    Examples
+    --------
+    >>> run_tasks(abs, [-1, 2], scheduler="inprocess")
+    [1, 2]
     """
     tasks = list(tasks)
     if scheduler in (None, "", "inprocess"):
@@ -130,7 +209,29 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, scheduler: str 
 
 def sweep(sim: Simulation, *, scheduler: str | None = "local", n_workers: int | None = None,
           on_done: Callable[[], None] | None = None) -> pd.DataFrame:
-    """Run every task of ``sim``; tidy results (scenario, policy, replicate, year, metric, value)."""
+    """Run every task of ``sim``; tidy results (scenario, policy, replicate, year, metric, value).
+
+    Parameters
+    ----------
+    sim : Simulation
+        What to run.
+    scheduler, n_workers, on_done
+        As in :func:`run_tasks`; the results do not depend on the scheduler.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run, year and metric.
+
+    Examples
+    --------
+    >>> from commonground.simulate import simulation_from_dict
+    >>> sim = simulation_from_dict({"name": "tiny", "model": "schelling", "years": 2, "replicates": 2,
+    ...                             "schelling": {"width": 5, "height": 5}})
+    >>> results = sweep(sim, scheduler="inprocess")
+    >>> list(results.columns), sorted(results["year"].unique().tolist())
+    (['scenario', 'policy', 'replicate', 'year', 'metric', 'value'], [0, 1, 2])
+    """
     tasks = make_tasks(sim)
     frames = run_tasks(run_task, tasks, scheduler=scheduler, n_workers=n_workers, on_done=on_done)
     if not frames:
@@ -142,7 +243,28 @@ def sweep(sim: Simulation, *, scheduler: str | None = "local", n_workers: int | 
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per (scenario, policy, year, metric): n, mean, sd, a 95 % interval of the mean, and quantile bands."""
+    """Per (scenario, policy, year, metric): n, mean, sd, a 95 % interval of the mean, and quantile bands.
+
+    The interval is the normal one, mean +- 1.96 sd / sqrt(n); missing values are left out.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Tidy results as :func:`sweep` returns them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        scenario, policy, year, metric, n, mean, sd, ci95_low, ci95_high, q05, q25, q50, q75, q95.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"scenario": "s", "policy": "p", "replicate": [0, 1], "year": 1, "metric": "m",
+    ...                   "value": [1.0, 3.0]})
+    >>> summarise(r)[["n", "mean", "q50"]].values.tolist()
+    [[2.0, 2.0, 2.0]]
+    """
     keys = ["scenario", "policy", "year", "metric"]
     v = results.dropna(subset=["value"])
     g = v.groupby(keys, sort=False)["value"]

@@ -130,6 +130,9 @@ def test_price_of_diversity_command_output(tmp_path):
     s = json.loads((out / "price_of_diversity.json").read_text())
     assert card(html, "price of diversity (optimal)") == f"{s['price_of_diversity']:.4f}"
     assert card(html, "optimal welfare with caps") == f"{s['welfare_optimal']:,.1f}"
+    # The lottery ratio (issue 11), recomputed from the summary's own welfare figures.
+    assert card(html, "lottery ratio (optimal without caps / ballot with caps)") == (
+        f"{s['welfare_optimal_unconstrained'] / s['ballot_welfare_mean']:.4f}")
     groups = pd.read_csv(out / "groups.csv")
     zero = groups[groups["share_housed"] == 0]
     for m, g in zip(zero["mechanism"], zero["group"], strict=True):  # docs: the optimum houses no "Others"

@@ -130,8 +130,8 @@ def pod_sections(folder: Path) -> list[Section]:
     head = Section("Price of diversity")
     head.intro = ("Price of diversity = optimal welfare without caps / optimal welfare with caps (1 = the caps cost "
                   "nothing; Benabbou et al., AAMAS 2018). The same ratio is shown for the ballot, averaged over "
-                  "seeds. The lottery ratio is the paper's comparison with the lottery: optimal welfare without caps / mean "
-                  "ballot welfare with caps. Welfare is the total utility of housed households.")
+                  "seeds. The lottery ratio is the paper's comparison with the lottery: optimal welfare without "
+                  "caps / mean ballot welfare with caps. Welfare is the total utility of housed households.")
     cards = {"price of diversity (optimal)": _fmt4(s.get("price_of_diversity")),
              "ballot price of diversity (mean)": _fmt4(s.get("ballot_price_of_diversity_mean")),
              # Benabbou et al.'s lottery baseline: optimum without caps / mean capped ballot (issue 11).

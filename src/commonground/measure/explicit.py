@@ -89,6 +89,23 @@ def absolute_centralization(c: Counts, coords: np.ndarray, areas: np.ndarray | S
     units nearest the centre; negative = away from it. ``center``: ``"mean"`` of the unit centroids (PySAL's
     default), ``"median"``, ``"population_weighted_mean"``, ``"largest_population"`` (centroid of the most
     populous unit), or an ``(x, y)`` pair.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        ``(n_units, 2)`` unit centroids in projected coordinates, in the table's row order.
+    areas : array-like
+        ``(n_units,)`` land area of each unit, in the table's row order.
+    center : str or (float, float)
+        The centre units are ranked from: ``"mean"``, ``"median"``, ``"population_weighted_mean"``,
+        ``"largest_population"`` or an ``(x, y)`` pair.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region, one column per group (NaN where the index is undefined).
     """
     return _centralization(c, coords, areas, center, "absolute_centralization")
 
@@ -98,6 +115,21 @@ def relative_centralization(c: Counts, coords: np.ndarray, *, center: str | Sequ
 
     As :func:`absolute_centralization` with the cumulative share of everyone else ``Y_i`` in place of land
     area: > 0 the group lives nearer the centre than the rest, -1 ... 1.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        ``(n_units, 2)`` unit centroids in projected coordinates, in the table's row order.
+    center : str or (float, float)
+        The centre units are ranked from: ``"mean"``, ``"median"``, ``"population_weighted_mean"``,
+        ``"largest_population"`` or an ``(x, y)`` pair.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region, one column per group (NaN where the index is undefined).
     """
     return _centralization(c, coords, None, center, "relative_centralization")
 
@@ -106,6 +138,18 @@ def delta(c: Counts, areas: np.ndarray | Sequence[float]) -> pd.DataFrame:
     """Delta DEL (Hoover 1941; Duncan, Cuzzort & Duncan 1961): ``1/2 sum |x_i / X - a_i / A|``.
 
     The share of the group that would have to move for its density to be even over the land. 0 ... 1.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    areas : array-like
+        ``(n_units,)`` land area of each unit, in the table's row order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region, one column per group (NaN where the index is undefined).
     """
     _check(c)
     area = stored(c, areas, "areas")
@@ -152,6 +196,18 @@ def absolute_concentration(c: Counts, areas: np.ndarray | Sequence[float]) -> pd
 
     Compares the land the group occupies (``sum x_i a_i / X``) with the least and most it could occupy if
     packed into the smallest or the largest units. 1 = as concentrated as possible; 0 ... 1.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    areas : array-like
+        ``(n_units,)`` land area of each unit, in the table's row order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region, one column per group (NaN where the index is undefined).
     """
     _check(c)
     return c.by_group(_concentration(c, areas, relative=False), "absolute_concentration")
@@ -159,7 +215,20 @@ def absolute_concentration(c: Counts, areas: np.ndarray | Sequence[float]) -> pd
 
 def relative_concentration(c: Counts, areas: np.ndarray | Sequence[float]) -> pd.DataFrame:
     """Relative concentration RCO (Massey & Denton 1988): the group's average land per person relative to
-    everyone else's, scaled by its range; > 0 the group is more concentrated than the rest, -1 ... 1."""
+    everyone else's, scaled by its range; > 0 the group is more concentrated than the rest, -1 ... 1.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    areas : array-like
+        ``(n_units,)`` land area of each unit, in the table's row order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region, one column per group (NaN where the index is undefined).
+    """
     _check(c)
     return c.by_group(_concentration(c, areas, relative=True), "relative_concentration")
 
@@ -285,6 +354,28 @@ def absolute_clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Seque
     ``ACL = (sum_i (x_i/X) sum_j c_ij x_j - X/n^2 sum_ij c_ij) / (sum_i (x_i/X) sum_j c_ij t_j - X/n^2
     sum_ij c_ij)``: the average proximity of group members to each other, net of what it would be if they
     were spread evenly over units. ``c_ij`` as :func:`relative_clustering`. O(n^2) per region, in blocks.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        ``(n_units, 2)`` unit centroids in projected coordinates, in the table's row order.
+    areas : array-like
+        ``(n_units,)`` land area of each unit, in the table's row order.
+    alpha : float
+        Scale of a unit's distance to itself, ``d_ii = (alpha a_i)^beta`` (PySAL's default 0.6).
+    beta : float
+        Exponent of a unit's distance to itself (PySAL's default 0.5).
+    scale : float
+        Distance decay ``exp(-d_ij / scale)`` in the commonground convention.
+    convention : str
+        ``"commonground"`` (the published formula) or ``"pysal"`` (PySAL's, for comparison).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region, one column per group (NaN where the index is undefined).
     """
     return c.by_group(_clustering(c, coords, areas, alpha, beta, scale, convention, False), "absolute_clustering")
 
@@ -298,5 +389,27 @@ def relative_clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Seque
     PySAL's ``RelativeClustering`` exactly: its distance decay ``1 - exp(-d_ij / sum_l d_lj)`` (as its
     spatial proximity) and its sum ``P_xx = sum_ij x_j^2 c_ij / X^2`` (the square of the neighbour's count in
     place of ``x_i x_j``); kept for comparison only.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        ``(n_units, 2)`` unit centroids in projected coordinates, in the table's row order.
+    areas : array-like
+        ``(n_units,)`` land area of each unit, in the table's row order.
+    alpha : float
+        Scale of a unit's distance to itself, ``d_ii = (alpha a_i)^beta`` (PySAL's default 0.6).
+    beta : float
+        Exponent of a unit's distance to itself (PySAL's default 0.5).
+    scale : float
+        Distance decay ``exp(-d_ij / scale)`` in the commonground convention.
+    convention : str
+        ``"commonground"`` (the published formula) or ``"pysal"`` (PySAL's, for comparison).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region, one column per group (NaN where the index is undefined).
     """
     return c.by_group(_clustering(c, coords, areas, alpha, beta, scale, convention, True), "relative_clustering")

@@ -76,6 +76,20 @@ def spatial_dissimilarity(c: Counts, edges: pd.DataFrame | np.ndarray | Sequence
     i)`` with ``standardize=True`` (row-standardised, as R's ``seg``). Neighbour pairs across regions are
     dropped. Equals PySAL's ``SpatialDissim`` (whose default weights are queen contiguity) given the same
     neighbours.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    edges : DataFrame or array-like
+        Pairs of neighbouring unit ids (two columns, either direction).
+    standardize : bool
+        Row-standardise the contiguity weights (``1 / neighbours of i``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region, one column per group (NaN where the index is undefined).
     """
     D = dissimilarity(c).to_numpy()
     pairs = _edges_to_positions(c, edges)
@@ -109,6 +123,28 @@ def spatial_proximity(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequenc
     ``convention="pysal"`` reproduces PySAL ``SpatialProximity`` exactly: ``c_ij = 1 - exp(-d_ij / sum_l
     d_lj)`` off the diagonal and ``c_ii = 1 - exp(-(alpha * area_i) ** beta)`` (a proximity that *grows* with
     distance; kept for comparison only). ``O(n^2)`` per region, in row chunks.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        ``(n_units, 2)`` unit centroids in projected coordinates, in the table's row order.
+    areas : array-like
+        ``(n_units,)`` land area of each unit, in the table's row order.
+    alpha : float
+        Scale of a unit's distance to itself, ``d_ii = (alpha a_i)^beta`` (PySAL's default 0.6).
+    beta : float
+        Exponent of a unit's distance to itself (PySAL's default 0.5).
+    scale : float
+        Distance decay ``exp(-d_ij / scale)`` in the commonground convention.
+    convention : str
+        ``"commonground"`` (the published formula) or ``"pysal"`` (PySAL's, for comparison).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region, one column per group (NaN where the index is undefined).
     """
     if convention not in CONVENTIONS:
         raise InputError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
@@ -178,6 +214,22 @@ def kernel_weights(coords: np.ndarray, bandwidth: float, *, kernel: str = "trian
 
     The diagonal is ``K(0)`` unless ``self_weight`` is given. Gaussian weights are truncated at the
     bandwidth, as in libpysal.
+
+    Parameters
+    ----------
+    coords : numpy.ndarray
+        ``(n_units, 2)`` unit centroids in projected coordinates, in the table's row order.
+    bandwidth : float
+        Kernel bandwidth, in the coordinates' units (> 0).
+    kernel : str
+        ``triangular``, ``uniform``, ``boxcar``, ``quadratic``, ``quartic`` or ``gaussian``.
+    self_weight : float or None
+        A unit's weight on itself; ``None`` = ``K(0)``.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``n x n`` weights, symmetric, zero beyond the bandwidth.
     """
     if not bandwidth > 0:
         raise InputError(f"bandwidth must be > 0, got {bandwidth}")
@@ -204,6 +256,26 @@ def smooth(c: Counts, coords: np.ndarray, bandwidth: float, *, kernel: str = "tr
     smoothed count rounded to an integer (half to even), and the unit total smoothed and rounded separately
     (so it may differ from the sum of the rounded groups by rounding). ``within_regions`` drops pairs of units in
     different regions.
+
+    Parameters
+    ----------
+    c : Counts
+        Units x groups counts, with their regions (see :meth:`Counts.from_frame`).
+    coords : numpy.ndarray
+        ``(n_units, 2)`` unit centroids in projected coordinates, in the table's row order.
+    bandwidth : float
+        Kernel bandwidth, in the coordinates' units (> 0).
+    kernel : str
+        ``triangular``, ``uniform``, ``boxcar``, ``quadratic``, ``quartic`` or ``gaussian``.
+    convention : str
+        ``"commonground"`` (the published formula) or ``"pysal"`` (PySAL's, for comparison).
+    within_regions : bool
+        Drop pairs of units in different regions.
+
+    Returns
+    -------
+    Counts
+        The same units and regions with each unit's counts replaced by its kernel-weighted local environment.
     """
     if convention not in CONVENTIONS:
         raise InputError(f"convention must be one of {CONVENTIONS}, got {convention!r}")

@@ -147,3 +147,27 @@ def test_allocate_optimal_with_a_time_limit_and_no_solver_banner(tmp_path):
     assert "Running HiGHS" not in done.stdout + done.stderr
     info = json.loads((tmp_path / "o" / "summary.json").read_text())["info"]
     assert info["exact"] is True and info["gap"] <= 1e-6
+
+
+@pytest.mark.parametrize("name", ["sg-bto", "uk-town"])
+def test_summary_max_share_counts_only_blocks_with_new_homes(name):
+    """Issue 12: the CLI headline "max share in a block" must not show an existing-only block as if the caps had
+    failed. Independent recount: existing occupants plus allocated households, per block with a vacant flat."""
+    from commonground.cli.summary import _max_share
+
+    sc = get_scenario(name)
+    res = allocate(sc.problem, sc.policy, sc.mechanism, seed=0)
+    dev = sc.problem.development
+    attr = next(c.attribute for c in sc.policy.caps)
+    rows = [(dev.flat_block[f], dev.occupants[attr][f]) for f in np.flatnonzero(dev.occupied)]
+    rows += [(dev.flat_block[f], sc.problem.households.attributes[attr][h])
+             for h, f in enumerate(res.flat_of) if f >= 0]
+    people = pd.DataFrame(rows, columns=["block", "group"])
+    size = pd.Series(np.bincount(dev.flat_block, minlength=dev.n_blocks))
+    new_blocks = set(dev.flat_block[~dev.occupied].tolist())
+    share = people[people["block"].isin(new_blocks)].groupby(["block", "group"]).size() / size.reindex(
+        people[people["block"].isin(new_blocks)].groupby(["block", "group"]).size().index.get_level_values(0)).values
+    best = share.idxmax()
+    assert _max_share(res, attr, "block") == f"{share.max():.1%} {best[1]}"
+    # With caps on, no block with new homes is above its cap for the largest group (sg-bto: 87 %, uk-town: 85 %).
+    assert share.max() <= max(lim.share for c in sc.policy.caps if c.level == "block" for lim in c.limits) + 1e-9

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
@@ -36,13 +37,20 @@ def summary_table(results: Mapping[str, Allocation], *, title: str = "", attribu
             row(f"{attr}={v}: housed",
                 [f"{int(o.loc[v, 'allocated']):,} ({o.loc[v, 'share_housed']:.1%})" for o in outs])
         for level in ("block", "neighbourhood"):
-            row(f"max {attr} share in a {level}", [_max_share(r, attr, level) for r in rs])
+            row(f"max {attr} share in a {level} with new homes", [_max_share(r, attr, level) for r in rs])
     return table
 
 
 def _max_share(r: Allocation, attr: str, level: str) -> str:
+    """Largest group share among units that had new (vacant) homes: existing-only units are not the allocation's
+    doing, and showing them read as "the caps failed" (issue 12); the report's verdict uses the same rule."""
+    dev = r.problem.development
     c = r.counts(attr, level)
-    units = r.problem.development.units_at(level)
-    share = c.to_numpy() / units[:, None]
+    units = dev.units_at(level)
+    unit = dev.unit_of_flat(level)
+    launch = np.bincount(unit[~dev.occupied], minlength=len(units)) > 0
+    if not launch.any() or c.shape[1] == 0:
+        return "-"
+    share = c.to_numpy()[launch] / units[launch, None]
     j = share.max(axis=0).argmax()
     return f"{share.max():.1%} {c.columns[j]}"

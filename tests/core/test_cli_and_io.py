@@ -171,3 +171,17 @@ def test_summary_max_share_counts_only_blocks_with_new_homes(name):
     assert _max_share(res, attr, "block") == f"{share.max():.1%} {best[1]}"
     # With caps on, no block with new homes is above its cap for the largest group (sg-bto: 87 %, uk-town: 85 %).
     assert share.max() <= max(lim.share for c in sc.policy.caps if c.level == "block" for lim in c.limits) + 1e-9
+
+
+def test_misspelt_policy_and_mechanism_name_the_closest(tmp_path):
+    """A misspelt preset or mechanism is one line naming the closest valid name (the brief: never guess, but say
+    what was probably meant), exit 2, nothing written."""
+    sc = get_scenario("sg-bto")
+    sc.write_inputs(tmp_path / "in")
+    base = ["allocate", "--flats", str(tmp_path / "in" / "flats.csv"), "--households",
+            str(tmp_path / "in" / "households.csv"), "--out", str(tmp_path / "out")]
+    res = CliRunner().invoke(app, [*base, "--policy", "sg-eip-2011"])
+    assert res.exit_code == 2 and "unknown policy 'sg-eip-2011' (closest 'sg-eip-2010')" in res.output
+    res = CliRunner().invoke(app, [*base, "--policy", "sg-eip-2010", "--mechanism", "balot"])
+    assert res.exit_code == 2 and "unknown mechanism 'balot' (closest 'ballot')" in res.output
+    assert not (tmp_path / "out").exists()

@@ -77,7 +77,10 @@ def get_mechanism(name: str) -> Mechanism:
     try:
         return MECHANISMS[name]
     except KeyError:
-        raise ValueError(f"unknown mechanism '{name}' (choose from: {', '.join(MECHANISMS)})") from None
+        from commonground.policy.checks import closest_hint
+
+        hint = closest_hint(name, list(MECHANISMS))
+        raise ValueError(f"unknown mechanism '{name}'{hint} (choose from: {', '.join(MECHANISMS)})") from None
 
 
 def allocate(problem: Problem, policy: Policy, mechanism: str = "ballot", *, seed: int | None = 0,

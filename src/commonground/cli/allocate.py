@@ -49,7 +49,10 @@ def allocate_command(
 ) -> None:
     """Allocate the vacant flats to the households under a policy, and write the result to OUT."""
     if mechanism not in MECHANISM_NAMES:
-        raise InputError(f"unknown mechanism '{mechanism}' (choose from: {', '.join(MECHANISM_NAMES)})")
+        from commonground.policy.checks import closest_hint
+
+        hint = closest_hint(mechanism, MECHANISM_NAMES)
+        raise InputError(f"unknown mechanism '{mechanism}'{hint} (choose from: {', '.join(MECHANISM_NAMES)})")
     if home_column is not None and not mechanism.startswith("da-"):
         raise InputError(f"--home-column applies to deferred acceptance only (da-ceilings, da-soft-bounds), "
                          f"not '{mechanism}'")

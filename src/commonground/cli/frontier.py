@@ -40,7 +40,10 @@ def frontier_command(
     names = [m.strip() for m in mechanisms.split(",") if m.strip()] or list(DEFAULT_MECHANISMS)
     for m in names:
         if m not in MECHANISMS:
-            raise InputError(f"unknown mechanism '{m}' (choose from: {', '.join(MECHANISMS)})")
+            from commonground.policy.checks import closest_hint
+
+            raise InputError(f"unknown mechanism '{m}'{closest_hint(m, list(MECHANISMS))} "
+                             f"(choose from: {', '.join(MECHANISMS)})")
     if out is not None:
         check_target(out, force=force)
     if scenario == "exercise":

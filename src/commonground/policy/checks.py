@@ -45,6 +45,13 @@ def closest(value: str, known: Sequence[str]) -> str | None:
     return near[0] if near else None
 
 
+def closest_hint(value: str, known: Sequence[str]) -> str:
+    """`` (closest 'X')`` for a misspelt name, or ``""`` when nothing known is near: one wording for every
+    "unknown ..." message (policies, mechanisms, groups, bands)."""
+    near = closest(value, known)
+    return f" (closest '{near}')" if near else ""
+
+
 def _listing(values: Sequence[str], known: Sequence[str], limit: int = 6) -> str:
     parts = []
     for v in values[:limit]:

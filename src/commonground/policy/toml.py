@@ -69,7 +69,10 @@ def load_policy(spec: str | Path) -> Policy:
         if not path.is_file():
             raise PolicyError(f"no such policy file (presets: {', '.join(preset_names())})", source=str(path))
         return policy_from_toml(path.read_text(encoding="utf-8"), source=str(path))
-    raise PolicyError(f"unknown policy '{text}': not a preset ({', '.join(preset_names())}) or a .toml file")
+    from commonground.policy.checks import closest_hint
+
+    hint = closest_hint(text, preset_names())
+    raise PolicyError(f"unknown policy '{text}'{hint}: not a preset ({', '.join(preset_names())}) or a .toml file")
 
 
 def policy_from_toml(text: str, *, source: str = "policy") -> Policy:

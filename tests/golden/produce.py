@@ -2,8 +2,9 @@
 
 Each producer runs the ``commonground`` command in-process and returns ``{name: bytes}`` after removing what may
 differ between two identical runs on different installs: the code version, wall-clock seconds, library versions,
-Parquet writer metadata (a Parquet file is compared through its table, written as CSV) and Matplotlib's SVG
-drawings inside the HTML report (their bytes follow the Matplotlib version; the report's text is still compared).
+the folder an input file was read from (its name and sha256 are kept), Parquet writer metadata (a Parquet file is
+compared through its table, written as CSV) and Matplotlib's SVG drawings inside the HTML report (their bytes
+follow the Matplotlib version; the report's text is still compared).
 A TOML file is compared by its parsed content (written by a TOML library, whose layout is not a result).
 """
 
@@ -37,6 +38,9 @@ _VERSION = re.compile(r"commonground \d+\.\d+\.\d+\S*|<dt>code_version</dt><dd>[
 def _drop_volatile(obj: Any) -> Any:
     if isinstance(obj, dict) and {"name", "sha256", "bytes"} <= set(obj):  # a manifest's file entry: the file
         return {k: v for k, v in obj.items() if k not in ("sha256", "bytes")}  # itself is compared
+    if isinstance(obj, dict) and {"path", "sha256"} <= set(obj):  # an input: the folder it was read from on
+        return {k: Path(v).name if k == "path" and v else _drop_volatile(v)  # this machine is not a result,
+                for k, v in obj.items() if k not in VOLATILE_KEYS}  # its name and sha256 are
     if isinstance(obj, dict):
         return {k: _drop_volatile(v) for k, v in obj.items() if k not in VOLATILE_KEYS}
     if isinstance(obj, list):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -217,6 +219,23 @@ def create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
+def _set_wal(cur: sqlite3.Cursor) -> None:
+    """Switch a SQLite file to WAL, waiting out another process doing the same. Two connections changing the
+    journal mode at once can deadlock on the lock upgrade; SQLite then fails one at once instead of calling
+    its busy handler, so the wait is here: retried with growing pauses up to the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    pause = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+
 def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for
     write sessions (so two writers queue for the lock instead of failing); PostgreSQL gets pre-ping."""
@@ -232,7 +251,7 @@ def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
             cur = dbapi_conn.cursor()
             if u.database and u.database != ":memory:":
-                cur.execute("PRAGMA journal_mode=WAL")
+                _set_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
             cur.close()

@@ -409,10 +409,11 @@ def home_institutions(problem: Problem, column: str, *, by_neighbourhood: bool) 
     return out
 
 
-def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 0, soft: bool = False,
-                        home: str | None = None) -> Allocation:
-    """Deferred acceptance with the policy's caps as hard ceilings (``soft=True``: soft bounds); ``home`` names
-    a household column of home blocks/neighbourhoods where a household is ranked ahead of everyone else."""
+def market(problem: Problem, policy: Policy, seed: int | None, home: str | None, caps: CapState | None = None):
+    """The arrays every deferred-acceptance kernel runs on: schools (vacant (block, flat type) groups, or single
+    flats with flat-level lists), the ballot queue's ranks as priorities, institutions (blocks, or neighbourhoods
+    when the policy caps neighbourhoods), home institutions and the cap state (``caps``: built from ``policy``
+    unless given)."""
     dev = problem.development
     available = ~dev.occupied
     queue = _queue(problem, policy, seed)
@@ -435,18 +436,25 @@ def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 
         pref_ptr, pref_school, school_block, school_cap, school_flats = _flat_form_lists(problem, available)
         group_school, school_val, school_tie = empty_i, np.zeros((0, 2)), empty_i
         U = V = np.zeros((0, 0))
-    caps = CapState.build(policy, dev, problem.households)
+    caps = CapState.build(policy, dev, problem.households) if caps is None else caps
     by_nbhd = bool(np.any(caps.level == NEIGHBOURHOOD))
     block_nbhd = dev.block_neighbourhood.astype(np.int64)
-    school_inst = block_nbhd[school_block] if by_nbhd else school_block
+    school_inst = (block_nbhd[school_block] if by_nbhd else school_block).astype(np.int64)
     n_inst = dev.n_neighbourhoods if by_nbhd else dev.n_blocks
     home_inst = (np.full(problem.n_households, -1, np.int64) if home is None
                  else home_institutions(problem, home, by_neighbourhood=by_nbhd))
-    held, rej_cap, rej_block, over, proposed = deferred_acceptance_kernel(
-        pref_ptr, pref_school, lazy, U, V, group_school, school_val, school_tie, school_inst.astype(np.int64),
-        school_cap, school_block, max(n_inst, 1), rank, home_inst, caps.level, caps.hh_limit, caps.count,
-        caps.maximum, caps.block_neighbourhood, soft)
-    # Within a school, the held households take its flats in priority order, best flat first.
+    return dict(pref_ptr=pref_ptr, pref_school=pref_school, lazy=lazy, U=U, V=V, group_school=group_school,
+                school_val=school_val, school_tie=school_tie, school_inst=school_inst, school_cap=school_cap,
+                school_block=school_block, n_inst=max(n_inst, 1), rank=rank, home_inst=home_inst, caps=caps,
+                by_nbhd=by_nbhd, school_flats=school_flats)
+
+
+def outcome(problem: Problem, policy: Policy, m: dict, held, rej_cap, rej_block, proposed, *, seed, name: str,
+            home: str | None, info: dict) -> Allocation:
+    """The allocation from a DA kernel's result: within a school the held households take its flats in
+    priority order, best flat first; skip reasons as the ballot gives them."""
+    u = problem.utilities
+    rank, school_flats = m["rank"], m["school_flats"]
     flat_of = np.full(problem.n_households, -1, np.int64)
     housed = np.flatnonzero(held >= 0)
     housed = housed[np.lexsort((rank[housed], held[housed]))]
@@ -459,15 +467,30 @@ def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 
     accepts = proposed if isinstance(u, BlockUtilities) else np.diff(u.indptr) > 0  # i.e. if lazy
     code = np.where(held >= 0, K.HOUSED, np.where(rej_cap >= 0, K.CAPPED, K.ALL_TAKEN))
     code = np.where((held < 0) & ~accepts, K.NO_ACCEPTABLE, code)
-    name = "da-soft-bounds" if soft else "da-ceilings"
+    home_inst = m["home_inst"]
     priority = ("ballot queue (same seed)" if home is None
                 else f"home institution first (column '{home}', {int((home_inst >= 0).sum())} households), "
                      "then the ballot queue (same seed)")
-    info = {"institution": "neighbourhood" if by_nbhd else "block", "priority": priority,
-            "admitted_over_a_cap": int(over.sum()), "guarantees": _guarantees(problem, policy, school_block)}
+    info = {"institution": "neighbourhood" if m["by_nbhd"] else "block", "priority": priority, **info}
     return Allocation(problem=problem, policy=policy, mechanism=name, seed=seed, flat_of=flat_of,
-                      reason=reasons(problem, caps, code, rej_cap, rej_block),
+                      reason=reasons(problem, m["caps"], code, rej_cap, rej_block),
                       queue_position=rank + 1, info=info)
+
+
+def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 0, soft: bool = False,
+                        home: str | None = None) -> Allocation:
+    """Deferred acceptance with the policy's caps as hard ceilings (``soft=True``: soft bounds); ``home`` names
+    a household column of home blocks/neighbourhoods where a household is ranked ahead of everyone else."""
+    m = market(problem, policy, seed, home)
+    caps = m["caps"]
+    held, rej_cap, rej_block, over, proposed = deferred_acceptance_kernel(
+        m["pref_ptr"], m["pref_school"], m["lazy"], m["U"], m["V"], m["group_school"], m["school_val"],
+        m["school_tie"], m["school_inst"], m["school_cap"], m["school_block"], m["n_inst"], m["rank"],
+        m["home_inst"], caps.level, caps.hh_limit, caps.count, caps.maximum, caps.block_neighbourhood, soft)
+    return outcome(problem, policy, m, held, rej_cap, rej_block, proposed, seed=seed,
+                   name="da-soft-bounds" if soft else "da-ceilings", home=home,
+                   info={"admitted_over_a_cap": int(over.sum()),
+                         "guarantees": _guarantees(problem, policy, m["school_block"])})
 
 
 def deferred_acceptance_soft(problem: Problem, policy: Policy, *, seed: int | None = 0,

@@ -110,6 +110,8 @@ def test_equals_the_naive_reference_with_the_same_priorities():
         problem = _problem(dev, hh, truth)
         res = allocate(problem, policy, "da-reserves", seed=market, reserves=reserves)
         check_caps(res, problem, policy)
+        slow = allocate(problem, policy, "da-reserves", seed=market, reserves=reserves, shortcut=False)
+        assert (slow.flat_of == res.flat_of).all()
         rank = res.queue_position - 1
         group = {h: str(g) for h, g in enumerate(hh.attributes["ethnicity"])}
         limits = policy.caps[0].limits
@@ -156,6 +158,8 @@ def test_keeps_every_cap_and_one_flat_each_on_general_instances(inst, seed):
     check_caps(res, problem, policy)
     assert all(r for r in res.reason[res.flat_of < 0])
     assert (allocate(problem, policy, "da-reserves", seed=seed).flat_of == res.flat_of).all()
+    # The prefix shortcut chooses what re-choosing every holder at every proposal chooses.
+    assert (allocate(problem, policy, "da-reserves", seed=seed, shortcut=False).flat_of == res.flat_of).all()
 
 
 def _value(row, dev, flat):

@@ -18,8 +18,9 @@ labels of the policy's first block-level cap (e.g. ``{"Malay": 0.134, "Indian/Ot
 every limit but the one holding the most applicants gets its applicants' share, so each block keeps places for
 the smaller groups in proportion to who applied. A floor is floor(share × the block's dwellings).
 
-Because a reserved household can displace a holder ranked ahead of it, a proposal re-runs the choice over every
-holder of the institution (no prefix shortcut as in ``da-ceilings``).
+A reserved household can displace a holder ranked ahead of it, so a proposal that may take a reserved place
+re-runs the choice over every holder of the institution; any other proposal re-runs only the open pass from the
+proposer's place on (the prefix shortcut of ``da-ceilings``), which gives the same choice.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ from commonground.policy.state import CapState
 
 @njit(cache=True)
 def _choose(members, pk, cur, school_cap, school_block, fill, level, hh_limit, count, maximum, block_nbhd,
-            r_level, r_limit, r_count, r_max, held, rej_cap, rej_block):
-    """Reserved places first, then open places, both in priority order (``members`` sorted by priority)."""
+            r_level, r_limit, r_count, r_max, held, rej_cap, rej_block, via, p1, reserved_pass):
+    """Reserved places first (unless ``reserved_pass`` is False: the caller kept that pass's result), then open
+    places, both in priority order (``members`` sorted by priority). ``via``/``p1`` record who holds a reserved
+    place and how many per (block, reserve class)."""
     m = members.shape[0]
     taken = np.zeros(m, np.bool_)
-    for j in range(m):
+    for j in range(m if reserved_pass else 0):
         h = members[j]
         lim = r_limit[0, h]
         if lim < 0:
@@ -61,6 +64,8 @@ def _choose(members, pk, cur, school_cap, school_block, fill, level, hh_limit, c
         K.admit(level, hh_limit, count, block_nbhd, h, b, 1)
         K.admit(r_level, r_limit, r_count, block_nbhd, h, b, 1)
         held[h] = s
+        via[h] = True
+        p1[b, lim] += 1
         taken[j] = True
     for j in range(m):
         if taken[j]:
@@ -79,13 +84,15 @@ def _choose(members, pk, cur, school_cap, school_block, fill, level, hh_limit, c
         K.admit(level, hh_limit, count, block_nbhd, h, b, 1)
         K.admit(r_level, r_limit, r_count, block_nbhd, h, b, 1)
         held[h] = s
+        via[h] = False
 
 
 @njit(cache=True)
 def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val, school_tie, school_inst,
                     school_cap, school_block, n_inst, rank, home_inst, level, hh_limit, count, maximum, block_nbhd,
-                    r_level, r_limit, r_count, r_max):
-    """Applicant-proposing DA with the two-pass reserve choice, one proposal at a time.
+                    r_level, r_limit, r_count, r_max, shortcut=True):
+    """Applicant-proposing DA with the two-pass reserve choice, one proposal at a time (``shortcut=False``: every
+    proposal chooses among all holders again, the reference the shortcut is tested against).
 
     Returns (school held per household or -1, last cap/block that refused each, whether it proposed)."""
     n = rank.shape[0]
@@ -108,6 +115,9 @@ def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val,
     never = np.full(n_inst, 3 * n + 3, np.int64)
     no_over = np.zeros(school_cap.shape[0], np.int64)
     pk = np.empty(n, np.int64)
+    via = np.zeros(n, np.bool_)
+    r_exist = r_count[0].copy()  # existing residents of each reserve class per block
+    p1 = np.zeros_like(r_exist)  # reserved places held per (block, class)
     order = np.argsort(rank)
     stack = np.empty(2 * n + 1, np.int64)
     top = 0
@@ -125,13 +135,41 @@ def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val,
         cur[h] = s
         i = school_inst[s]
         pk[h] = rank[h] - n if home_inst[h] == i else rank[h]
-        # Everyone held by the institution is chosen again with h (holders are kept in priority order).
-        m = size[i] + 1
+        b = school_block[s]
+        lim = r_limit[0, h]
+        # Holders ranked ahead of h: [0, first). The reserved pass over them cannot change; if h cannot take a
+        # reserved place (its class at b is at its floor with holders all ranked ahead of h), the reserved pass
+        # over everyone is unchanged and only the open pass from h's place on is run again (as da-ceilings does).
+        # Otherwise everyone held is chosen again with h.
+        first = size[i]
+        while first > 0 and pk[lst[off[i] + first - 1]] > pk[h]:
+            first -= 1
+        full = not shortcut
+        if not full and lim >= 0 and r_max[0, b, lim] > 0:
+            if p1[b, lim] + r_exist[b, lim] < r_max[0, b, lim]:
+                full = True
+            else:
+                for t in range(first, size[i]):
+                    g = lst[off[i] + t]
+                    if via[g] and r_limit[0, g] == lim and school_block[held[g]] == b:
+                        full = True
+                        break
+        start = 0 if full else first
+        m = 1
+        for t in range(start, size[i]):
+            if full or not via[lst[off[i] + t]]:
+                m += 1
         members = np.empty(m, np.int64)
+        keep = np.empty(size[i] - start + 1 - m + 1, np.int64)  # reserved-place holders behind h (kept)
         j = 0
+        nk = 0
         placed = False
-        for t in range(size[i]):
+        for t in range(start, size[i]):
             g = lst[off[i] + t]
+            if not full and via[g]:
+                keep[nk] = g
+                nk += 1
+                continue
             if not placed and pk[g] > pk[h]:
                 members[j] = h
                 j += 1
@@ -142,17 +180,31 @@ def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val,
             fill[sg] -= 1
             K.admit(level, hh_limit, count, block_nbhd, g, school_block[sg], -1)
             K.admit(r_level, r_limit, r_count, block_nbhd, g, school_block[sg], -1)
+            if via[g]:
+                p1[school_block[sg], r_limit[0, g]] -= 1
+                via[g] = False
             held[g] = -1
         if not placed:
             members[j] = h
         _choose(members, pk, cur, school_cap, school_block, fill, level, hh_limit, count, maximum, block_nbhd,
-                r_level, r_limit, r_count, r_max, held, rej_cap, rej_block)
-        k = 0
+                r_level, r_limit, r_count, r_max, held, rej_cap, rej_block, via, p1, full)
+        # The held list from ``start`` on: kept reserved-place holders merged with the chosen, in priority order.
+        k = start
+        a = 0
         for t in range(m):
             g = members[t]
-            if held[g] >= 0:
-                lst[off[i] + k] = g
+            if held[g] < 0:
+                continue
+            while a < nk and pk[keep[a]] < pk[g]:
+                lst[off[i] + k] = keep[a]
                 k += 1
+                a += 1
+            lst[off[i] + k] = g
+            k += 1
+        while a < nk:
+            lst[off[i] + k] = keep[a]
+            k += 1
+            a += 1
         size[i] = k
         for t in range(m - 1, -1, -1):  # rejected pushed best last, so the best proposes first
             g = members[t]
@@ -196,10 +248,11 @@ def reserve_cap(problem: Problem, policy: Policy, reserves: dict[str, float] | N
 
 def deferred_acceptance_reserves(problem: Problem, policy: Policy, *, seed: int | None = 0,
                                  reserves: dict[str, float] | None = None, ceilings: bool = True,
-                                 home: str | None = None) -> Allocation:
+                                 home: str | None = None, shortcut: bool = True) -> Allocation:
     """Deferred acceptance where each block reserves places for under-represented groups (soft floors, filled
     first in priority order; unfilled reserved places go to anyone), under the policy's caps as hard ceilings
-    (``ceilings=False``: reserves only). See the module docstring for the choice and the default floors."""
+    (``ceilings=False``: reserves only). See the module docstring for the choice and the default floors;
+    ``shortcut=False`` re-chooses every holder at every proposal (slow; the same result, for tests)."""
     dev, hh = problem.development, problem.households
     caps = CapState.build(policy if ceilings else dataclasses.replace(policy, caps=()), dev, hh)
     m = market(problem, policy, seed, home, caps=caps)
@@ -216,7 +269,7 @@ def deferred_acceptance_reserves(problem: Problem, policy: Policy, *, seed: int 
         m["pref_ptr"], m["pref_school"], m["lazy"], m["U"], m["V"], m["group_school"], m["school_val"],
         m["school_tie"], m["school_inst"], m["school_cap"], m["school_block"], m["n_inst"], m["rank"],
         m["home_inst"], caps.level, caps.hh_limit, caps.count, caps.maximum, caps.block_neighbourhood,
-        r_level, r_limit, r_count, r_max)
+        r_level, r_limit, r_count, r_max, shortcut)
     shares = {} if rcap is None else {lim.label: round(lim.share, 4) for lim in rcap.limits if lim.share > 0}
     nested = (isinstance(problem.utilities, BlockUtilities) and len({c.attribute for c in policy.caps}) <= 1
               and all(c.level == "block" for c in policy.caps)

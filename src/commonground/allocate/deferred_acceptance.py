@@ -49,21 +49,27 @@ NEIGHBOURHOOD = 1
 
 @njit(cache=True, inline="always")
 def _next_school(h, lazy, nxt, pref_ptr, pref_school, U, V, school_block, group_school, school_val, school_tie,
-                 last_u, last_tie, n, rank, home_inst, school_inst, school_cap, fill, inst_worst, level,
-                 hh_limit, count, maximum, block_nbhd, rej_cap, rej_block, n_over, over_s, soft):
+                 last_u, last_tie, rank, home_inst, school_inst, school_cap, fill, inst_worst, level,
+                 hh_limit, count, maximum, block_nbhd, rej_cap, rej_block, over_s, soft, r_limit, r_room):
     """Household h's next school worth proposing to: the next entry of its list, or (block form, ``lazy``) the
     best school ranked below the last one it proposed to, found by a scan so no household's full ranking is
     ever built (ties to the school whose best flat comes first in the flats file). Schools that could only
     refuse h at once are passed over, as if h had proposed and been refused: h ranks below every holder of the
     school's institution (``inst_worst``) and the school is full or a cap refuses h (the best such cap is kept
-    as h's skip reason)."""
+    as h's skip reason). With minority reserves (``da-reserves``) a school is never hopeless for h while h's
+    reserve class ``r_limit[0, h]`` still has reserved places open in its block (``r_room[block, class] > 0``);
+    plain DA passes no class for anyone. (At most 30 arguments: CPython passes more as a tuple, which Numba
+    cannot inline.)"""
+    n = rank.shape[0]
     if not lazy:
         while nxt[h] < pref_ptr[h + 1]:
             s = pref_school[nxt[h]]
             nxt[h] += 1
             # Hopeless? (see the docstring) Written out: a call passing this many arrays costs more than the scan.
             i = school_inst[s]
-            if (rank[h] - n if home_inst[h] == i else rank[h]) < inst_worst[i]:
+            lim = r_limit[0, h]
+            if (rank[h] - n if home_inst[h] == i else rank[h]) < inst_worst[i] or (
+                    lim >= 0 and r_room[school_block[s], lim] > 0):
                 c = -2
             elif fill[s] >= school_cap[s] and not (over_s[s] > 0 and K.blocking_cap(
                     level, hh_limit, count, maximum, block_nbhd, h, school_block[s]) < 0):
@@ -116,7 +122,9 @@ def _next_school(h, lazy, nxt, pref_ptr, pref_school, U, V, school_block, group_
                 continue
             # Hopeless? (see the docstring) Written out: a call passing this many arrays costs more than the scan.
             i = school_inst[s]
-            if (rank[h] - n if home_inst[h] == i else rank[h]) < inst_worst[i]:
+            lim = r_limit[0, h]
+            if (rank[h] - n if home_inst[h] == i else rank[h]) < inst_worst[i] or (
+                    lim >= 0 and r_room[school_block[s], lim] > 0):
                 c = -2
             elif fill[s] >= school_cap[s] and not (over_s[s] > 0 and K.blocking_cap(
                     level, hh_limit, count, maximum, block_nbhd, h, school_block[s]) < 0):
@@ -251,6 +259,8 @@ def deferred_acceptance_kernel(pref_ptr, pref_school, lazy, U, V, group_school, 
     pk = np.empty(n, np.int64)
     order = np.argsort(rank)
     stack = np.empty(2 * n + 1, np.int64)
+    no_class = np.full((1, n), -1, np.int64)
+    no_room = np.zeros((1, 1), np.int64)
     top = 0
     for j in range(n - 1, -1, -1):
         stack[top] = order[j]
@@ -259,8 +269,9 @@ def deferred_acceptance_kernel(pref_ptr, pref_school, lazy, U, V, group_school, 
         top -= 1
         h = stack[top]
         s = _next_school(h, lazy, nxt, pref_ptr, pref_school, U, V, school_block, group_school, school_val,
-                         school_tie, last_u, last_tie, n, rank, home_inst, school_inst, school_cap, fill, inst_worst,
-                         level, hh_limit, count, maximum, block_nbhd, rej_cap, rej_block, n_over, over_s, soft)
+                         school_tie, last_u, last_tie, rank, home_inst, school_inst, school_cap, fill, inst_worst,
+                         level, hh_limit, count, maximum, block_nbhd, rej_cap, rej_block, over_s, soft,
+                         no_class, no_room)
         if s < 0:
             continue
         cur[h] = s

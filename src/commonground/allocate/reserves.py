@@ -43,7 +43,7 @@ from commonground.policy.state import CapState
 
 @njit(cache=True)
 def _choose(members, pk, cur, school_cap, school_block, fill, level, hh_limit, count, maximum, block_nbhd,
-            r_level, r_limit, r_count, r_max, held, rej_cap, rej_block, via, p1, reserved_pass):
+            r_level, r_limit, r_count, r_max, held, rej_cap, rej_block, via, p1, r_room, reserved_pass):
     """Reserved places first (unless ``reserved_pass`` is False: the caller kept that pass's result), then open
     places, both in priority order (``members`` sorted by priority). ``via``/``p1`` record who holds a reserved
     place and how many per (block, reserve class)."""
@@ -66,6 +66,7 @@ def _choose(members, pk, cur, school_cap, school_block, fill, level, hh_limit, c
         held[h] = s
         via[h] = True
         p1[b, lim] += 1
+        r_room[b, lim] -= 1
         taken[j] = True
     for j in range(m):
         if taken[j]:
@@ -110,14 +111,16 @@ def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val,
     off = np.cumsum(inst_cap)
     lst = np.empty(off[-1] + 1, np.int64)
     size = np.zeros(n_inst, np.int64)
-    # No school is ever hopeless here (a reserved place can go to a household ranked behind every holder):
-    # a threshold above every priority makes _next_school propose to each school in turn.
-    never = np.full(n_inst, 3 * n + 3, np.int64)
+    # As in da-ceilings, a school is passed over when h ranks behind every holder of its institution and the
+    # school is full or a cap refuses h, unless h's class still has reserved places open in the block (r_room).
+    inst_worst = np.full(n_inst, -2 * n - 2, np.int64)
     no_over = np.zeros(school_cap.shape[0], np.int64)
     pk = np.empty(n, np.int64)
     via = np.zeros(n, np.bool_)
     r_exist = r_count[0].copy()  # existing residents of each reserve class per block
     p1 = np.zeros_like(r_exist)  # reserved places held per (block, class)
+    r_room = r_max[0] - r_exist  # reserved places still open per (block, class): r_max - existing - p1
+    never = np.full(n_inst, 3 * n + 3, np.int64)  # shortcut=False: no school is ever passed over
     order = np.argsort(rank)
     stack = np.empty(2 * n + 1, np.int64)
     top = 0
@@ -128,8 +131,9 @@ def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val,
         top -= 1
         h = stack[top]
         s = _next_school(h, lazy, nxt, pref_ptr, pref_school, U, V, school_block, group_school, school_val,
-                         school_tie, last_u, last_tie, n, rank, home_inst, school_inst, school_cap, fill, never,
-                         level, hh_limit, count, maximum, block_nbhd, rej_cap, rej_block, no_over, no_over, False)
+                         school_tie, last_u, last_tie, rank, home_inst, school_inst, school_cap, fill,
+                         inst_worst if shortcut else never, level, hh_limit, count, maximum, block_nbhd, rej_cap,
+                         rej_block, no_over, False, r_limit, r_room)
         if s < 0:
             continue
         cur[h] = s
@@ -182,12 +186,13 @@ def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val,
             K.admit(r_level, r_limit, r_count, block_nbhd, g, school_block[sg], -1)
             if via[g]:
                 p1[school_block[sg], r_limit[0, g]] -= 1
+                r_room[school_block[sg], r_limit[0, g]] += 1
                 via[g] = False
             held[g] = -1
         if not placed:
             members[j] = h
         _choose(members, pk, cur, school_cap, school_block, fill, level, hh_limit, count, maximum, block_nbhd,
-                r_level, r_limit, r_count, r_max, held, rej_cap, rej_block, via, p1, full)
+                r_level, r_limit, r_count, r_max, held, rej_cap, rej_block, via, p1, r_room, full)
         # The held list from ``start`` on: kept reserved-place holders merged with the chosen, in priority order.
         k = start
         a = 0
@@ -206,6 +211,7 @@ def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val,
             k += 1
             a += 1
         size[i] = k
+        inst_worst[i] = pk[lst[off[i] + k - 1]] if k > 0 else -2 * n - 2
         for t in range(m - 1, -1, -1):  # rejected pushed best last, so the best proposes first
             g = members[t]
             if held[g] < 0:

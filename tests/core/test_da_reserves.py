@@ -13,6 +13,7 @@ exhaustively over every list profile of tiny markets.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -57,10 +58,11 @@ def _problem(dev, hh, U):
     return Problem.build(dev, hh, BlockUtilities(block=U, flat_type=np.zeros((hh.n, 1))))
 
 
-def naive_da_reserves(lists, rank, group, size, ceiling, floor):
+def naive_da_reserves(lists, rank, group, size, ceiling, floor, home=None):
     """Round-by-round DA (all rejected propose at once) with the reserve choice, straight from the definition:
     each block takes, in priority order, households of a reserved group while that group is under its floor, then
-    anyone, both within the block's size and every group's ceiling. Returns each household's block or None."""
+    anyone, both within the block's size and every group's ceiling. Priority at block b: households whose home is
+    b first, then the queue. Returns each household's block or None."""
     n = len(lists)
     nxt = [0] * n
     held: dict[int, list[int]] = {b: [] for b in range(len(size))}
@@ -75,7 +77,7 @@ def naive_da_reserves(lists, rank, group, size, ceiling, floor):
             break
         free = set()
         for b, new in proposals.items():
-            pool = sorted(held[b] + new, key=lambda h: rank[h])
+            pool = sorted(held[b] + new, key=lambda h: (home is None or home[h] != b, rank[h]))
             chosen: list[int] = []
             count: dict[str, int] = {}
             for stage in ("reserved", "open"):
@@ -107,21 +109,29 @@ def test_equals_the_naive_reference_with_the_same_priorities():
         n_blocks, per_block = int(rng.integers(1, 4)), int(rng.integers(1, 5))
         dev, hh, policy, reserves, truth = _market(rng, int(rng.integers(3, 13)), n_blocks, per_block,
                                                    n_groups=int(rng.integers(2, 4)))
+        homes = None
+        options: dict = {"reserves": reserves}
+        if market % 2:  # a home (local-connection) priority in half the markets
+            homes = rng.integers(-1, n_blocks, hh.n)
+            hh = dataclasses.replace(hh, attributes={**hh.attributes, "home": np.where(
+                homes >= 0, np.array([f"b{b}" for b in range(n_blocks)] + ["none"])[homes], "none").astype(object)})
+            options["home"] = "home"
         problem = _problem(dev, hh, truth)
-        res = allocate(problem, policy, "da-reserves", seed=market, reserves=reserves)
+        res = allocate(problem, policy, "da-reserves", seed=market, **options)
         check_caps(res, problem, policy)
-        slow = allocate(problem, policy, "da-reserves", seed=market, reserves=reserves, shortcut=False)
+        slow = allocate(problem, policy, "da-reserves", seed=market, shortcut=False, **options)
         assert (slow.flat_of == res.flat_of).all()
         rank = res.queue_position - 1
         group = {h: str(g) for h, g in enumerate(hh.attributes["ethnicity"])}
         limits = policy.caps[0].limits
         ceiling = {lim.label: max_count(lim.share, per_block, "strict") for lim in limits}
         floor = {g: max_count(s, per_block, "strict") for g, s in reserves.items()}
-        expected = naive_da_reserves(_lists(truth), rank, group, [per_block] * n_blocks, ceiling, floor)
+        expected = naive_da_reserves(_lists(truth), rank, group, [per_block] * n_blocks, ceiling, floor, homes)
         got = [None if f < 0 else int(dev.flat_block[f]) for f in res.flat_of]
         assert got == expected, market
         assert res.info["reserves"] == {g: s for g, s in reserves.items() if s > 0}
-        hard = allocate(problem, policy, "da-ceilings", seed=market)
+        hard = allocate(problem, policy, "da-ceilings", seed=market, **{k: v for k, v in options.items()
+                                                                         if k == "home"})
         differs_from_ceilings += bool((hard.flat_of != res.flat_of).any())
     assert differs_from_ceilings >= 5  # the reserves really change who is held (7 of 150 here)
 

@@ -20,6 +20,14 @@ assignment has room for h within the caps, S ∪ {h} is feasible; and once a hou
 household of the same kind (same capped groups, same acceptable places) is refused too, since S only grows. The
 welfare stage is one MILP; a flat's own value is shared by all households, so the places' best flats are filled
 first through continuous slot variables.
+
+**Network case.** When the policy has at most one cap, at block level, and every household accepts either all or
+none of the places of each block, who can be housed together is decided by a flow network (source → household →
+(block, limit) with the cap's room → block with its places → sink), so the housable sets are the independent sets
+of a gammoid — a matroid. The greedy's set is then the matroid's unique maximum-weight basis for any weights that
+decrease down the queue, found by one LP over (household, block) pairs (its matrix has two laminar row families,
+households and blocks ⊃ (block, limit), so it is totally unimodular and the LP optimum is integral): no oracle call
+at all. ``oracle="milp"`` forces the greedy with the MILP oracle (tests compare the two).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import time
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from commonground.allocate import _kernels as K
 from commonground.allocate.ballot import _queue
@@ -136,14 +144,59 @@ class _Market:
         return res, x
 
 
+def _network_first_set(market: _Market, caps: CapState, rank: np.ndarray) -> np.ndarray | None:
+    """The queue-lexicographically first housable set by one LP, or ``None`` outside the network case (see the
+    module docstring): maximise Σ (n − rank_h) y_hb over (household, accepted block) pairs subject to each
+    household ≤ 1, each block ≤ its vacant places, each (block, limit) ≤ the cap's room."""
+    if caps.n_caps > 1 or (caps.n_caps == 1 and caps.level[0] != 0):
+        return None
+    n = market.n
+    n_blocks = int(market.place_block.max()) + 1 if market.n_places else 0
+    places_per_block = np.bincount(market.place_block, minlength=n_blocks)
+    hb = market.pair_h * n_blocks + market.place_block[market.pair_s]
+    keys, count = np.unique(hb, return_counts=True)
+    if not (count == places_per_block[keys % n_blocks]).all():
+        return None  # someone accepts only some places of a block
+    h, b = keys // n_blocks, keys % n_blocks
+    k = len(keys)
+    if k == 0:
+        return np.zeros(0, np.int64)
+    block_room = np.bincount(market.place_block, weights=market.capacity, minlength=n_blocks)
+    rows = [h, n + b]
+    ub = [np.ones(n), block_room]
+    cols = [np.arange(k), np.arange(k)]
+    if caps.n_caps:
+        lim = caps.hh_limit[0, h]
+        m = lim >= 0
+        L = caps.maximum.shape[2]
+        uniq, inv = np.unique(b[m] * L + lim[m], return_inverse=True)
+        rows.append(n + n_blocks + inv)
+        cols.append(np.flatnonzero(m))
+        room = caps.maximum[0, uniq // L, uniq % L] - caps.count[0, uniq // L, uniq % L]
+        ub.append(np.maximum(room, 0).astype(float))
+    A = sparse.csr_array((np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(n + n_blocks + sum(len(u) for u in ub[2:]), k))
+    res = linprog(-(n - rank[h]).astype(float), A_ub=A, b_ub=np.concatenate(ub), bounds=(0, 1), method="highs")
+    if res.status != 0:
+        return None
+    covered = np.bincount(h, weights=res.x, minlength=n)
+    return np.flatnonzero(covered > 0.5)
+
+
 def priority_optimal(problem: Problem, policy: Policy, *, seed: int | None = 0,
-                     time_limit: float = 60.0) -> Allocation:
-    """Queue-lexicographically first housable set under the caps, then maximum welfare among its assignments."""
+                     time_limit: float = 60.0, oracle: str = "auto") -> Allocation:
+    """Queue-lexicographically first housable set under the caps, then maximum welfare among its assignments
+    (``oracle``: ``auto`` uses the network LP where it applies, ``milp`` always the greedy with the MILP oracle)."""
     start = time.perf_counter()
+    if oracle not in ("auto", "milp"):
+        raise ValueError(f"oracle must be 'auto' or 'milp', not '{oracle}'")
     caps = CapState.build(policy, problem.development, problem.households)
     market = _Market(problem, caps)
     queue = _queue(problem, policy, seed)
     n = problem.n_households
+    rank = np.empty(n, np.int64)
+    rank[queue] = np.arange(n)
+    first = _network_first_set(market, caps, rank) if oracle == "auto" else None
     # Current assignment of the housed set (place per household), kept feasible as S grows.
     place = np.full(n, -1, np.int64)
     fill = np.zeros(market.n_places, np.int64)
@@ -153,7 +206,7 @@ def priority_optimal(problem: Problem, policy: Policy, *, seed: int | None = 0,
     housed: list[int] = []
     oracle_calls = undecided = 0
     total_places = int(market.capacity.sum())
-    for h in queue:
+    for h in (queue if first is None else ()):
         h = int(h)
         if len(housed) >= total_places or kind[h] in refused_kinds or len(market.pairs_of[h]) == 0:
             continue
@@ -186,11 +239,16 @@ def priority_optimal(problem: Problem, policy: Policy, *, seed: int | None = 0,
             fill[direct] += 1
             K.admit(caps.level, caps.hh_limit, room, caps.block_neighbourhood, h, market.place_block[direct], 1)
         housed.append(h)
-    members = np.array(sorted(housed), np.int64)
+    members = np.array(sorted(housed), np.int64) if first is None else first
     status = "optimal"
     if len(members):
         res, x = market.solve(members, market.pair_w, time_limit)
-        if res.x is None:  # no solution within the time limit: keep the feasible assignment found in stage 1
+        if res.x is None and first is not None:  # network case: stage 1 found no assignment, find one now
+            res1, x1 = market.solve(members, None, time_limit)
+            chosen = np.flatnonzero(x1 > 0.5)
+            place[market.pair_h[chosen]] = market.pair_s[chosen]
+            status = f"time limit: kept a feasible assignment of the housed set ({res.message})"
+        elif res.x is None:  # no solution within the time limit: keep the feasible assignment found in stage 1
             status = f"time limit: kept the stage-1 assignment ({res.message})"
         else:
             chosen = np.flatnonzero(x > 0.5)
@@ -198,8 +256,6 @@ def priority_optimal(problem: Problem, policy: Policy, *, seed: int | None = 0,
             place[market.pair_h[chosen]] = market.pair_s[chosen]
             if not res.success:
                 status = f"stopped early (HiGHS: {res.message}); gap {getattr(res, 'mip_gap', float('nan')):.3g}"
-    rank = np.empty(n, np.int64)
-    rank[queue] = np.arange(n)
     flat_of = np.full(n, -1, np.int64)
     for s in range(market.n_places):
         who = np.flatnonzero(place == s)
@@ -210,7 +266,9 @@ def priority_optimal(problem: Problem, policy: Policy, *, seed: int | None = 0,
     out_reason = reasons(problem, caps, code, np.full(n, -1), np.full(n, -1))
     out_reason[code == K.ALL_TAKEN] = ("no cap-feasible assignment houses it with everyone housed ahead of it "
                                        "in the queue")
-    info = {"priority": "ballot queue (same seed)", "status": status, "oracle_milps": oracle_calls,
+    info = {"priority": "ballot queue (same seed)", "status": status,
+            "stage_1": "greedy with a MILP oracle" if first is None else "one network LP (block caps only)",
+            "oracle_milps": oracle_calls,
             "oracle_undecided": undecided,
             "seconds": round(time.perf_counter() - start, 3),
             "guarantees": "queue-lexicographically first housable set; maximum welfare among its assignments"}

@@ -2,8 +2,9 @@
 
 Peer: the project's ballot on the same instance and seed; the MILP-oracle greedy (``oracle="milp"``, the method
 before the network LP) is timed on the same instance as the "before". The instance is the DA benchmark's launch
-with the EIP's block limits only and whole-block tastes (any flat type, a block's flats worth the same), the case the network LP covers; with
-neighbourhood caps or flat-type tastes priority-optimal keeps the MILP oracle (bench_frontier.py times that).
+with the EIP's block limits only and whole-block tastes (any flat type, a block's flats worth the same), the case
+the network LP covers; with neighbourhood caps or flat-type tastes priority-optimal keeps the MILP oracle
+(bench_frontier.py times that).
 
     python benchmarks/bench_priority_optimal.py [--quick]
 """

@@ -247,3 +247,40 @@ def test_reserves_are_never_pareto_dominated_by_the_majority_quota_exhaustively(
             compared += 1
             differ += bool((q != r).any())
     assert compared > 1000 and differ > 50
+
+
+def test_allocate_command_takes_reserves_for_da_reserves_only(tmp_path):
+    """Two one-flat blocks, no caps binding: the Malay household is last in every queue it could be, yet with a
+    reserve of one place per block for Malay households it is always housed."""
+    from typer.testing import CliRunner
+
+    from commonground.cli import app
+
+    (tmp_path / "flats.csv").write_text("flat_id,block_id,neighbourhood_id\nf0,b0,n0\nf1,b1,n1\n")
+    rows = ["h0,Chinese", "h1,Chinese", "h2,Malay", "h3,Indian"]
+    (tmp_path / "hh.csv").write_text("household_id,ethnicity\n" + "\n".join(rows) + "\n")
+    policy = tmp_path / "p.toml"
+    policy.write_text('name = "t"\nrule = "strict"\n[[caps]]\nattribute = "ethnicity"\nlevel = "block"\n'
+                      '[caps.limits]\nChinese = 1.0\nMalay = 1.0\nIndian = 1.0\n')
+    base = ["allocate", "--flats", str(tmp_path / "flats.csv"), "--households", str(tmp_path / "hh.csv"),
+            "--policy", str(policy), "--mechanism", "da-reserves"]
+    housed_without = 0
+    for seed in range(8):
+        res = CliRunner().invoke(app, [*base, "--reserves", "Malay=1", "--seed", str(seed),
+                                       "--out", str(tmp_path / "out")])
+        assert res.exit_code == 0, res.output
+        got = pd.read_csv(tmp_path / "out" / "allocation.csv").set_index("household_id")["flat_id"]
+        assert isinstance(got["h2"], str)  # the reserved place goes to the Malay household
+        res = CliRunner().invoke(app, [*base[:-1], "ballot", "--seed", str(seed), "--out", str(tmp_path / "o2")])
+        assert res.exit_code == 0, res.output
+        plain = pd.read_csv(tmp_path / "o2" / "allocation.csv").set_index("household_id")["flat_id"]
+        housed_without += isinstance(plain["h2"], str)
+    assert housed_without < 8  # without the reserve it is sometimes left out
+    bad = CliRunner().invoke(app, [*base, "--reserves", "Malay:0.1", "--out", str(tmp_path / "b")])
+    assert bad.exit_code == 2 and "'Malay:0.1' is not limit=share" in bad.output
+    bad = CliRunner().invoke(app, [*base, "--reserves", "Maly=0.1", "--out", str(tmp_path / "b")])
+    assert bad.exit_code == 2 and "closest 'Malay'" in bad.output
+    bad = CliRunner().invoke(app, [*base[:-1], "ballot", "--reserves", "Malay=0.1", "--out", str(tmp_path / "b")])
+    assert bad.exit_code == 2 and "da-reserves only" in bad.output
+    assert not (tmp_path / "b").exists()
+

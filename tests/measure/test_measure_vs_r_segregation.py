@@ -1,13 +1,14 @@
 """commonground's M / H decompositions against the R package ``segregation`` (Elbers) and its published examples.
 
 R is not installed here; every expected value below is a fact stated in the public repository
-``elbersb/segregation`` (its testthat suite, README, vignette) or in a paper or post it quotes, with the
-input table written out literally there. Each test names its source. Where R's test states an identity
-rather than a number, the number is derived by hand in this file from the definition R's vignette gives
+``elbersb/segregation`` (its testthat suite, README, vignette, R source), in a paper its tests quote
+(Karmel & Maclachlan 1988, Winship 1977), or in the author's post on his SMR paper, with the input table
+written out literally there. Each test names its source. Where R's test states an identity rather than a
+number, the number is derived by hand in this file from the definition R's vignette gives
 (``M = sum_ug p_ug ln(p_ug / (p_u p_g))``, ``H = M / E(groups)``, local score
-``L_u = sum_g p_g|u ln(p_g|u / p_g)``), written out independently of commonground's code. Precision: the
-precision the source prints (3 decimals, 0.1 of a count), R's own test tolerance where it states one, and
-1e-12 for identities that hold exactly.
+``L_u = sum_g p_g|u ln(p_g|u / p_g)``) or from R's source formula, written out independently of
+commonground's code. Precision: what the source prints (3 decimals, 0.1 of a count), R's own test tolerance
+where it states one, and 1e-9 to 1e-15 for identities and exact formulas.
 
 Not comparable here: every README / vignette / man-page figure computed on ``schools00`` / ``schools05`` /
 ``usschools00`` (stored only as binary ``data/*.rda``; ``data-raw/clean_data.R`` builds them from NCES
@@ -25,7 +26,7 @@ import pytest
 from scipy import optimize, stats
 
 from commonground.errors import InputError
-from commonground.measure import Counts, dissimilarity, randomization_null
+from commonground.measure import Counts, dissimilarity, exposure, isolation, randomization_null
 from commonground.measure.local import theil_h_contributions
 from commonground.measure.multigroup import entropy_diversity, multi_dissimilarity, mutual_information, theil_h
 from commonground.measure.mutual import ipf, mutual_difference, mutual_hierarchy, mutual_within
@@ -217,6 +218,20 @@ def test_dissimilarity(col1: list[int], col2: list[int], d: float) -> None:
     c = Counts(np.column_stack([col1, col2]).astype(float))
     assert multi_dissimilarity(c).loc["all"] == pytest.approx(d, abs=1e-15)
     assert dissimilarity(c).loc["all"].to_numpy() == pytest.approx([d, d], abs=1e-15)
+
+
+def test_exposure_isolation_two_groups() -> None:
+    # test_exposure_isolation.R "two group case" (on schools00 there; the identities hold for any table, here
+    # R's two-group occupation table): each group's exposures sum to 1 (xPx + xPy = 1), and
+    # xPy = yPx * Y / X. Values by hand: xPy = sum_i (x_i / X)(y_i / t_i).
+    c = Counts(R_OCC, ["x", "y"])
+    iso, exp = isolation(c).loc["all"], exposure(c).loc["all"]
+    x, y = R_OCC[:, 0], R_OCC[:, 1]
+    t = x + y
+    assert exp["x"] == pytest.approx(float((x / x.sum() * y / t).sum()), abs=1e-15)
+    assert iso["x"] == pytest.approx(float((x / x.sum() * x / t).sum()), abs=1e-15)
+    assert (iso + exp).to_numpy() == pytest.approx([1.0, 1.0], abs=1e-15)
+    assert exp["y"] == pytest.approx(exp["x"] * x.sum() / y.sum(), abs=1e-15)
 
 
 # -- between / within ------------------------------------------------------------------------------------------

@@ -158,6 +158,10 @@ def test_max_bound_is_ln2() -> None:
     c = Counts(t)
     assert mutual_information(c).loc["all"] == pytest.approx(math.log(2), abs=1e-15)
     assert theil_h(c).loc["all"] == pytest.approx(1.0, abs=1e-15)
+    # no hierarchy at all (R: mutual_total without within): one term, between units, which is the total
+    h = mutual_hierarchy(t, [])
+    assert h.index.tolist() == ["between units", "total"]
+    assert h["M"].to_numpy() == pytest.approx([math.log(2)] * 2, abs=1e-15)
 
 
 def test_m_both_ways_and_by_hand() -> None:

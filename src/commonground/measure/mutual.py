@@ -99,7 +99,8 @@ def mutual_hierarchy(x: np.ndarray | Sequence[Sequence[float]], levels: Sequence
     m_total = _m_of(mat)
     cumulative = [*m_at, m_total]
     terms = [cumulative[0]] + [cumulative[j] - cumulative[j - 1] for j in range(1, len(cumulative))]
-    labels = [f"between {names[0]}"] + [f"between {names[j]} within {names[j - 1]}" for j in range(1, len(names))]
+    labels = [f"between {names[0]}"] if names else []
+    labels += [f"between {names[j]} within {names[j - 1]}" for j in range(1, len(names))]
     labels.append(f"between units within {names[-1]}" if names else "between units")
     e = _entropy(mat.sum(axis=0))
     scale = np.log(base)

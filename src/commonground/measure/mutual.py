@@ -283,8 +283,8 @@ def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *
                     fit = ipf(seeds[s], tables[u].sum(axis=1), tables[g].sum(axis=0))
                 except InputError:
                     raise InputError(f"no table has the structure of table {s} (its zero cells) and the margins of "
-                                     f"table {u if u != s else g}: pass zero_fill=1e-10 to fill zero cells as R "
-                                     "segregation does") from None
+                                     f"table {u if u != s else g}: pass zero_fill=1e-10 (command line: "
+                                     "--zero-fill 1e-10) to fill zero cells as R segregation does") from None
                 cache[key] = _m_of(fit)
         return cache[key]
 

@@ -20,14 +20,9 @@ from scipy.sparse.csgraph import shortest_path
 
 from commonground.errors import InputError
 from commonground.measure.aspatial import dissimilarity
-from commonground.measure.counts import Counts
+from commonground.measure.counts import Counts, require_counts
 from commonground.measure.spatial import _group_sum
 from commonground.measure.weights import WeightsLike, region_slices, stored, weighted_pairs
-
-
-def _check(c: Counts) -> None:
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__} (build one with Counts.from_frame)")
 
 
 def boundary_dissimilarity(c: Counts, weights: WeightsLike, *, standardize: bool = False) -> pd.DataFrame:
@@ -51,19 +46,18 @@ def boundary_dissimilarity(c: Counts, weights: WeightsLike, *, standardize: bool
     Returns
     -------
     pandas.DataFrame
-        Regions x groups.
+        Regions x groups: D less the boundary-length-weighted mean difference in shares of
+        neighbours, so at most D; NaN where the group is absent or is everyone.
 
     Examples
     --------
     Three units in a row (0-1, 1-2):
 
-    >>> import numpy as np, pandas as pd
-    >>> from commonground.measure import Counts
     >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
     >>> boundary_dissimilarity(c, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
     {'x': 0.1464, 'y': 0.1464}
     """
-    _check(c)
+    require_counts(c)
     src, dst, w = weighted_pairs(c, weights)
     if standardize:
         w = w / np.bincount(src, weights=w, minlength=c.n_units)[src]
@@ -99,9 +93,10 @@ def par_dissimilarity(c: Counts, weights: WeightsLike, perimeters: np.ndarray | 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups.
+        Regions x groups: D less the neighbours' differences weighted by shared boundary and by
+        perimeter/area, so at most D; NaN where the group is absent or is everyone.
     """
-    _check(c)
+    require_counts(c)
     per, area = stored(c, perimeters, "perimeters"), stored(c, areas, "areas")
     if (area <= 0).any():
         raise InputError("every unit needs a positive area", row=int(c.order[np.flatnonzero(area <= 0)[0]]) + 1)
@@ -153,17 +148,17 @@ def spatial_proximity_profile(c: Counts, weights: WeightsLike, *, m: int = 1000,
     Returns
     -------
     pandas.DataFrame
-        Regions x groups, or with ``curve=True`` one row per (region, group, threshold).
+        Regions x groups: higher when the units where the group is many are connected; NaN where
+        the group is absent or is everyone. With ``curve=True`` one row per (region, group,
+        threshold) instead.
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from commonground.measure import Counts
     >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
     >>> spatial_proximity_profile(c, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
     {'x': 0.2514, 'y': 0.2188}
     """
-    _check(c)
+    require_counts(c)
     if m < 2:
         raise InputError(f"m must be at least 2, got {m}")
     src, dst, w = weighted_pairs(c, weights)

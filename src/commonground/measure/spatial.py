@@ -89,7 +89,8 @@ def spatial_dissimilarity(c: Counts, edges: pd.DataFrame | np.ndarray | Sequence
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups: D less the neighbours' mean difference in shares, so at most D (0 when
+        every unit has its region's composition); NaN where the index is undefined.
     """
     D = dissimilarity(c).to_numpy()
     pairs = _edges_to_positions(c, edges)
@@ -144,7 +145,8 @@ def spatial_proximity(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequenc
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups: 1 when the group clusters no more than everyone does, above 1 when it
+        clusters; NaN where the index is undefined.
     """
     if convention not in CONVENTIONS:
         raise InputError(f"convention must be one of {CONVENTIONS}, got {convention!r}")

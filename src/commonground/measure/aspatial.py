@@ -37,7 +37,8 @@ def dissimilarity(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
@@ -67,7 +68,8 @@ def gini(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
@@ -94,7 +96,8 @@ def isolation(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
@@ -123,7 +126,8 @@ def exposure(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
@@ -151,7 +155,8 @@ def correlation_ratio(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
@@ -185,7 +190,8 @@ def entropy(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
@@ -215,7 +221,8 @@ def atkinson(c: Counts, b: float = 0.5) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
     b : float, optional
         Shape parameter, 0 <= b < 1: the weight on under- (b < 0.5) versus over-representation.
 

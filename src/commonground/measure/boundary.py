@@ -6,7 +6,8 @@ libpysal ``W`` or ``Graph``); :func:`commonground.measure.geo.shared_boundaries`
 weights from real polygons. Pairs across regions are ignored; results are regions x groups.
 
 Values equal PySAL ``segregation``'s ``BoundarySpatialDissim``, ``PARDissim`` and ``SpatialProxProf`` given
-the same weights (tests check them on the Sacramento tract polygons to 1e-9).
+the same weights (tests check them on the Sacramento tract polygons to 1e-9). The examples use three units in a
+row, ``line = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def boundary_dissimilarity(c: Counts, weights: WeightsLike, *, standardize: bool
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order the weights
+        refer to.
     weights : edge list, sparse matrix or libpysal weights
         Which units neighbour which, in the caller's row order (a third edge-list column: shared boundary
     length).
@@ -51,10 +53,9 @@ def boundary_dissimilarity(c: Counts, weights: WeightsLike, *, standardize: bool
 
     Examples
     --------
-    Three units in a row (0-1, 1-2):
+    The three units in a row, neighbours 0-1 and 1-2:
 
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> boundary_dissimilarity(c, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
+    >>> boundary_dissimilarity(line, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
     {'x': 0.1464, 'y': 0.1464}
     """
     require_counts(c)
@@ -81,7 +82,8 @@ def par_dissimilarity(c: Counts, weights: WeightsLike, perimeters: np.ndarray | 
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order the weights
+        refer to.
     weights : edge list, sparse matrix or libpysal weights
         Which units neighbour which, in the caller's row order (a third edge-list column: shared boundary
     length).
@@ -136,7 +138,8 @@ def spatial_proximity_profile(c: Counts, weights: WeightsLike, *, m: int = 1000,
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order the weights
+        refer to.
     weights : edge list, sparse matrix or libpysal weights
         Which units neighbour which, in the caller's row order (a third edge-list column: shared boundary
     length).
@@ -154,8 +157,7 @@ def spatial_proximity_profile(c: Counts, weights: WeightsLike, *, m: int = 1000,
 
     Examples
     --------
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> spatial_proximity_profile(c, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
+    >>> spatial_proximity_profile(line, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
     {'x': 0.2514, 'y': 0.2188}
     """
     require_counts(c)

@@ -28,7 +28,8 @@ def minmax(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); the others in a unit are its
+        total (the total column if given) less the group.
 
     Returns
     -------
@@ -133,18 +134,12 @@ def _exact_one(th: float) -> float:
 
 
 @numba.njit(cache=True)
-def _fold_mode_nelder_mead(theta: np.ndarray) -> np.ndarray:
+def _fold_modes(theta: np.ndarray, pysal: bool) -> np.ndarray:
+    """The folded normal's mode for each ``theta``: PySAL's Nelder-Mead vertex or the exact root (tests compare
+    the two)."""
     out = np.empty(theta.shape[0])
     for u in range(theta.shape[0]):
-        out[u] = _nelder_mead_one(theta[u])
-    return out
-
-
-@numba.njit(cache=True)
-def _fold_mode_exact(theta: np.ndarray) -> np.ndarray:
-    out = np.empty(theta.shape[0])
-    for u in range(theta.shape[0]):
-        out[u] = _exact_one(theta[u])
+        out[u] = _nelder_mead_one(theta[u]) if pysal else _exact_one(theta[u])
     return out
 
 
@@ -188,7 +183,8 @@ def density_corrected_dissimilarity(c: Counts, *, convention: str = "commongroun
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); the others in a unit are its
+        total (the total column if given) less the group.
     convention : {"commonground", "pysal"}, optional
         Exact mode, or PySAL's Nelder-Mead result.
 
@@ -240,7 +236,8 @@ def concentration_profile(c: Counts, *, m: int = 1000, curve: bool = False) -> p
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); the others in a unit are its
+        total (the total column if given) less the group.
     m : int, optional
         Number of thresholds.
     curve : bool, optional

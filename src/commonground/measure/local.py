@@ -27,7 +27,8 @@ def location_quotients(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is the sum of
+        the listed groups, and each unit is compared with its own region.
 
     Returns
     -------
@@ -57,7 +58,8 @@ def local_entropy(c: Counts, normalized: bool = False) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is the sum of
+        the listed groups, and each unit is compared with its own region.
     normalized : bool, optional
         Divide by ``ln K``.
 
@@ -86,7 +88,8 @@ def local_simpson(c: Counts, kind: str = "interaction") -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is the sum of
+        the listed groups, and each unit is compared with its own region.
     kind : {"interaction", "concentration"}, optional
         Which of the two.
 
@@ -131,7 +134,8 @@ def theil_h_contributions(c: Counts, form: str = "divergence") -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is the sum of
+        the listed groups, and each unit is compared with its own region.
     form : {"divergence", "entropy"}, optional
         Which decomposition (above).
 

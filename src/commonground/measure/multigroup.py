@@ -69,7 +69,8 @@ def multi_dissimilarity(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
@@ -102,7 +103,8 @@ def theil_h(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
@@ -132,7 +134,8 @@ def multi_gini(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
@@ -161,7 +164,8 @@ def normalized_exposure(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
@@ -193,7 +197,8 @@ def squared_cv(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
@@ -224,7 +229,8 @@ def relative_diversity(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
@@ -252,7 +258,8 @@ def divergence(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
@@ -281,7 +288,8 @@ def entropy_diversity(c: Counts, normalized: bool = False) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
     normalized : bool, optional
         Divide by ``ln K``.
 
@@ -311,7 +319,8 @@ def simpson_interaction(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
@@ -337,7 +346,8 @@ def simpson_concentration(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
@@ -365,7 +375,8 @@ def mutual_information(c: Counts, base: float = np.e) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
     base : float, optional
         Base of the logarithm (> 1); default e (nats).
 

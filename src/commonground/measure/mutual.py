@@ -120,7 +120,8 @@ def mutual_within(c: Counts, base: float = np.e) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts (:meth:`Counts.from_frame`); its regions are the higher level the units are
+        nested in.
     base : float, optional
         Base of the logarithm (> 1); default e (nats).
 

@@ -8,7 +8,9 @@
 * :func:`local_relative_centralization` -- relative centralization of each unit's k-nearest neighbourhood
   around that unit (PySAL ``LocalRelativeCentralization``).
 
-Coordinates are unit centroids ``(n, 2)`` in the caller's row order, in a projected CRS.
+Coordinates are unit centroids ``(n, 2)`` in the caller's row order, in a projected CRS. The examples use
+three units in a row, ``line = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])``,
+one apart: ``xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order of
+        ``coords``.
     coords : numpy.ndarray
         (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
     distances : sequence of float
@@ -66,9 +69,7 @@ def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float
 
     Examples
     --------
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
-    >>> multiscalar_profile(c, xy, [1.5]).round(4).values.tolist()
+    >>> multiscalar_profile(line, xy, [1.5]).round(4).values.tolist()
     [[0.4464, 0.4464], [0.2848, 0.307]]
     """
     spec = index_spec(index, c)
@@ -155,7 +156,8 @@ def local_distortion(c: Counts, coords: np.ndarray) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order of
+        ``coords``.
     coords : numpy.ndarray
         (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
 
@@ -167,9 +169,7 @@ def local_distortion(c: Counts, coords: np.ndarray) -> pd.Series:
 
     Examples
     --------
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
-    >>> local_distortion(c, xy).round(4).tolist()
+    >>> local_distortion(line, xy).round(4).tolist()
     [0.2127, 0.0668, 0.2707]
     """
     require_counts(c)
@@ -186,7 +186,8 @@ def global_distortion(c: Counts, coords: np.ndarray) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order of
+        ``coords``.
     coords : numpy.ndarray
         (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
 
@@ -197,9 +198,7 @@ def global_distortion(c: Counts, coords: np.ndarray) -> pd.Series:
 
     Examples
     --------
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
-    >>> global_distortion(c, xy).round(4).tolist()
+    >>> global_distortion(line, xy).round(4).tolist()
     [0.1834]
     """
     local = local_distortion(c, coords)
@@ -218,7 +217,8 @@ def local_relative_centralization(c: Counts, coords: np.ndarray, *, k: int = 5) 
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order of
+        ``coords``.
     coords : numpy.ndarray
         (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
     k : int, optional
@@ -232,9 +232,7 @@ def local_relative_centralization(c: Counts, coords: np.ndarray, *, k: int = 5) 
 
     Examples
     --------
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
-    >>> local_relative_centralization(c, xy, k=2).round(4)["x"].tolist()
+    >>> local_relative_centralization(line, xy, k=2).round(4)["x"].tolist()
     [0.5357, -0.1786, -0.5357]
     """
     require_counts(c)

@@ -424,12 +424,12 @@ class Allocation:
         force : bool, optional
             Replace a non-empty folder that is not a commonground output.
         inputs : dict, optional
-            Input file fingerprints for the manifest.
+            Input file fingerprints for the manifest, beside the problem's own.
 
         Returns
         -------
         Path
-            ``out_dir``.
+            ``out_dir``, holding the run's tables and manifest.
         """
         fingerprints = {"problem": {"sha256": self.problem.fingerprint()}, **(inputs or {})}
         with output_folder(out_dir, schema.ALLOCATION, force=force, inputs=fingerprints, seed=self.seed,

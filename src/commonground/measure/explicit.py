@@ -313,20 +313,31 @@ def _product_and_colsum(prox: np.ndarray, xt_t: np.ndarray, sums: np.ndarray, co
             sums[row0 + i, g] = acc
 
 
-def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float], alpha: float, beta: float,
-                scale: float, convention: str, relative: bool) -> np.ndarray:
+def proximity_sums_by_region(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float], alpha: float,
+                             beta: float, scale: float, convention: str
+                             ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Check the proximity parameters, then for each region ``(r, x, t, sum_j c_ij x_j, sum_j c_ij t_j,
+    sum_i c_ij)``: its units' group counts and totals and their proximity sums (:func:`_proximity_sums`). What
+    spatial proximity and the clustering indices have in common."""
     require_counts(c)
     if convention not in CONVENTIONS:
         raise InputError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
     if alpha < 0 or beta < 0 or scale <= 0:
         raise InputError("alpha and beta must be >= 0 and scale > 0")
     xy, area = stored(c, coords, "coords", 2), stored(c, areas, "areas")
-    out = np.full((c.n_regions, c.n_groups), np.nan)
     for r, s, e in region_slices(c):
         x, t = c.x[s:e], c.total[s:e]
-        n = e - s
         cx, ct, colsum = _proximity_sums(xy[s:e], area[s:e], x, t, float(alpha), float(beta), float(scale),
                                          convention)
+        yield r, x, t, cx, ct, colsum
+
+
+def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float], alpha: float, beta: float,
+                scale: float, convention: str, relative: bool) -> np.ndarray:
+    sums = proximity_sums_by_region(c, coords, areas, alpha, beta, scale, convention)
+    out = np.full((c.n_regions, c.n_groups), np.nan)
+    for r, x, t, cx, ct, colsum in sums:
+        n = len(t)
         X = x.sum(axis=0)
         y = t[:, None] - x
         Y = y.sum(axis=0)

@@ -193,7 +193,7 @@ class TwoSample:
     index : str
         The index's name.
     null : str
-        The null model.
+        How the two tables were mixed under the null (:data:`TEST_NULLS`).
     difference : pandas.Series
         Observed difference per group (or one value for a multigroup index).
     draws : numpy.ndarray

@@ -72,7 +72,7 @@ class NullDistribution(_Draws):
     index : str
         The index's name.
     null : str
-        The null model.
+        How people were reallocated to units (:data:`NULLS`).
     observed : pandas.DataFrame or pandas.Series
         The index on the data.
     draws : numpy.ndarray
@@ -345,7 +345,7 @@ def randomization_null(c: Counts, index: IndexLike = "dissimilarity", *, reps: i
     null : str, optional
         ``permutation``, ``multinomial``, ``systematic`` or ``systematic_permutation`` (above).
     seed : int or numpy.random.Generator, optional
-        Seed of the draws.
+        Seed of the random allocations; the same seed gives the same draws.
 
     Returns
     -------
@@ -425,7 +425,7 @@ def bootstrap(c: Counts, index: IndexLike = "dissimilarity", *, reps: int = 199,
     level : float, optional
         Coverage of the percentile interval, in (0, 1).
     seed : int or numpy.random.Generator, optional
-        Seed of the draws.
+        Seed of the resampling; the same seed gives the same interval.
 
     Returns
     -------

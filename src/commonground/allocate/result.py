@@ -63,7 +63,8 @@ class Allocation:
     >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
     ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
     >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
-    >>> result = ballot(Problem.build(dev, hh), pol, seed=0)
+    >>> problem = Problem.build(dev, hh)
+    >>> result = ballot(problem, pol, seed=0)
     >>> result.n_allocated, result.welfare()
     (2, 2.0)
     >>> result.skip_reasons().to_dict()

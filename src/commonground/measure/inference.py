@@ -90,6 +90,7 @@ class NullDistribution(_Draws):
     even: pd.DataFrame | pd.Series
     zero_when_even: bool
 
+    # Named summaries of the draws; the work they share is _Draws._over_draws.
     @property
     def expected(self) -> pd.DataFrame | pd.Series:
         """Mean of the index under random allocation."""

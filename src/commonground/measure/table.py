@@ -29,6 +29,7 @@ class IndexSpec:
     symbol: str  # short header for printed tables
 
 
+# A declarative registry, one row per index: the rows share their shape on purpose.
 INDICES: dict[str, IndexSpec] = {s.name: s for s in [
     IndexSpec("dissimilarity", aspatial.dissimilarity, "single", True, "dissimilarity D", "D"),
     IndexSpec("gini", aspatial.gini, "single", True, "Gini", "G"),

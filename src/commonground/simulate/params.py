@@ -19,6 +19,7 @@ POLICY_KINDS = ("none", "caps-new", "caps-resale", "caps-buyback")
 PREFERENCE_MODELS = ("threshold", "logit")
 
 
+# Frozen dataclasses of defaults, one per simulation-file section: their fields are declarations, alike in shape.
 @dataclass(frozen=True)
 class Town:
     """Where the simulation happens.

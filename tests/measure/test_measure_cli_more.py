@@ -21,8 +21,8 @@ runner = CliRunner()
 
 
 def _tidy_csv(path: Path) -> pd.DataFrame:
-    got = pd.read_csv(path)
-    got["group"] = got["group"].fillna("").astype(str)  # multigroup indices have no group
+    got = pd.read_csv(path, dtype={"group": str})
+    got["group"] = got["group"].fillna("")  # multigroup indices have no group
     return got
 
 
@@ -171,3 +171,30 @@ def test_compare_mismatched_kinds(tmp_path: Path, shared_data: Path) -> None:
         sim / "results.parquet")
     r = runner.invoke(app, ["measure", "compare", str(shared_data / "us_sacramento_tracts_2000.csv"), str(sim)])
     assert r.exit_code == 2 and "cannot compare" in r.output
+
+
+def test_compare_zero_cells_fail_clearly_unless_zero_fill(tmp_path: Path) -> None:
+    # R segregation's "zero weights" tables (test_mutual_difference.R; see test_measure_vs_r_segregation): on the
+    # common units no table has A's zero cells and B's margins. Without --zero-fill the command names the option
+    # and writes nothing; with it, M's parts are R's (1e-10 fill) as mutual_difference gives them.
+    a_tab = np.array([[0, 30, 20, 10], [5, 10, 15, 20], [4, 3, 2, 1]], dtype=float)
+    b_tab = np.array([[40, 20, 20, 15], [5, 10, 10, 0], [1, 2, 3, 4]], dtype=float)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    cols = ["g1", "g2", "g3", "g4"]
+    pd.DataFrame(a_tab, columns=cols).assign(unit=["a", "b", "c"]).to_csv(a, index=False)
+    pd.DataFrame(b_tab, columns=cols).assign(unit=["a", "b", "d"]).to_csv(b, index=False)
+    out = tmp_path / "cmp"
+    args = ["measure", "compare", str(a), str(b), "-g", ",".join(cols), "-u", "unit", "-i", "M", "--decompose",
+            "--out", str(out)]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2 and "--zero-fill 1e-10" in r.output, r.output
+    assert not out.exists()
+    r = runner.invoke(app, [*args, "--zero-fill", "1e-10"])
+    assert r.exit_code == 0, r.output
+    m = _tidy_csv(out / "comparison.csv").query("index == 'mutual_information'").iloc[0]
+    union = ["a", "b", "c", "d"]
+    xa = pd.DataFrame(a_tab, index=["a", "b", "c"]).reindex(union, fill_value=0).to_numpy()
+    xb = pd.DataFrame(b_tab, index=["a", "b", "d"]).reindex(union, fill_value=0).to_numpy()
+    ref = mutual_difference(xa, xb, zero_fill=1e-10)
+    for part in ("group_marginal", "unit_marginal", "structural", "additions_removals"):
+        assert m[part] == pytest.approx(ref[part], abs=1e-12), part

@@ -19,7 +19,8 @@ How exactness is guaranteed (:mod:`commonground.allocate.welfare_model` builds t
   generation, fix-and-complete incumbent, reduced-cost fixing, HiGHS branch and cut) to a 1e-9 relative gap,
   and ``info`` reports the objective, the proven bound (never below the objective), the gap and whether
   optimality was proven (``info["exact"]``). ``time_limit`` (default 600 s) bounds the whole call, set-up
-  included; stopped early, it returns its best assignment with an honest gap;
+  included (the model build checks it too); stopped early, it returns its best assignment with an honest gap
+  (before the model is built: the ballot's, bounded by every household on its best flat);
 * without caps on dense flat-level utilities (every household values every flat differently, so aggregation
   gains nothing) ``optimal-unconstrained`` is SciPy's ``linear_sum_assignment`` on the households × flats matrix.
 """
@@ -35,7 +36,7 @@ from commonground.allocate.assignment import DenseUtilities, assign, dense_utili
 from commonground.allocate.queue import ballot_queue
 from commonground.allocate.result import Allocation
 from commonground.allocate.selection import serial_selection
-from commonground.allocate.welfare_milp import solve
+from commonground.allocate.welfare_milp import MIP_REL_GAP, solve
 from commonground.model import preferences as P
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
@@ -43,6 +44,7 @@ from commonground.policy.checks import priority_notes
 from commonground.policy.state import CapState
 
 NOT_CHOSEN = "not in the welfare-optimal assignment"
+OUT_OF_TIME = "not housed by the ballot returned when the time limit passed before the optimum's model was built"
 NO_ACCEPTABLE = P.NO_ACCEPTABLE
 
 
@@ -70,14 +72,21 @@ def optimal_unconstrained(problem: Problem, policy: Policy, *, seed: int | None 
 def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_limit: float,
          warm_start: bool, report_policy: Policy | None = None) -> Allocation:
     t0 = time.perf_counter()           # the time limit covers building the model and the warm start too
-    model = W.build_model(problem, policy)
+    # The ballot (fast): the MILP's first incumbent, and the answer if time runs out before the model is built
+    # or a network LP cannot finish.
+    ballot_flat_of = _ballot_assignment(problem, policy, seed) if warm_start else None
+    try:
+        model = W.build_model(problem, policy, deadline=t0 + max(float(time_limit), 0.0))
+    except W.OutOfTime:
+        if ballot_flat_of is None:
+            ballot_flat_of = _ballot_assignment(problem, policy, seed)
+        return _ballot_fallback(problem, policy, name, seed, ballot_flat_of, time.perf_counter() - t0,
+                                report_policy or policy)
     start = None
     start_welfare = None
-    if warm_start and model.n_arcs:
-        # The ballot: the MILP's first incumbent, and the answer if a network LP cannot finish in time.
-        start_flat_of = _ballot_assignment(problem, policy, seed)
-        start = W.counts_of(model, start_flat_of)
-        start_welfare = float(np.nansum(problem.assignment_utility(start_flat_of)))
+    if ballot_flat_of is not None and model.n_arcs:
+        start = W.counts_of(model, ballot_flat_of)
+        start_welfare = float(np.nansum(problem.assignment_utility(ballot_flat_of)))
     sol = solve(model, time_limit=time_limit - (time.perf_counter() - t0), start=start)
     rng = np.random.default_rng(seed)
     flat_of = W.decode(model, sol.counts, rng)
@@ -110,6 +119,56 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
         info["warm_start_welfare"] = start_welfare
     return Allocation(problem=problem, policy=report_policy or policy, mechanism=name, seed=seed, flat_of=flat_of,
                       reason=reason, queue_position=np.full(problem.n_households, -1, dtype=np.int64), info=info)
+
+
+def _ballot_fallback(problem: Problem, policy: Policy, name: str, seed: int | None, flat_of: np.ndarray,
+                     seconds: float, report_policy: Policy) -> Allocation:
+    """The ballot's assignment under ``policy`` when the time limit passed before the model was built, with the
+    bound every household on its best acceptable flat (no model needed) and the gap that leaves."""
+    welfare = float(np.nansum(problem.assignment_utility(flat_of)))
+    best = best_utility(problem)
+    bound = max(float(np.maximum(best, 0.0).sum()), welfare)
+    gap = (bound - welfare) / max(abs(welfare), 1e-300) if bound > welfare else 0.0
+    housed = flat_of >= 0
+    reason = np.full(problem.n_households, "", dtype=object)
+    reason[~housed & (best > 0)] = OUT_OF_TIME
+    none = np.flatnonzero(~housed & ~(best > 0))
+    reason[none] = problem.no_acceptable_reason(none)
+    info = {"method": "ballot (time limit reached while building the welfare model)",
+            "solver": "none", "status": "Time limit reached (model not built)", "exact": bool(gap <= MIP_REL_GAP),
+            "objective": welfare, "bound": bound, "gap": gap, "seconds": round(seconds, 4), "network": False,
+            "why_not_network": "", "household_groups": 0, "flat_classes": 0, "arcs": 0, "cap_rows": 0,
+            "warm_start_welfare": welfare,
+            "notes": [*priority_notes(problem.households, policy, name),
+                      "the time limit passed before the welfare model was built: this is the ballot's assignment "
+                      "with seed " + str(seed) + ", and the bound is every household on its best flat"]}
+    return Allocation(problem=problem, policy=report_policy, mechanism=name, seed=seed, flat_of=flat_of,
+                      reason=reason, queue_position=np.full(problem.n_households, -1, dtype=np.int64), info=info)
+
+
+def best_utility(problem: Problem) -> np.ndarray:
+    """Each household's utility for its best vacant flat (``-inf`` if it lists none): an upper bound on what any
+    assignment gives it."""
+    dev, u = problem.development, problem.utilities
+    vacant = ~dev.occupied
+    H = problem.n_households
+    out = np.full(H, -np.inf)
+    if isinstance(u, P.BlockUtilities):
+        f = np.flatnonzero(vacant)
+        n_types = max(len(dev.flat_type_names), 1)
+        key = dev.flat_block[f] * n_types + dev.flat_type[f]
+        uniq, cls = np.unique(key, return_inverse=True)
+        top = np.full(len(uniq), -np.inf)
+        np.maximum.at(top, cls, dev.flat_value[f])           # best flat value of each (block, type)
+        V = u.flat_type[:, uniq % n_types] if u.flat_type.shape[1] else 0.0
+        if len(uniq):
+            out = (u.block[:, uniq // n_types] + V + top).max(axis=1)
+        return out
+    hh = np.repeat(np.arange(H, dtype=np.int64), np.diff(u.indptr))
+    ff = u.flat.astype(np.int64)
+    ok = vacant[ff]
+    np.maximum.at(out, hh[ok], u.value[ok])                   # flat-level values include the flat's own
+    return out
 
 
 def _run_dense(problem: Problem, policy: Policy, seed: int | None, dense: DenseUtilities) -> Allocation:

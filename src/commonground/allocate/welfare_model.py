@@ -27,6 +27,7 @@ proves integer optima.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,19 @@ from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
 from commonground.policy.kernels import BLOCK, NEIGHBOURHOOD
 from commonground.policy.state import CapState
+
+
+class OutOfTime(TimeoutError):
+    """The deadline passed while the model was being built (the caller falls back to an assignment it has)."""
+
+
+def _check(deadline: float) -> None:
+    if time.perf_counter() > deadline:
+        raise OutOfTime("the time limit was reached while building the welfare model")
+
+
+#: Loop iterations between two deadline checks in the model build (a check costs ~50 ns; an iteration ~1-20 µs).
+CHECK_EVERY = 1024
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,8 +114,10 @@ class Model:
 
 
 # -- building ----------------------------------------------------------------------------------------------
-def flat_classes(problem: Problem, available: np.ndarray) -> tuple[FlatClasses, Arcs]:
-    """Group the available flats into classes and express utilities as household → class arcs."""
+def flat_classes(problem: Problem, available: np.ndarray,
+                 deadline: float = np.inf) -> tuple[FlatClasses, Arcs]:
+    """Group the available flats into classes and express utilities as household → class arcs (raises
+    :class:`OutOfTime` once ``deadline``, a ``time.perf_counter()`` value, has passed)."""
     dev, u = problem.development, problem.utilities
     avail = np.flatnonzero(available)
     if isinstance(u, BlockUtilities):
@@ -129,7 +145,9 @@ def flat_classes(problem: Problem, available: np.ndarray) -> tuple[FlatClasses, 
     seen: dict[bytes, int] = {}
     of_flat = np.full(dev.n_flats, -1, dtype=np.int64)
     class_block: list[int] = []
-    for f, lo, hi in zip(avail, *bounds, strict=True):
+    for n, (f, lo, hi) in enumerate(zip(avail, *bounds, strict=True)):
+        if n % CHECK_EVERY == 0:
+            _check(deadline)
         sig = np.int64(dev.flat_block[f]).tobytes() + hh[lo:hi].tobytes() + base[lo:hi].tobytes()
         c = seen.get(sig)
         if c is None:
@@ -167,12 +185,15 @@ def _tiers(problem: Problem, of_flat: np.ndarray, blocks: np.ndarray) -> FlatCla
 
 
 def build_model(problem: Problem, policy: Policy, *, available: np.ndarray | None = None,
-                households: np.ndarray | None = None) -> Model:
-    """Aggregate the problem under ``policy``'s caps (``households``: optional mask of who takes part)."""
+                households: np.ndarray | None = None, deadline: float = np.inf) -> Model:
+    """Aggregate the problem under ``policy``'s caps (``households``: optional mask of who takes part). Raises
+    :class:`OutOfTime` once ``deadline`` (a ``time.perf_counter()`` value) has passed, checked between stages
+    and inside the loops, so a time limit holds during the build too."""
     dev = problem.development
     if available is None:
         available = ~dev.occupied
-    classes, arcs = flat_classes(problem, available)
+    classes, arcs = flat_classes(problem, available, deadline)
+    _check(deadline)
     # A class whose best flat is worth ≤ 0 to a household is not acceptable to it (docs/preferences.md: only a
     # flat better than staying unhoused is); dropping the arc also never loses welfare.
     keep = arcs.a + classes.best_value()[arcs.k] > 0
@@ -182,8 +203,10 @@ def build_model(problem: Problem, policy: Policy, *, available: np.ndarray | Non
 
     caps = CapState.build(policy, dev, problem.households)
     # Interchangeable households: same limit under every cap and the same arcs (classes and utilities).
+    _check(deadline)
     order = np.argsort(h * max(classes.n, 1) + k, kind="stable")
     h, k, a = h[order], k[order], a[order]
+    _check(deadline)
     H = problem.n_households
     ptr = np.zeros(H + 1, dtype=np.int64)
     np.cumsum(np.bincount(h, minlength=H), out=ptr[1:])
@@ -191,7 +214,9 @@ def build_model(problem: Problem, policy: Policy, *, available: np.ndarray | Non
     group_of = np.full(H, -1, dtype=np.int64)
     seen: dict[bytes, int] = {}
     reps: list[int] = []
-    for hh in np.flatnonzero(np.diff(ptr) > 0):
+    for n, hh in enumerate(np.flatnonzero(np.diff(ptr) > 0)):
+        if n % CHECK_EVERY == 0:
+            _check(deadline)
         lo, hi = ptr[hh], ptr[hh + 1]
         sig = limits[hh].tobytes() + k[lo:hi].tobytes() + a[lo:hi].tobytes()
         g = seen.get(sig)
@@ -206,7 +231,9 @@ def build_model(problem: Problem, policy: Policy, *, available: np.ndarray | Non
         arc_mask[np.concatenate([np.arange(ptr[r], ptr[r + 1]) for r in rep])] = True
     arc_g = group_of[h[arc_mask]]
     arc_k, arc_a = k[arc_mask], a[arc_mask]
+    _check(deadline)
     cap_rows, cap_matrix = _cap_rows(dev, classes, caps, size, rep, arc_g, arc_k)
+    _check(deadline)
     network, why, set_of_group = network_structure(problem, classes, caps, cap_rows, rep, arc_g, arc_k, arc_a)
     value = np.abs(arc_a + classes.best_value()[arc_k]) if len(arc_a) else np.zeros(0)
     scale = float(value.max()) if len(value) and value.max() > 0 else 1.0
@@ -334,23 +361,30 @@ def objective(model: Model, counts: np.ndarray) -> float:
 
 
 def decode(model: Model, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Turn arc counts into ``flat_of``: members of a group are interchangeable (order drawn from ``rng``);
-    each class's households get its highest-valued flats (value is household-independent, so who gets which
-    does not change anyone's utility beyond that value; lowest household index gets the best)."""
+    """Turn arc counts into ``flat_of``: members of a group are interchangeable (order drawn from ``rng``).
+    A class's households get its highest-valued flats, the best to the household that values the class least
+    (ties: lowest household index), which leaves total welfare as it is and houses no one at a worth ≤ 0 that
+    another order could avoid; a household whose flat is still worth ≤ 0 to it adds nothing to the welfare and
+    is left unhoused (a flat is acceptable only if worth > 0, docs/preferences.md)."""
     H = model.problem.n_households
     flat_of = np.full(H, -1, dtype=np.int64)
     members: dict[int, list[int]] = {}
     for g, hs in _group_members(model).items():
         members[g] = list(rng.permutation(hs))
-    per_class: list[list[int]] = [[] for _ in range(model.classes.n)]
+    per_class: list[list[tuple[float, int]]] = [[] for _ in range(model.classes.n)]
     for i in np.flatnonzero(counts > 0):
         g, k, n = int(model.arc_g[i]), int(model.arc_k[i]), int(counts[i])
         take, members[g] = members[g][:n], members[g][n:]
-        per_class[k].extend(take)
+        per_class[k].extend((float(model.arc_a[i]), int(h)) for h in take)
     cls = model.classes
+    value = model.problem.development.flat_value
     for k, chosen in enumerate(per_class):
         if chosen:
-            flat_of[np.sort(np.asarray(chosen, dtype=np.int64))] = cls.flats[cls.ptr[k]:cls.ptr[k] + len(chosen)]
+            chosen.sort()
+            flats = cls.flats[cls.ptr[k]:cls.ptr[k] + len(chosen)]
+            for (a, h), f in zip(chosen, flats, strict=True):
+                if a + value[f] > 0:
+                    flat_of[h] = f
     return flat_of
 
 

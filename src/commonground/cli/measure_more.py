@@ -315,7 +315,7 @@ def _compare_simulations(a: Path, b: Path, year_a: int, year_b: int) -> pd.DataF
 
 
 def _compare_counts(ca: Counts, cb: Counts, names: list[str], decompose: bool, test: str | None, reps: int,
-                    seed: int | None, unit: str) -> pd.DataFrame:
+                    seed: int | None, unit: str, zero_fill: float = 0.0) -> pd.DataFrame:
     groups = [g for g in ca.groups if g in cb.groups]
     if not groups:
         raise InputError("the two tables have no group in common")
@@ -342,7 +342,7 @@ def _compare_counts(ca: Counts, cb: Counts, names: list[str], decompose: bool, t
     if decompose and ca.n_groups >= 2:  # units matched by id; units in only one table are additions/removals
         xa = pd.DataFrame(ca.x, index=ca.units).reindex(ca.units.union(cb.units), fill_value=0)
         xb = pd.DataFrame(cb.x, index=cb.units).reindex(ca.units.union(cb.units), fill_value=0)
-        m = mutual_difference(xa.to_numpy(), xb.to_numpy())
+        m = mutual_difference(xa.to_numpy(), xb.to_numpy(), zero_fill=zero_fill)
         extra = pd.DataFrame({"unit": unit, "index": "mutual_information", "group": "", "a": [m["M1"]],
                               "b": [m["M2"]], "difference": [m["diff"]], "group_marginal": [m["group_marginal"]],
                               "unit_marginal": [m["unit_marginal"]], "structural": [m["structural"]],
@@ -443,6 +443,9 @@ def extend(app: typer.Typer) -> None:
         index: list[str] | None = typer.Option(None, "--index", "-i", help="Indices (default D, H, M)."),
         decompose: bool = typer.Option(False, "--decompose", help="Split each difference: spatial/composition "
                                        "(single-group) and marginal/structural (M)."),
+        zero_fill: float = typer.Option(0.0, "--zero-fill", help="--decompose of M: count put in zero cells "
+                                        "when a table's zeros admit no table with the other's margins (R "
+                                        "segregation uses 1e-10); 0 = refuse such tables."),
         test: str | None = typer.Option(None, "--test", help=f"Two-sample test null: {', '.join(TEST_NULLS)}."),
         reps: int = typer.Option(199, "--reps", help="Draws for --test."),
         seed: int | None = typer.Option(None, "--seed", help="Random seed for --test."),
@@ -479,7 +482,7 @@ def extend(app: typer.Typer) -> None:
                     raise InputError(f"--when must be 'after' or 'before', got '{w}'")
             ca, attr = _allocation_counts(a, attribute, level, when_a)
             cb, _ = _allocation_counts(b, attr, level, when_b)
-            table = _compare_counts(ca, cb, names, decompose, test, reps, seed, level)
+            table = _compare_counts(ca, cb, names, decompose, test, reps, seed, level, zero_fill)
             _emit(table, out, f"{attr} by {level}: {a.name} ({when_a}) vs {b.name} ({when_b}), difference = B - A",
                   schema.COMPARE_TABLE, force, {})
             return
@@ -491,7 +494,7 @@ def extend(app: typer.Typer) -> None:
             ca, cb = one_region(ca, region), one_region(cb, region)
         elif ca.n_regions != 1 or cb.n_regions != 1:
             raise InputError("--by splits the tables into regions: choose one with --region")
-        table = _compare_counts(ca, cb, names, decompose, test, reps, seed, unit or "row")
+        table = _compare_counts(ca, cb, names, decompose, test, reps, seed, unit or "row", zero_fill)
         _emit(table, out, f"{a.name} vs {b.name} (difference = B - A)", schema.COMPARE_TABLE, force,
               {"a": a, "b": b})
 

@@ -6,7 +6,7 @@
 * :func:`mutual_within` -- per region: its M, H, population share and entropy ratio, whose weighted sum is
   the within term (R ``segregation``'s ``mutual_within``);
 * :func:`mutual_difference` -- a change in M between two tables split into group-composition,
-  unit-size and structural parts by the Shapley method over margin-adjusted tables (Deutsch, Fluckiger &
+  unit-size and structural parts by Shapley values over margin-adjusted tables (Deutsch, Fluckiger &
   Silber 2006; Elbers 2023; R ``segregation``'s ``mutual_difference(method="shapley")``).
 
 All take whole-number or real counts as unit x group arrays or :class:`Counts`; logarithms are natural
@@ -16,13 +16,12 @@ unless ``base`` is given.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from itertools import permutations
 
 import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
-from commonground.measure.counts import Counts, xlogx
+from commonground.measure.counts import Counts, require_counts, xlogx
 
 
 def _m_of(joint: np.ndarray) -> float:
@@ -100,7 +99,8 @@ def mutual_hierarchy(x: np.ndarray | Sequence[Sequence[float]], levels: Sequence
     m_total = _m_of(mat)
     cumulative = [*m_at, m_total]
     terms = [cumulative[0]] + [cumulative[j] - cumulative[j - 1] for j in range(1, len(cumulative))]
-    labels = [f"between {names[0]}"] + [f"between {names[j]} within {names[j - 1]}" for j in range(1, len(names))]
+    labels = [f"between {names[0]}"] if names else []
+    labels += [f"between {names[j]} within {names[j - 1]}" for j in range(1, len(names))]
     labels.append(f"between units within {names[-1]}" if names else "between units")
     e = _entropy(mat.sum(axis=0))
     scale = np.log(base)
@@ -120,7 +120,8 @@ def mutual_within(c: Counts, base: float = np.e) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts (:meth:`Counts.from_frame`); its regions are the higher level the units are
+        nested in.
     base : float, optional
         Base of the logarithm (> 1); default e (nats).
 
@@ -131,16 +132,13 @@ def mutual_within(c: Counts, base: float = np.e) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
     >>> c = Counts.from_frame(pd.DataFrame({"town": ["A", "A", "B", "B"], "x": [8, 2, 5, 5],
     ...                                    "y": [2, 8, 5, 5]}), ["x", "y"], by="town")
     >>> out = mutual_within(c)
     >>> out["M"].round(4).tolist(), round(float(out.attrs["M_within"]), 4)
     ([0.1927, 0.0], 0.0964)
     """
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__}")
+    require_counts(c)
     from commonground.measure.multigroup import mutual_information
 
     scale = np.log(base)
@@ -193,7 +191,6 @@ def ipf(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, tol: float = 1e
 
     Examples
     --------
-    >>> import numpy as np
     >>> ipf(np.ones((2, 2)), np.array([3.0, 1.0]), np.array([2.0, 2.0])).tolist()
     [[1.5, 1.5], [0.5, 0.5]]
     """
@@ -212,16 +209,20 @@ def ipf(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, tol: float = 1e
 
 
 def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *,
-                      base: float = np.e) -> pd.Series:
+                      base: float = np.e, zero_fill: float = 0.0) -> pd.Series:
     """Why M changed from ``before`` to ``after`` (same units x same groups): Shapley decomposition.
 
     Three factors change between the tables: the groups' sizes (``group_marginal``), the units' sizes
     (``unit_marginal``) and the association between unit and group net of both (``structural``, the odds
     ratios -- "real" change in segregation). ``f(s, u, g)`` is M of the table with the structure of table
-    ``s`` fitted by IPF to the unit margins of ``u`` and group margins of ``g``; each factor's share is its
-    Shapley value (the average of its marginal contributions over the 3! orders), so the three add up to
+    ``s`` fitted by IPF to the unit margins of ``u`` and group margins of ``g``. As in R ``segregation``
+    (Elbers 2023): ``structural`` is the two-factor Shapley value of the structure against both margins
+    together, and the margins' share is split into ``group_marginal`` and ``unit_marginal`` by averaging
+    each one's contribution over the four orders of the other two changes; the three add up to
     ``diff = M2 - M1`` exactly. Units or groups empty in one table but not the other are set aside and their
     effect reported as ``additions_removals`` (``diff`` minus the change on the common support).
+    A table whose zero cells leave no table with its structure and the other's margins raises
+    :class:`InputError`, unless ``zero_fill`` > 0 replaces those zero cells in the fitted seeds (R: 1e-10).
     Returns ``M1, M2, diff, additions_removals, group_marginal, unit_marginal, structural``.
 
     Parameters
@@ -230,6 +231,9 @@ def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *
         Units x groups, same units and groups in the same order.
     base : float, optional
         Base of the logarithm (> 1); default e (nats).
+    zero_fill : float, optional
+        Count put in the zero cells of a table before fitting it to the other's margins (R ``segregation``
+        uses 1e-10); default 0, no filling.
 
     Returns
     -------
@@ -240,7 +244,6 @@ def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *
     --------
     Doubling group x's count in unit 1 and y's in unit 2 keeps the odds ratio: no structural change:
 
-    >>> import numpy as np
     >>> r = mutual_difference(np.array([[8.0, 2.0], [2.0, 8.0]]), np.array([[16.0, 2.0], [4.0, 8.0]]))
     >>> bool(abs(r["structural"]) < 1e-9)
     True
@@ -249,6 +252,8 @@ def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *
     True
     """
     a, b = _table(before, "before"), _table(after, "after")
+    if not (np.isfinite(zero_fill) and zero_fill >= 0):
+        raise InputError(f"zero_fill must be a finite count >= 0, got {zero_fill}")
     if a.shape != b.shape:
         raise InputError(f"the two tables differ in shape: {a.shape} and {b.shape} (same units and groups needed)")
     m1, m2 = _m_of(a), _m_of(b)
@@ -261,6 +266,7 @@ def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *
                           "additions_removals": (m2 - m1) / scale, "group_marginal": 0.0, "unit_marginal": 0.0,
                           "structural": 0.0}, name="mutual_difference")
     tables = {1: a_c, 2: b_c}
+    seeds = {k: np.where(v > 0, v, zero_fill) for k, v in tables.items()}
     cache: dict[tuple[int, int, int], float] = {}
 
     def f(s: int, u: int, g: int) -> float:
@@ -269,24 +275,27 @@ def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *
             if u == s and g == s:
                 cache[key] = _m_of(tables[s])
             else:
-                cache[key] = _m_of(ipf(tables[s], tables[u].sum(axis=1), tables[g].sum(axis=0)))
+                try:
+                    fit = ipf(seeds[s], tables[u].sum(axis=1), tables[g].sum(axis=0))
+                except InputError:
+                    raise InputError(f"no table has the structure of table {s} (its zero cells) and the margins of "
+                                     f"table {u if u != s else g}: pass zero_fill=1e-10 (command line: "
+                                     "--zero-fill 1e-10) to fill zero cells as R segregation does") from None
+                cache[key] = _m_of(fit)
         return cache[key]
 
-    factors = ("structural", "unit_marginal", "group_marginal")
-    shap = dict.fromkeys(factors, 0.0)
-    orders = list(permutations(range(3)))
-    for order in orders:
-        state = [1, 1, 1]
-        for idx in order:
-            prev = f(*state)
-            state[idx] = 2
-            shap[factors[idx]] += (f(*state) - prev) / len(orders)
+    # R segregation's shapley_compute: margins (both) vs structure, then group vs unit margins
+    aaa, bbb = f(1, 1, 1), f(2, 2, 2)
+    structural = ((f(2, 1, 1) - aaa) + (bbb - f(1, 2, 2))) / 2
+    group_marginal = ((f(1, 1, 2) - aaa) + (f(1, 2, 2) - f(1, 2, 1)) + (bbb - f(2, 2, 1))
+                      + (f(2, 1, 2) - f(2, 1, 1))) / 4
+    unit_marginal = ((f(1, 2, 1) - aaa) + (f(1, 2, 2) - f(1, 1, 2)) + (bbb - f(2, 1, 2))
+                     + (f(2, 2, 1) - f(2, 1, 1))) / 4
     common = f(2, 2, 2) - f(1, 1, 1)
     return pd.Series({"M1": m1 / scale, "M2": m2 / scale, "diff": (m2 - m1) / scale,
                       "additions_removals": ((m2 - m1) - common) / scale,
-                      "group_marginal": shap["group_marginal"] / scale,
-                      "unit_marginal": shap["unit_marginal"] / scale,
-                      "structural": shap["structural"] / scale}, name="mutual_difference")
+                      "group_marginal": group_marginal / scale, "unit_marginal": unit_marginal / scale,
+                      "structural": structural / scale}, name="mutual_difference")
 
 
 def _table(t: np.ndarray | Counts, what: str) -> np.ndarray:

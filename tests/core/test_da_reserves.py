@@ -3,7 +3,9 @@
 Oracles: (1) a naive reference written here from the definition (Hafalir, Yenmez & Yildirim 2013, Theoretical
 Economics 8(2), section 3: a school first admits minority applicants by priority up to its reserve, then fills
 its remaining seats by priority; Ehlers et al. 2014 JET 153 for floors of several types), run as textbook
-round-by-round DA fed the mechanism's own priority order — same blocks for every household; (2) the caps oracle
+round-by-round DA fed the mechanism's own priority order — same blocks for every household — and stability for
+that choice checked by brute force (no household chosen by a block it prefers; the check finds blocking pairs in
+da-ceilings' outcomes, so it can fail); (2) the caps oracle
 shared with the ballot; (3) strategy-proofness checked exhaustively on small markets (every ranked list of every
 subset of blocks); (4) HYY's welfare result: with the reserve r = q − q^M in place of the majority quota q^M, the
 reserve outcome is never Pareto-dominated by the quota outcome (HYY 2013, abstract and section 4: "The deferred
@@ -58,11 +60,28 @@ def _problem(dev, hh, U):
     return Problem.build(dev, hh, BlockUtilities(block=U, flat_type=np.zeros((hh.n, 1))))
 
 
+def naive_choice(pool, b, rank, group, size, ceiling, floor, home=None):
+    """Block b's choice from ``pool``, straight from the definition: in priority order, households of a reserved
+    group while that group is under its floor, then anyone, both within the block's size and every group's
+    ceiling. Priority at b: households whose home is b first, then the queue."""
+    pool = sorted(pool, key=lambda h: (home is None or home[h] != b, rank[h]))
+    chosen: list[int] = []
+    count: dict[str, int] = {}
+    for stage in ("reserved", "open"):
+        for h in pool:
+            g = group[h]
+            if h in chosen or len(chosen) >= size[b] or count.get(g, 0) >= ceiling[g]:
+                continue
+            if stage == "reserved" and count.get(g, 0) >= floor.get(g, 0):
+                continue
+            chosen.append(h)
+            count[g] = count.get(g, 0) + 1
+    return chosen
+
+
 def naive_da_reserves(lists, rank, group, size, ceiling, floor, home=None):
-    """Round-by-round DA (all rejected propose at once) with the reserve choice, straight from the definition:
-    each block takes, in priority order, households of a reserved group while that group is under its floor, then
-    anyone, both within the block's size and every group's ceiling. Priority at block b: households whose home is
-    b first, then the queue. Returns each household's block or None."""
+    """Round-by-round DA (all rejected propose at once) with ``naive_choice``. Returns each household's block or
+    None."""
     n = len(lists)
     nxt = [0] * n
     held: dict[int, list[int]] = {b: [] for b in range(len(size))}
@@ -77,20 +96,9 @@ def naive_da_reserves(lists, rank, group, size, ceiling, floor, home=None):
             break
         free = set()
         for b, new in proposals.items():
-            pool = sorted(held[b] + new, key=lambda h: (home is None or home[h] != b, rank[h]))
-            chosen: list[int] = []
-            count: dict[str, int] = {}
-            for stage in ("reserved", "open"):
-                for h in pool:
-                    g = group[h]
-                    if h in chosen or len(chosen) >= size[b] or count.get(g, 0) >= ceiling[g]:
-                        continue
-                    if stage == "reserved" and count.get(g, 0) >= floor.get(g, 0):
-                        continue
-                    chosen.append(h)
-                    count[g] = count.get(g, 0) + 1
-            free |= set(pool) - set(chosen)
-            held[b] = chosen
+            pool = held[b] + new
+            held[b] = naive_choice(pool, b, rank, group, size, ceiling, floor, home)
+            free |= set(pool) - set(held[b])
     out: list[int | None] = [None] * n
     for b, hs in held.items():
         for h in hs:
@@ -104,7 +112,7 @@ def _lists(U: np.ndarray) -> list[list[int]]:
 
 def test_equals_the_naive_reference_with_the_same_priorities():
     rng = np.random.default_rng(16)
-    differs_from_ceilings = 0
+    differs_from_ceilings = oracle_bites = 0
     for market in range(150):
         n_blocks, per_block = int(rng.integers(1, 4)), int(rng.integers(1, 5))
         dev, hh, policy, reserves, truth = _market(rng, int(rng.integers(3, 13)), n_blocks, per_block,
@@ -129,11 +137,25 @@ def test_equals_the_naive_reference_with_the_same_priorities():
         expected = naive_da_reserves(_lists(truth), rank, group, [per_block] * n_blocks, ceiling, floor, homes)
         got = [None if f < 0 else int(dev.flat_block[f]) for f in res.flat_of]
         assert got == expected, market
+        # Stable for the reserve choice: no household would be chosen by a block it prefers to its own.
+        def blocking(assigned, rank=rank, group=group, ceiling=ceiling, floor=floor, homes=homes, n_blocks=n_blocks,
+                     per_block=per_block, truth=truth):
+            for h, lst in enumerate(_lists(truth)):
+                for b in lst[:lst.index(assigned[h])] if assigned[h] is not None else lst:
+                    holders = [g for g in range(len(assigned)) if assigned[g] == b]
+                    if h in naive_choice(holders + [h], b, rank, group, [per_block] * n_blocks, ceiling, floor,
+                                         homes):
+                        return h, b
+            return None
+
+        assert blocking(got) is None, market
         assert res.info["reserves"] == {g: s for g, s in reserves.items() if s > 0}
         hard = allocate(problem, policy, "da-ceilings", seed=market, **{k: v for k, v in options.items()
                                                                          if k == "home"})
         differs_from_ceilings += bool((hard.flat_of != res.flat_of).any())
+        oracle_bites += blocking([None if f < 0 else int(dev.flat_block[f]) for f in hard.flat_of]) is not None
     assert differs_from_ceilings >= 5  # the reserves really change who is held (7 of 150 here)
+    assert oracle_bites >= 3  # the stability oracle finds blocking pairs in da-ceilings' outcomes
 
 
 def test_default_reserves_are_the_applicant_shares_of_all_but_the_largest_limit():

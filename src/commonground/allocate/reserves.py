@@ -282,7 +282,7 @@ def deferred_acceptance_reserves(problem: Problem, policy: Policy, *, seed: int 
               and len(np.unique(m["school_block"])) == len(m["school_block"]))
     info = {"reserves": shares, "reserve_attribute": None if rcap is None else rcap.attribute,
             "ceilings": "hard" if ceilings else "none (reserves only)",
-            "guarantees": ("stable and strategy-proof (checked by brute force / exhaustively on small markets)" if nested
+            "guarantees": ("stable and strategy-proof (checked on small markets)" if nested
                            else "caps only (constraints not nested: see docs/mechanisms.md)")}
     return outcome(problem, policy, m, held, rej_cap, rej_block, proposed, seed=seed, name="da-reserves",
                    home=home, info=info)

@@ -306,3 +306,20 @@ def test_allocate_command_takes_reserves_for_da_reserves_only(tmp_path):
     assert bad.exit_code == 2 and "da-reserves only" in bad.output
     assert not (tmp_path / "b").exists()
 
+
+
+def test_a_limit_group_absent_from_the_applicants_is_no_error():
+    """Regression: the EIP's "Indian/Others" limit with no "Others" applicant (a small project) — the ballot runs,
+    so must da-reserves (its floors reuse the policy's limits)."""
+    from commonground.policy import load_policy
+
+    dev = Development.from_frame(pd.DataFrame({"flat_id": [f"f{i}" for i in range(8)],
+                                               "block_id": ["b0"] * 4 + ["b1"] * 4, "neighbourhood_id": "n0"}))
+    eth = np.array(["Chinese"] * 5 + ["Malay", "Indian", "Indian"], dtype=object)
+    hh = Households(ids=np.array([f"h{i}" for i in range(8)], dtype=object), attributes={"ethnicity": eth})
+    problem = _problem(dev, hh, np.ones((8, 2)))
+    policy = load_policy("sg-eip-2010")
+    for ceilings in (True, False):
+        res = allocate(problem, policy, "da-reserves", seed=0, ceilings=ceilings)
+        assert res.info["reserves"] == {"Malay": 0.125, "Indian/Others": 0.25}
+    check_caps(allocate(problem, policy, "da-reserves", seed=0), problem, policy)

@@ -263,7 +263,13 @@ def deferred_acceptance_reserves(problem: Problem, policy: Policy, *, seed: int 
     caps = CapState.build(policy if ceilings else dataclasses.replace(policy, caps=()), dev, hh)
     m = market(problem, policy, seed, home, caps=caps)
     rcap = reserve_cap(problem, policy, reserves)
-    floors = Policy(name="reserves", caps=(rcap,) if rcap is not None else (), rule="strict",
+    # The floors' groups: those the policy declares, else every group of the data and of the limits (a limit's
+    # group nobody applied from is no error, as it is none for the caps).
+    groups = dict(policy.groups)
+    if rcap is not None and rcap.attribute not in groups:
+        values = set(map(str, hh.attributes[rcap.attribute])) | {v for lim in rcap.limits for v in lim.values}
+        groups[rcap.attribute] = tuple(sorted(values))
+    floors = Policy(name="reserves", caps=(rcap,) if rcap is not None else (), rule="strict", groups=groups,
                     unknown=policy.unknown)
     rstate = CapState.build(floors, dev, hh)
     if rcap is None:  # no classes: an empty reserve state of the right shapes

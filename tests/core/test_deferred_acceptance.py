@@ -84,13 +84,18 @@ def test_every_da_keeps_one_flat_each_and_hard_ceilings_keep_every_cap(inst, see
 
 
 @settings(max_examples=100, deadline=None)
-@given(instances, st.integers(0, 2**31))
+@given(laminar_instances, st.integers(0, 2**31))
 def test_soft_bounds_fill_places_the_ceilings_leave_empty(inst, seed):
     """Soft bounds admit a capped household only into a place no one within the caps wanted (Ehlers et al. 2014),
-    so when no one was admitted over a cap the two versions agree, and otherwise soft houses more people."""
-    problem, policy = inst
+    so when no one was admitted over a cap the two versions agree, and otherwise soft houses more people. That
+    holds where the choice is substitutable (nested constraints, DA's guarantees hold), so it is checked there;
+    with overlapping block, neighbourhood and residency caps ("caps only") a place held over a cap for a while
+    can change who is rejected on the way, and the two may differ with no one over a cap at the end (Hypothesis
+    found one: 48 households, block + neighbourhood + residency caps)."""
+    problem, policy = _laminar(*inst)
     hard = allocate(problem, policy, "da-ceilings", seed=seed)
     soft = allocate(problem, policy, "da-soft-bounds", seed=seed)
+    assert soft.info["guarantees"] == hard.info["guarantees"] == "stable and strategy-proof"
     n_hard, n_soft = int((hard.flat_of >= 0).sum()), int((soft.flat_of >= 0).sum())
     if soft.info["admitted_over_a_cap"] == 0:
         assert (soft.flat_of == hard.flat_of).all()

@@ -150,3 +150,29 @@ def test_divergence_sums_equal_the_definition_in_any_blocks(pts, block_rows, see
        arrays(np.float64, st.tuples(st.integers(1, 30), st.just(2)), elements=st.floats(-1e7, 1e7)))
 def test_distances_equal_scipy_cdist(a, b) -> None:
     np.testing.assert_allclose(distances(a, b), cdist(a, b), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("convention", ["pysal", "commonground"])
+def test_spatial_proximity_equals_white_1983_from_the_definition(convention) -> None:
+    # SP = (X P_xx + Y P_yy) / (T P_tt), P_xx = sum_ij x_i x_j c_ij / X^2 (White 1983; Massey & Denton 1988),
+    # written here with a dense c_ij from _naive_proximity_sums: spatial_proximity shares the clustering
+    # indices' proximity sums, and this pins that sharing to the published formula.
+    from commonground.measure import Counts
+    from commonground.measure.spatial import spatial_proximity
+
+    rng = np.random.default_rng(3)
+    n = 30
+    pts, area = rng.uniform(0, 5e3, (n, 2)), rng.uniform(1e4, 1e6, n)
+    x = rng.integers(0, 40, (n, 2)).astype(float)
+    c = Counts(x, ["a", "b"])
+    got = spatial_proximity(c, pts, area, scale=800.0, convention=convention).loc["all"].to_numpy()
+    t = x.sum(axis=1)
+    want = []
+    for k in range(2):
+        xk = x[:, k]
+        yk = t - xk
+        cx, ct, _ = _naive_proximity_sums(pts, area, np.column_stack([xk, yk]), t, 0.6, 0.5, 800.0, convention)
+        X, Y, T = xk.sum(), yk.sum(), t.sum()
+        pxx, pyy, ptt = xk @ cx[:, 0] / X**2, yk @ cx[:, 1] / Y**2, t @ ct / T**2
+        want.append((X * pxx + Y * pyy) / (T * ptt))
+    np.testing.assert_allclose(got, want, rtol=1e-12)

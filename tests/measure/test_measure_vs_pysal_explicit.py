@@ -173,11 +173,11 @@ def test_density_corrected_default_differs_where_pysal_optimiser_stalls() -> Non
     from segregation.singlegroup.density_corrected_dissim import _return_optimal_theta
 
     theta = np.array([0.5, 1.5, 3.0, 10.0, 30.0, 100.0])
-    exact = ev._fold_mode_exact(theta)
+    exact = ev._fold_modes(theta, False)
     np.testing.assert_allclose(exact[[0, 3, 4, 5]], [0.0, 10.0, 30.0, 100.0], atol=1e-9)
     assert exact[1] == pytest.approx(1.5 * np.tanh(1.5 * exact[1]), abs=1e-12)  # root of z = theta tanh(theta z)
     pysal = np.array([_return_optimal_theta(t) for t in theta])
-    np.testing.assert_array_equal(ev._fold_mode_nelder_mead(theta), pysal)  # our port: step for step
+    np.testing.assert_array_equal(ev._fold_modes(theta, True), pysal)  # our port: step for step
     assert pysal[-1] < 1e-4 and exact[-1] == pytest.approx(100)
 
 

@@ -231,3 +231,14 @@ def test_every_core_mechanism_can_allocate_launches(mechanism):
     out = m.run().pivot(index="year", columns="metric", values="value")
     assert out["launch.allocated"].sum() > 0
     m.check_caps()
+
+
+def test_uk_migration_scales_uk_net_migration_over_the_uk_population():
+    # UK net migration counts people arriving in the UK, so the built-in town's share is of UK residents:
+    # 63,182,000 at the 2011 Census (ONS, "2011 Census: Population Estimates for the United Kingdom"), not the
+    # 56,075,912 of England and Wales alone, which overstated arrivals by 12.7 %.
+    from commonground.simulate.builtin import UK_MIGRATION
+    from commonground.simulate.uk_rates import UK_POPULATION_2011
+
+    assert UK_MIGRATION["town"]["national_population"] == UK_POPULATION_2011 == 63_182_000.0
+    assert TownParams().town.national_population == UK_POPULATION_2011

@@ -37,21 +37,14 @@ def ballot(problem: Problem, policy: Policy, *, seed: int | None = 0) -> Allocat
     Returns
     -------
     Allocation
-        Who got which flat and why the others were skipped.
+        Who got which flat, and why the others were skipped: the cap that stopped them, or no acceptable
+        flat left.
 
     Examples
     --------
-    A 50 % Malay cap on one-flat block B allows no Malay household there (strict rule):
+    The ``problem`` and ``pol`` of :class:`Allocation`'s example: four households, three of them Malay, and
+    three flats; a 50 % Malay cap on one-flat block B allows no Malay household there (strict rule):
 
-    >>> import pandas as pd
-    >>> from commonground.model import Development, Households, Problem
-    >>> from commonground.policy import Cap, Policy
-    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
-    ...                                            "neighbourhood_id": "N"}))
-    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
-    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
-    >>> problem = Problem.build(dev, hh)
-    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
     >>> ballot(problem, pol, seed=0).flat_of.tolist()
     [-1, -1, 1, 0]
     """
@@ -68,24 +61,19 @@ def ballot_unconstrained(problem: Problem, policy: Policy, *, seed: int | None =
     policy : Policy
         Its caps are ignored; its priority shares shape the queue as in :func:`ballot`.
     seed : int or None, optional
-        Seed of the queue; the same seed gives the same allocation.
+        Seed of the queue; the same seed draws :func:`ballot`'s queue, so the two compare household by
+        household.
 
     Returns
     -------
     Allocation
-        Who got which flat and why the others were skipped.
+        Who got which flat; a household is skipped only when no flat it accepts is left.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.model import Development, Households, Problem
-    >>> from commonground.policy import Cap, Policy
-    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
-    ...                                            "neighbourhood_id": "N"}))
-    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
-    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
-    >>> problem = Problem.build(dev, hh)
-    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    Without the caps in the ``problem`` and ``pol`` of :class:`Allocation`'s example, block B's one flat goes
+    to a Malay household (h2):
+
     >>> ballot_unconstrained(problem, pol, seed=0).flat_of.tolist()
     [-1, 2, 1, 0]
     """

@@ -58,15 +58,8 @@ def choice_based_lettings(problem: Problem, policy: Policy, *, seed: int | None 
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.model import Development, Households, Problem
-    >>> from commonground.policy import Cap, Policy
-    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
-    ...                                            "neighbourhood_id": "N"}))
-    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
-    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
-    >>> problem = Problem.build(dev, hh)
-    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
+    The ``problem`` and ``pol`` of :class:`Allocation`'s example let two of the four households in four rounds:
+
     >>> result = choice_based_lettings(problem, pol, seed=0)
     >>> result.n_allocated, result.info["cycles"]
     (2, 4)

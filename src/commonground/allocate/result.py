@@ -63,7 +63,8 @@ class Allocation:
     >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
     ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
     >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
-    >>> result = ballot(Problem.build(dev, hh), pol, seed=0)
+    >>> problem = Problem.build(dev, hh)
+    >>> result = ballot(problem, pol, seed=0)
     >>> result.n_allocated, result.welfare()
     (2, 2.0)
     >>> result.skip_reasons().to_dict()
@@ -424,12 +425,12 @@ class Allocation:
         force : bool, optional
             Replace a non-empty folder that is not a commonground output.
         inputs : dict, optional
-            Input file fingerprints for the manifest.
+            Input file fingerprints for the manifest, beside the problem's own.
 
         Returns
         -------
         Path
-            ``out_dir``.
+            ``out_dir``, holding the run's tables and manifest.
         """
         fingerprints = {"problem": {"sha256": self.problem.fingerprint()}, **(inputs or {})}
         with output_folder(out_dir, schema.ALLOCATION, force=force, inputs=fingerprints, seed=self.seed,

@@ -361,23 +361,30 @@ def objective(model: Model, counts: np.ndarray) -> float:
 
 
 def decode(model: Model, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Turn arc counts into ``flat_of``: members of a group are interchangeable (order drawn from ``rng``);
-    each class's households get its highest-valued flats (value is household-independent, so who gets which
-    does not change anyone's utility beyond that value; lowest household index gets the best)."""
+    """Turn arc counts into ``flat_of``: members of a group are interchangeable (order drawn from ``rng``).
+    A class's households get its highest-valued flats, the best to the household that values the class least
+    (ties: lowest household index), which leaves total welfare as it is and houses no one at a worth ≤ 0 that
+    another order could avoid; a household whose flat is still worth ≤ 0 to it adds nothing to the welfare and
+    is left unhoused (a flat is acceptable only if worth > 0, docs/preferences.md)."""
     H = model.problem.n_households
     flat_of = np.full(H, -1, dtype=np.int64)
     members: dict[int, list[int]] = {}
     for g, hs in _group_members(model).items():
         members[g] = list(rng.permutation(hs))
-    per_class: list[list[int]] = [[] for _ in range(model.classes.n)]
+    per_class: list[list[tuple[float, int]]] = [[] for _ in range(model.classes.n)]
     for i in np.flatnonzero(counts > 0):
         g, k, n = int(model.arc_g[i]), int(model.arc_k[i]), int(counts[i])
         take, members[g] = members[g][:n], members[g][n:]
-        per_class[k].extend(take)
+        per_class[k].extend((float(model.arc_a[i]), int(h)) for h in take)
     cls = model.classes
+    value = model.problem.development.flat_value
     for k, chosen in enumerate(per_class):
         if chosen:
-            flat_of[np.sort(np.asarray(chosen, dtype=np.int64))] = cls.flats[cls.ptr[k]:cls.ptr[k] + len(chosen)]
+            chosen.sort()
+            flats = cls.flats[cls.ptr[k]:cls.ptr[k] + len(chosen)]
+            for (a, h), f in zip(chosen, flats, strict=True):
+                if a + value[f] > 0:
+                    flat_of[h] = f
     return flat_of
 
 

@@ -81,19 +81,11 @@ def group_envy(allocation: Allocation, attribute: str) -> pd.DataFrame:
 
     Examples
     --------
-    Three Malay households got one flat, the one Chinese household another; valuing the Chinese bundle at
-    3/1 x 1 against its own 1, the Malay group envies it by 2:
+    In the ``problem`` and ``pol`` of :class:`Allocation`'s example the three Malay households got one flat, the
+    one Chinese household another; valuing the Chinese bundle at 3/1 x 1 against its own 1, the Malay group
+    envies it by 2:
 
-    >>> import pandas as pd
     >>> from commonground.allocate import ballot
-    >>> from commonground.model import Development, Households
-    >>> from commonground.policy import Cap
-    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
-    ...                                            "neighbourhood_id": "N"}))
-    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
-    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
-    >>> problem = Problem.build(dev, hh)
-    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
     >>> float(group_envy(ballot(problem, pol, seed=0), "ethnicity").loc["Malay", "Chinese"])
     2.0
     """
@@ -129,7 +121,7 @@ def fairness_table(allocation: Allocation, attribute: str) -> pd.DataFrame:
     Parameters
     ----------
     allocation : Allocation
-        The result.
+        The result whose groups are compared: what each got, and whom it envies.
     attribute : str
         The household attribute that defines the groups.
 
@@ -141,16 +133,9 @@ def fairness_table(allocation: Allocation, attribute: str) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
+    The ``problem`` and ``pol`` of :class:`Allocation`'s example:
+
     >>> from commonground.allocate import ballot
-    >>> from commonground.model import Development, Households
-    >>> from commonground.policy import Cap
-    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
-    ...                                            "neighbourhood_id": "N"}))
-    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
-    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
-    >>> problem = Problem.build(dev, hh)
-    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
     >>> fairness_table(ballot(problem, pol, seed=0), "ethnicity")[["group", "max_envy", "envies_most"]].values.tolist()
     [['Chinese', 0.0, ''], ['Malay', 2.0, 'Chinese']]
     """

@@ -36,7 +36,7 @@ def welfare_by_group(allocation: Allocation, attribute: str) -> pd.DataFrame:
     Parameters
     ----------
     allocation : Allocation
-        The result.
+        The result whose households are counted and valued.
     attribute : str
         The household attribute that defines the groups.
 
@@ -47,16 +47,9 @@ def welfare_by_group(allocation: Allocation, attribute: str) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
+    Under the ``problem`` and ``pol`` of :class:`Allocation`'s example, one household of each group is housed:
+
     >>> from commonground.allocate import ballot
-    >>> from commonground.model import Development, Households
-    >>> from commonground.policy import Cap
-    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
-    ...                                            "neighbourhood_id": "N"}))
-    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
-    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
-    >>> problem = Problem.build(dev, hh)
-    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
     >>> welfare_by_group(ballot(problem, pol, seed=0), "ethnicity")[["group", "housed"]].values.tolist()
     [['Chinese', 1], ['Malay', 1]]
     """
@@ -170,12 +163,12 @@ class PriceOfDiversity:
         force : bool, optional
             Replace a non-empty folder that is not a commonground output.
         inputs : dict, optional
-            Input file fingerprints for the manifest.
+            Input file fingerprints for the manifest, beside the fingerprint of the problem solved.
 
         Returns
         -------
         Path
-            ``out_dir``.
+            ``out_dir``, holding the summary, the per-seed and per-group tables and the manifest.
         """
         fingerprints = {"problem": {"sha256": self.optimal.problem.fingerprint()}, **(inputs or {})}
         with output_folder(out_dir, schema.PRICE_OF_DIVERSITY, force=force, inputs=fingerprints,
@@ -216,18 +209,9 @@ def price_of_diversity(problem: Problem, policy: Policy, *, seeds: int | Iterabl
 
     Examples
     --------
-    Block B's single flat is closed to the Malay households by the cap, so the optimum houses 2 instead of 3:
+    In the ``problem`` and ``pol`` of :class:`Allocation`'s example, block B's single flat is closed to the Malay
+    households by the cap, so the optimum houses 2 instead of 3:
 
-    >>> import pandas as pd
-    >>> from commonground.allocate import ballot
-    >>> from commonground.model import Development, Households
-    >>> from commonground.policy import Cap
-    >>> dev = Development.from_frame(pd.DataFrame({"flat_id": ["a1", "a2", "b1"], "block_id": ["A", "A", "B"],
-    ...                                            "neighbourhood_id": "N"}))
-    >>> hh = Households.from_frame(pd.DataFrame({"household_id": ["h1", "h2", "h3", "h4"],
-    ...                                          "ethnicity": ["Malay", "Malay", "Malay", "Chinese"]}))
-    >>> problem = Problem.build(dev, hh)
-    >>> pol = Policy(name="demo", caps=(Cap.of("ethnicity", "block", {"Malay": 0.5}),))
     >>> result = price_of_diversity(problem, pol, seeds=2)
     >>> result.welfare_optimal, result.welfare_optimal_unconstrained, result.price_of_diversity
     (2.0, 3.0, 1.5)

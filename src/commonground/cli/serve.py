@@ -5,12 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from commonground.cli.common import console, guarded, renamed
 from commonground.errors import InputError
+
+if TYPE_CHECKING:
+    from commonground.service.db import Database
 
 DB_HELP = ("Database URL: sqlite:///file.sqlite or postgresql://user@host:port/db (env COMMONGROUND_DB); "
            "give a password with --db-password-file or env COMMONGROUND_DB_PASSWORD, not in the URL")
@@ -41,6 +47,22 @@ def database_url(db: str | None, password_file: Path | None = None) -> str:
     if u.get_backend_name() == "sqlite":
         raise InputError("a database password was given, but SQLite has none")
     return u.set(password=password).render_as_string(hide_password=False)
+
+
+@contextmanager
+def token_database(db: str | None, password_file: Path | None, *, upgrade: bool = True) -> Iterator[Database]:
+    """The service database a token command works on: its schema upgraded first (``upgrade``), its connections
+    disposed of on the way out, whatever happens in between."""
+    from commonground.service import migrate
+    from commonground.service.db import Database
+
+    database = Database(database_url(db, password_file))
+    try:
+        if upgrade:
+            migrate.upgrade(database.engine)
+        yield database
+    finally:
+        database.dispose()
 
 
 _HOUSEHOLD_PATH = re.compile(r"(/households/)[^/?\s]+")
@@ -118,21 +140,16 @@ def token_create(
     from commonground import extras
 
     extras.require("app", "commonground token")
-    from commonground.service import auth, migrate, store
-    from commonground.service.db import Database
+    from commonground.service import auth, store
     from commonground.service.inputs import Limits
 
-    database = Database(database_url(db, db_password_file))
-    try:
-        migrate.upgrade(database.engine)
+    with token_database(db, db_password_file) as database:
         if role == "household":
             if development is None or not household:
                 raise InputError("a household token needs --development and --household")
             applicants = store.household_applicant_set(database, development, household, applicants, Limits())
         token_id, token = auth.create_token(database, role, development_id=development, applicants_id=applicants,
                                             household_id=household, label=label, expires_days=expires_days)
-    finally:
-        database.dispose()
     console.print(f"token #{token_id} ({role}) — shown once, keep it secret:", highlight=False)
     print(token)
 
@@ -158,8 +175,7 @@ def token_bulk(
     extras.require("app", "commonground token")
     import csv
 
-    from commonground.service import auth, exports, migrate, store
-    from commonground.service.db import Database
+    from commonground.service import auth, exports, store
     from commonground.service.inputs import Limits
 
     out = renamed("--out FILE", "--to FILE", old_out, to)
@@ -167,14 +183,10 @@ def token_bulk(
         raise InputError("--to FILE is required (the CSV the tokens are written to)")
     if out.exists():
         raise InputError("already exists; choose a new file (tokens are never overwritten)", source=str(out))
-    database = Database(database_url(db, db_password_file))
-    try:
-        migrate.upgrade(database.engine)
+    with token_database(db, db_password_file) as database:
         ids = store.applicant_household_ids(database, development, applicants, Limits())
         issued = auth.create_household_tokens(database, development, applicants, ids, label=label,
                                               expires_days=expires_days)
-    finally:
-        database.dispose()
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -195,15 +207,10 @@ def token_list(db: str = typer.Option(None, "--db", help=DB_HELP),
     extras.require("app", "commonground token")
     from rich.table import Table
 
-    from commonground.service import auth, migrate
-    from commonground.service.db import Database
+    from commonground.service import auth
 
-    database = Database(database_url(db, db_password_file))
-    try:
-        migrate.upgrade(database.engine)
+    with token_database(db, db_password_file) as database:
         rows = auth.list_tokens(database)
-    finally:
-        database.dispose()
     table = Table("id", "key", "role", "development", "applicants", "household", "label", "revoked", "created",
                   "expires")
     for t in rows:
@@ -225,12 +232,8 @@ def token_revoke(token_id: int = typer.Argument(..., help="Token id (from `token
 
     extras.require("app", "commonground token")
     from commonground.service import auth
-    from commonground.service.db import Database
 
-    database = Database(database_url(db, db_password_file))
-    try:
+    with token_database(db, db_password_file, upgrade=False) as database:
         if not auth.revoke_token(database, token_id):
             raise InputError(f"no token {token_id}")
-    finally:
-        database.dispose()
     console.print(f"token #{token_id} revoked")

@@ -1,7 +1,9 @@
 """Single-group (two-group) aspatial indices: each group against everyone else in its region.
 
 Every function takes a :class:`~commonground.measure.counts.Counts` and returns a DataFrame of
-regions x groups, computed for all regions and groups at once.
+regions x groups, computed for all regions and groups at once. The examples use
+``c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])``: two units of ten residents,
+groups x and y split 8/2 and 2/8 (one region, ``"all"``).
 
 Notation, for region ``r`` (sums over its units ``i``) and group ``k``:
 ``x_i`` group count, ``t_i`` unit total (the explicit total column if given, else the sum of the groups),
@@ -17,13 +19,12 @@ import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
-from commonground.measure.counts import Counts, xlogx
+from commonground.measure.counts import Counts, require_counts, xlogx
 
 
 def _parts(c: Counts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Region population ``T`` (R,1), group totals ``X`` (R,K), shares ``P`` (R,K)."""
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__} (build one with Counts.from_frame)")
+    require_counts(c)
     return c.region_total[:, None], c.region_counts, c.region_share
 
 
@@ -36,20 +37,19 @@ def dissimilarity(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups; NaN where the group is absent or is everyone.
+        Regions x groups, in [0, 1]: 0 when every unit has its region's composition, 1 when no unit
+        mixes the group with others; NaN where the group is absent or is everyone.
 
     Examples
     --------
     Two units of 10, shares 0.8 and 0.2 against 0.5 overall: D = (3 + 3) / (2 * 20 * 0.25):
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> dissimilarity(c).round(4).loc["all"].to_dict()
     {'x': 0.6, 'y': 0.6}
     """
@@ -68,18 +68,17 @@ def gini(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups; NaN where the group is absent or is everyone.
+        Regions x groups, in [0, 1]: 0 when all unit shares are equal, 1 when every unit holds only the
+        group or only others; NaN where the group is absent or is everyone.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> gini(c).round(4).loc["all"].to_dict()
     {'x': 0.6, 'y': 0.6}
     """
@@ -97,20 +96,19 @@ def isolation(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups; NaN where the group is absent or is everyone.
+        Regions x groups, in [P, 1]: the region's share P of the group when units are even, 1 when the
+        group lives only among itself; NaN where the group is absent or is everyone.
 
     Examples
     --------
     0.8 * 0.8 + 0.2 * 0.2:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> isolation(c).round(4).loc["all"].to_dict()
     {'x': 0.68, 'y': 0.68}
     """
@@ -128,20 +126,19 @@ def exposure(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups; NaN where the group is absent or is everyone.
+        Regions x groups, in [0, 1 - P]: 0 when the group meets no one else in its units, the region's
+        share of the others (1 - P) when units are even; NaN where the group is absent or is everyone.
 
     Examples
     --------
     0.8 * 0.2 + 0.2 * 0.8:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> exposure(c).round(4).loc["all"].to_dict()
     {'x': 0.32, 'y': 0.32}
     """
@@ -158,20 +155,19 @@ def correlation_ratio(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups; NaN where the group is absent or is everyone.
+        Regions x groups, in [0, 1]: 0 when units are even (isolation = P), 1 when the group lives only
+        among itself; NaN where the group is absent or is everyone.
 
     Examples
     --------
     (0.68 - 0.5) / (1 - 0.5):
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> correlation_ratio(c).round(4).loc["all"].to_dict()
     {'x': 0.36, 'y': 0.36}
     """
@@ -194,18 +190,17 @@ def entropy(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups; NaN where the group is absent or is everyone.
+        Regions x groups, in [0, 1]: 0 when every unit has its region's entropy, 1 when every unit holds
+        only the group or only others; NaN where the group is absent or is everyone.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> entropy(c).round(4).loc["all"].to_dict()
     {'x': 0.2781, 'y': 0.2781}
     """
@@ -226,20 +221,19 @@ def atkinson(c: Counts, b: float = 0.5) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is its total
+        column if the table has one, else the sum of its groups.
     b : float, optional
         Shape parameter, 0 <= b < 1: the weight on under- (b < 0.5) versus over-representation.
 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups; NaN where the group is absent or is everyone.
+        Regions x groups, in [0, 1]: 0 when units are even, 1 when no unit mixes the group with others
+        (for 0 < b < 1); NaN where the group is absent or is everyone.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> atkinson(c).round(4).loc["all"].to_dict()
     {'x': 0.36, 'y': 0.36}
     """

@@ -6,7 +6,8 @@ libpysal ``W`` or ``Graph``); :func:`commonground.measure.geo.shared_boundaries`
 weights from real polygons. Pairs across regions are ignored; results are regions x groups.
 
 Values equal PySAL ``segregation``'s ``BoundarySpatialDissim``, ``PARDissim`` and ``SpatialProxProf`` given
-the same weights (tests check them on the Sacramento tract polygons to 1e-9).
+the same weights (tests check them on the Sacramento tract polygons to 1e-9). The examples use three units in a
+row, ``line = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])``.
 """
 
 from __future__ import annotations
@@ -20,14 +21,9 @@ from scipy.sparse.csgraph import shortest_path
 
 from commonground.errors import InputError
 from commonground.measure.aspatial import dissimilarity
-from commonground.measure.counts import Counts
+from commonground.measure.counts import Counts, require_counts
 from commonground.measure.spatial import _group_sum
 from commonground.measure.weights import WeightsLike, region_slices, stored, weighted_pairs
-
-
-def _check(c: Counts) -> None:
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__} (build one with Counts.from_frame)")
 
 
 def boundary_dissimilarity(c: Counts, weights: WeightsLike, *, standardize: bool = False) -> pd.DataFrame:
@@ -41,7 +37,8 @@ def boundary_dissimilarity(c: Counts, weights: WeightsLike, *, standardize: bool
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order the weights
+        refer to.
     weights : edge list, sparse matrix or libpysal weights
         Which units neighbour which, in the caller's row order (a third edge-list column: shared boundary
     length).
@@ -51,19 +48,17 @@ def boundary_dissimilarity(c: Counts, weights: WeightsLike, *, standardize: bool
     Returns
     -------
     pandas.DataFrame
-        Regions x groups.
+        Regions x groups: D less the boundary-length-weighted mean difference in shares of
+        neighbours, so at most D; NaN where the group is absent or is everyone.
 
     Examples
     --------
-    Three units in a row (0-1, 1-2):
+    The three units in a row, neighbours 0-1 and 1-2:
 
-    >>> import numpy as np, pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> boundary_dissimilarity(c, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
+    >>> boundary_dissimilarity(line, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
     {'x': 0.1464, 'y': 0.1464}
     """
-    _check(c)
+    require_counts(c)
     src, dst, w = weighted_pairs(c, weights)
     if standardize:
         w = w / np.bincount(src, weights=w, minlength=c.n_units)[src]
@@ -87,7 +82,8 @@ def par_dissimilarity(c: Counts, weights: WeightsLike, perimeters: np.ndarray | 
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order the weights
+        refer to.
     weights : edge list, sparse matrix or libpysal weights
         Which units neighbour which, in the caller's row order (a third edge-list column: shared boundary
     length).
@@ -99,9 +95,10 @@ def par_dissimilarity(c: Counts, weights: WeightsLike, perimeters: np.ndarray | 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups.
+        Regions x groups: D less the neighbours' differences weighted by shared boundary and by
+        perimeter/area, so at most D; NaN where the group is absent or is everyone.
     """
-    _check(c)
+    require_counts(c)
     per, area = stored(c, perimeters, "perimeters"), stored(c, areas, "areas")
     if (area <= 0).any():
         raise InputError("every unit needs a positive area", row=int(c.order[np.flatnonzero(area <= 0)[0]]) + 1)
@@ -141,7 +138,8 @@ def spatial_proximity_profile(c: Counts, weights: WeightsLike, *, m: int = 1000,
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order the weights
+        refer to.
     weights : edge list, sparse matrix or libpysal weights
         Which units neighbour which, in the caller's row order (a third edge-list column: shared boundary
     length).
@@ -153,17 +151,16 @@ def spatial_proximity_profile(c: Counts, weights: WeightsLike, *, m: int = 1000,
     Returns
     -------
     pandas.DataFrame
-        Regions x groups, or with ``curve=True`` one row per (region, group, threshold).
+        Regions x groups: higher when the units where the group is many are connected; NaN where
+        the group is absent or is everyone. With ``curve=True`` one row per (region, group,
+        threshold) instead.
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> spatial_proximity_profile(c, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
+    >>> spatial_proximity_profile(line, np.array([[0, 1], [1, 2]])).round(4).loc["all"].to_dict()
     {'x': 0.2514, 'y': 0.2188}
     """
-    _check(c)
+    require_counts(c)
     if m < 2:
         raise InputError(f"m must be at least 2, got {m}")
     src, dst, w = weighted_pairs(c, weights)

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from commonground.errors import InputError
-from commonground.measure.counts import Counts
+from commonground.measure.counts import Counts, require_counts
 from commonground.measure.inference import SeedLike, index_spec, permute
 from commonground.measure.table import IndexSpec
 
@@ -34,8 +34,7 @@ TEST_NULLS = ("random_label", "person_permutation", *APPROACHES)
 
 
 def _one(c: Counts, what: str) -> Counts:
-    if not isinstance(c, Counts):
-        raise TypeError(f"{what}: expected Counts, got {type(c).__name__}")
+    require_counts(c, what)
     if c.n_regions != 1:
         raise InputError(f"{what} has {c.n_regions} regions; compare one region at a time (one_region)")
     return c
@@ -63,7 +62,6 @@ def one_region(c: Counts, region: object) -> Counts:
 
     Examples
     --------
-    >>> import pandas as pd
     >>> c = Counts.from_frame(pd.DataFrame({"town": ["A", "A", "B"], "x": [8, 2, 5], "y": [2, 8, 5]}),
     ...                       ["x", "y"], by="town")
     >>> one_region(c, "A").n_units
@@ -159,8 +157,6 @@ def decompose_difference(c1: Counts, c2: Counts, index: str | Callable = "dissim
     --------
     Table 2 is even, so swapping in either table's composition makes D = 0; the 0.6 difference splits in half:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
     >>> c1 = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> c2 = Counts.from_frame(pd.DataFrame({"x": [5, 5], "y": [5, 5]}), ["x", "y"])
     >>> decompose_difference(c1, c2).loc["x", ["diff", "spatial", "composition"]].round(4).tolist()
@@ -197,7 +193,7 @@ class TwoSample:
     index : str
         The index's name.
     null : str
-        The null model.
+        How the two tables were mixed under the null (:data:`TEST_NULLS`).
     difference : pandas.Series
         Observed difference per group (or one value for a multigroup index).
     draws : numpy.ndarray
@@ -264,8 +260,6 @@ def two_sample_test(c1: Counts, c2: Counts, index: str | Callable = "dissimilari
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
     >>> c1 = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> c2 = Counts.from_frame(pd.DataFrame({"x": [5, 5], "y": [5, 5]}), ["x", "y"])
     >>> two_sample_test(c1, c2, reps=19, seed=0).difference.round(4).to_dict()

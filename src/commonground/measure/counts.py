@@ -363,6 +363,15 @@ class Counts:
         return out
 
 
+def require_counts(c: object, what: str = "") -> Counts:
+    """``c`` if it is a :class:`Counts`, else a TypeError that says how to build one; every index checks this
+    first (``what`` names the argument where a function takes two tables)."""
+    if not isinstance(c, Counts):
+        prefix = f"{what}: " if what else ""
+        raise TypeError(f"{prefix}expected Counts, got {type(c).__name__} (build one with Counts.from_frame)")
+    return c
+
+
 def xlogx(p: np.ndarray) -> np.ndarray:
     """``-p ln p`` elementwise with ``0 ln 0 = 0`` (faster than ``scipy.special.entr`` for p in [0, 1])."""
     return -p * np.log(np.where(p > 0, p, 1.0))

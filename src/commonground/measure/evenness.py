@@ -2,7 +2,9 @@
 
 Aspatial like :mod:`.aspatial` (apply them to ``smooth(c, ...)`` for spatial versions); regions x groups,
 all regions and groups at once. Values equal PySAL ``segregation``'s ``MinMax``, ``ConProf`` and (with
-``convention="pysal"``) ``DensityCorrectedDissim``.
+``convention="pysal"``) ``DensityCorrectedDissim``. The examples use
+``c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])``: two units of ten residents,
+groups x and y split 8/2 and 2/8 (one region, ``"all"``).
 """
 
 from __future__ import annotations
@@ -12,14 +14,9 @@ import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
-from commonground.measure.counts import Counts
+from commonground.measure.counts import Counts, require_counts
 
 CONVENTIONS = ("commonground", "pysal")
-
-
-def _check(c: Counts) -> None:
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__} (build one with Counts.from_frame)")
 
 
 def minmax(c: Counts) -> pd.DataFrame:
@@ -31,24 +28,23 @@ def minmax(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); the others in a unit are its
+        total (the total column if given) less the group.
 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups.
+        Regions x groups, in [0, 1]: 0 when the group and the others are spread over the units alike, 1
+        when they share no unit; NaN where the group is absent or is everyone.
 
     Examples
     --------
     Distributions 0.8/0.2 and 0.2/0.8: 1 - (0.2 + 0.2) / (0.8 + 0.8):
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> minmax(c).round(4).loc["all"].to_dict()
     {'x': 0.75, 'y': 0.75}
     """
-    _check(c)
+    require_counts(c)
     y = c.total[:, None] - c.x
     with np.errstate(invalid="ignore", divide="ignore"):
         fx = c.x / c.broadcast(c.region_counts)
@@ -138,18 +134,12 @@ def _exact_one(th: float) -> float:
 
 
 @numba.njit(cache=True)
-def _fold_mode_nelder_mead(theta: np.ndarray) -> np.ndarray:
+def _fold_modes(theta: np.ndarray, pysal: bool) -> np.ndarray:
+    """The folded normal's mode for each ``theta``: PySAL's Nelder-Mead vertex or the exact root (tests compare
+    the two)."""
     out = np.empty(theta.shape[0])
     for u in range(theta.shape[0]):
-        out[u] = _nelder_mead_one(theta[u])
-    return out
-
-
-@numba.njit(cache=True)
-def _fold_mode_exact(theta: np.ndarray) -> np.ndarray:
-    out = np.empty(theta.shape[0])
-    for u in range(theta.shape[0]):
-        out[u] = _exact_one(theta[u])
+        out[u] = _nelder_mead_one(theta[u]) if pysal else _exact_one(theta[u])
     return out
 
 
@@ -193,14 +183,16 @@ def density_corrected_dissimilarity(c: Counts, *, convention: str = "commongroun
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); the others in a unit are its
+        total (the total column if given) less the group.
     convention : {"commonground", "pysal"}, optional
         Exact mode, or PySAL's Nelder-Mead result.
 
     Returns
     -------
     pandas.DataFrame
-        Regions x groups.
+        Regions x groups, in [0, 1] and, with the exact mode, at most D (the part of a small unit's
+        difference that sampling noise explains is taken out); NaN where the group is absent or is everyone.
 
     Raises
     ------
@@ -209,13 +201,10 @@ def density_corrected_dissimilarity(c: Counts, *, convention: str = "commongroun
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> density_corrected_dissimilarity(c).round(4).loc["all"].to_dict()
     {'x': 0.6, 'y': 0.6}
     """
-    _check(c)
+    require_counts(c)
     if convention not in CONVENTIONS:
         raise InputError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
     y_total = c.region_total[:, None] - c.region_counts
@@ -247,7 +236,8 @@ def concentration_profile(c: Counts, *, m: int = 1000, curve: bool = False) -> p
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); the others in a unit are its
+        total (the total column if given) less the group.
     m : int, optional
         Number of thresholds.
     curve : bool, optional
@@ -256,17 +246,16 @@ def concentration_profile(c: Counts, *, m: int = 1000, curve: bool = False) -> p
     Returns
     -------
     pandas.DataFrame
-        Regions x groups, or with ``curve=True`` one row per (region, group, threshold).
+        Regions x groups, R in [0, 1]: 0 when every unit has its region's share of the group, 1 when
+        the group lives only among itself; NaN where the group is absent or is everyone. With
+        ``curve=True`` one row per (region, group, threshold) instead.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> concentration_profile(c).round(4).loc["all"].to_dict()
     {'x': 0.6, 'y': 0.6}
     """
-    _check(c)
+    require_counts(c)
     if not isinstance(m, int | np.integer) or m < 2:
         raise InputError(f"m must be an integer of at least 2, got {m!r}")
     grid = np.linspace(0, 1, m)

@@ -23,16 +23,11 @@ import pandas as pd
 
 from commonground.errors import InputError
 from commonground.measure._distance import distances
-from commonground.measure.counts import Counts
+from commonground.measure.counts import Counts, require_counts
 from commonground.measure.weights import region_slices, stored
 
 CENTERS = ("mean", "median", "population_weighted_mean", "largest_population")
 CONVENTIONS = ("commonground", "pysal")
-
-
-def _check(c: Counts) -> None:
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__} (build one with Counts.from_frame)")
 
 
 def _center(pts: np.ndarray, t: np.ndarray, center: str | Sequence[float]) -> np.ndarray:
@@ -59,7 +54,7 @@ def _cumulative_area_index(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 def _centralization(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float] | None,
                     center: str | Sequence[float], name: str) -> pd.DataFrame:
-    _check(c)
+    require_counts(c)
     xy = stored(c, coords, "coords", 2)
     area = stored(c, areas, "areas") if areas is not None else None
     out = np.full((c.n_regions, c.n_groups), np.nan)
@@ -105,7 +100,8 @@ def absolute_centralization(c: Counts, coords: np.ndarray, areas: np.ndarray | S
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups, at most 1 (the group wholly in the units nearest the centre); negative
+        when it lives away from the centre; NaN where the index is undefined.
     """
     return _centralization(c, coords, areas, center, "absolute_centralization")
 
@@ -129,7 +125,8 @@ def relative_centralization(c: Counts, coords: np.ndarray, *, center: str | Sequ
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups, -1 ... 1: above 0 when the group lives nearer the centre than the rest,
+        below 0 when further; NaN where the index is undefined.
     """
     return _centralization(c, coords, None, center, "relative_centralization")
 
@@ -149,9 +146,10 @@ def delta(c: Counts, areas: np.ndarray | Sequence[float]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups, 0 ... 1: 0 when the group's density is even over the land, near 1 when it lives on
+        a sliver of it; NaN where the index is undefined.
     """
-    _check(c)
+    require_counts(c)
     area = stored(c, areas, "areas")
     A = c.region_sum(area)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -207,9 +205,10 @@ def absolute_concentration(c: Counts, areas: np.ndarray | Sequence[float]) -> pd
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups, 0 ... 1: 1 when the group is packed into the smallest units it could
+        fill, 0 when into the largest; NaN where the index is undefined.
     """
-    _check(c)
+    require_counts(c)
     return c.by_group(_concentration(c, areas, relative=False), "absolute_concentration")
 
 
@@ -227,9 +226,10 @@ def relative_concentration(c: Counts, areas: np.ndarray | Sequence[float]) -> pd
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups, -1 ... 1: above 0 when the group is more concentrated than the rest,
+        below 0 when less; NaN where the index is undefined.
     """
-    _check(c)
+    require_counts(c)
     return c.by_group(_concentration(c, areas, relative=True), "relative_concentration")
 
 
@@ -313,20 +313,31 @@ def _product_and_colsum(prox: np.ndarray, xt_t: np.ndarray, sums: np.ndarray, co
             sums[row0 + i, g] = acc
 
 
-def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float], alpha: float, beta: float,
-                scale: float, convention: str, relative: bool) -> np.ndarray:
-    _check(c)
+def proximity_sums_by_region(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float], alpha: float,
+                             beta: float, scale: float, convention: str
+                             ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Check the proximity parameters, then for each region ``(r, x, t, sum_j c_ij x_j, sum_j c_ij t_j,
+    sum_i c_ij)``: its units' group counts and totals and their proximity sums (:func:`_proximity_sums`). What
+    spatial proximity and the clustering indices have in common."""
+    require_counts(c)
     if convention not in CONVENTIONS:
         raise InputError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
     if alpha < 0 or beta < 0 or scale <= 0:
         raise InputError("alpha and beta must be >= 0 and scale > 0")
     xy, area = stored(c, coords, "coords", 2), stored(c, areas, "areas")
-    out = np.full((c.n_regions, c.n_groups), np.nan)
     for r, s, e in region_slices(c):
         x, t = c.x[s:e], c.total[s:e]
-        n = e - s
         cx, ct, colsum = _proximity_sums(xy[s:e], area[s:e], x, t, float(alpha), float(beta), float(scale),
                                          convention)
+        yield r, x, t, cx, ct, colsum
+
+
+def _clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequence[float], alpha: float, beta: float,
+                scale: float, convention: str, relative: bool) -> np.ndarray:
+    sums = proximity_sums_by_region(c, coords, areas, alpha, beta, scale, convention)
+    out = np.full((c.n_regions, c.n_groups), np.nan)
+    for r, x, t, cx, ct, colsum in sums:
+        n = len(t)
         X = x.sum(axis=0)
         y = t[:, None] - x
         Y = y.sum(axis=0)
@@ -375,7 +386,8 @@ def absolute_clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Seque
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups: 0 when group members are no nearer each other than an even spread
+        would put them, rising as they cluster; NaN where the index is undefined.
     """
     return c.by_group(_clustering(c, coords, areas, alpha, beta, scale, convention, False), "absolute_clustering")
 
@@ -410,6 +422,7 @@ def relative_clustering(c: Counts, coords: np.ndarray, areas: np.ndarray | Seque
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups: 0 when the group is as clustered as everyone else, above 0 when more;
+        NaN where the index is undefined.
     """
     return c.by_group(_clustering(c, coords, areas, alpha, beta, scale, convention, True), "relative_clustering")

@@ -42,8 +42,25 @@ def _like(template: pd.DataFrame | pd.Series, values: np.ndarray) -> pd.DataFram
     return pd.Series(values, index=template.index, name=template.name)
 
 
+class _Draws:
+    """What a null distribution and a bootstrap share: an observed index and its draws, ``(reps, ...)``."""
+
+    observed: pd.DataFrame | pd.Series
+    draws: np.ndarray
+
+    def _over_draws(self, f: Callable[..., np.ndarray], **kw: float) -> pd.DataFrame | pd.Series:
+        """``f`` (a NaN-aware NumPy reduction) over the draws, shaped like the observed index."""
+        return _like(self.observed, _nanstat(f, self.draws, **kw))
+
+    def _table(self, parts: dict[str, pd.DataFrame | pd.Series]) -> pd.DataFrame:
+        """``parts`` side by side: one row per region, or per (region, group) for a single-group index."""
+        if isinstance(self.observed, pd.DataFrame):
+            return pd.DataFrame({k: v.stack() for k, v in parts.items()})
+        return pd.DataFrame(parts)
+
+
 @dataclass
-class NullDistribution:
+class NullDistribution(_Draws):
     """An index's observed value against its distribution under random allocation.
 
     ``draws`` has shape ``(reps, regions, groups)`` for single-group indices, ``(reps, regions)`` for
@@ -55,7 +72,7 @@ class NullDistribution:
     index : str
         The index's name.
     null : str
-        The null model.
+        How people were reallocated to units (:data:`NULLS`).
     observed : pandas.DataFrame or pandas.Series
         The index on the data.
     draws : numpy.ndarray
@@ -73,15 +90,16 @@ class NullDistribution:
     even: pd.DataFrame | pd.Series
     zero_when_even: bool
 
+    # Named summaries of the draws; the work they share is _Draws._over_draws.
     @property
     def expected(self) -> pd.DataFrame | pd.Series:
         """Mean of the index under random allocation."""
-        return _like(self.observed, _nanstat(np.nanmean, self.draws))
+        return self._over_draws(np.nanmean)
 
     @property
     def sd(self) -> pd.DataFrame | pd.Series:
         """Standard deviation of the index under random allocation (ddof=1)."""
-        return _like(self.observed, _nanstat(np.nanstd, self.draws, ddof=1))
+        return self._over_draws(np.nanstd, ddof=1)
 
     @property
     def bias(self) -> pd.DataFrame | pd.Series:
@@ -109,13 +127,11 @@ class NullDistribution:
         """One row per region (and group): observed, expected, sd, bias, p_value, adjusted."""
         parts = {"observed": self.observed, "expected": self.expected, "sd": self.sd, "bias": self.bias,
                  "p_value": self.p_value, "adjusted": self.adjusted}
-        if isinstance(self.observed, pd.DataFrame):
-            return pd.DataFrame({k: v.stack() for k, v in parts.items()})
-        return pd.DataFrame(parts)
+        return self._table(parts)
 
 
 @dataclass
-class Bootstrap:
+class Bootstrap(_Draws):
     """Bootstrap distribution of an index: percentile interval and bias-corrected estimate.
 
     Made by :func:`bootstrap`.
@@ -143,22 +159,22 @@ class Bootstrap:
     @property
     def mean(self) -> pd.DataFrame | pd.Series:
         """Mean of the draws."""
-        return _like(self.observed, _nanstat(np.nanmean, self.draws))
+        return self._over_draws(np.nanmean)
 
     @property
     def se(self) -> pd.DataFrame | pd.Series:
         """Bootstrap standard error: standard deviation of the draws (ddof=1)."""
-        return _like(self.observed, _nanstat(np.nanstd, self.draws, ddof=1))
+        return self._over_draws(np.nanstd, ddof=1)
 
     @property
     def lower(self) -> pd.DataFrame | pd.Series:
         """Lower end of the percentile interval at ``level``."""
-        return _like(self.observed, _nanstat(np.nanquantile, self.draws, q=(1 - self.level) / 2))
+        return self._over_draws(np.nanquantile, q=(1 - self.level) / 2)
 
     @property
     def upper(self) -> pd.DataFrame | pd.Series:
         """Upper end of the percentile interval at ``level``."""
-        return _like(self.observed, _nanstat(np.nanquantile, self.draws, q=(1 + self.level) / 2))
+        return self._over_draws(np.nanquantile, q=(1 + self.level) / 2)
 
     @property
     def bias_corrected(self) -> pd.DataFrame | pd.Series:
@@ -169,9 +185,7 @@ class Bootstrap:
         """One row per region (and group): observed, mean, se, lower, upper, bias_corrected."""
         parts = {"observed": self.observed, "mean": self.mean, "se": self.se, "lower": self.lower,
                  "upper": self.upper, "bias_corrected": self.bias_corrected}
-        if isinstance(self.observed, pd.DataFrame):
-            return pd.DataFrame({k: v.stack() for k, v in parts.items()})
-        return pd.DataFrame(parts)
+        return self._table(parts)
 
 
 # -- recursive splitting of units --------------------------------------------------------------------------------
@@ -332,7 +346,7 @@ def randomization_null(c: Counts, index: IndexLike = "dissimilarity", *, reps: i
     null : str, optional
         ``permutation``, ``multinomial``, ``systematic`` or ``systematic_permutation`` (above).
     seed : int or numpy.random.Generator, optional
-        Seed of the draws.
+        Seed of the random allocations; the same seed gives the same draws.
 
     Returns
     -------
@@ -348,8 +362,6 @@ def randomization_null(c: Counts, index: IndexLike = "dissimilarity", *, reps: i
     --------
     Complete segregation is beyond every one of 19 random allocations: p = 1 / (1 + 19):
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
     >>> c = Counts.from_frame(pd.DataFrame({"x": [10, 0], "y": [0, 10]}), ["x", "y"])
     >>> randomization_null(c, "dissimilarity", reps=19, seed=0).p_value.loc["all"].to_dict()
     {'x': 0.05, 'y': 0.05}
@@ -414,7 +426,7 @@ def bootstrap(c: Counts, index: IndexLike = "dissimilarity", *, reps: int = 199,
     level : float, optional
         Coverage of the percentile interval, in (0, 1).
     seed : int or numpy.random.Generator, optional
-        Seed of the draws.
+        Seed of the resampling; the same seed gives the same interval.
 
     Returns
     -------
@@ -431,8 +443,6 @@ def bootstrap(c: Counts, index: IndexLike = "dissimilarity", *, reps: int = 199,
     --------
     Units with one group each stay so whatever the draw:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
     >>> c = Counts.from_frame(pd.DataFrame({"x": [10, 0], "y": [0, 10]}), ["x", "y"])
     >>> bootstrap(c, "theil_h", reps=19, seed=0).summary()[["lower", "upper"]].values.tolist()
     [[1.0, 1.0]]

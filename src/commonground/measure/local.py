@@ -3,7 +3,9 @@
 Every function takes a :class:`~commonground.measure.counts.Counts` and returns one row per unit, in the
 caller's original row order, indexed by unit id (``.attrs["region"]`` holds each unit's region). Unit
 composition uses the multigroup convention: ``pi_ik = x_ik / tau_i`` with ``tau_i`` the sum of the listed
-groups; region shares ``P_k`` are those of the unit's own region.
+groups; region shares ``P_k`` are those of the unit's own region. The examples use
+``c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])``: two units of ten residents,
+groups x and y split 8/2 and 2/8 (one region, ``"all"``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
-from commonground.measure.counts import Counts
+from commonground.measure.counts import Counts, require_counts
 from commonground.measure.multigroup import _check, entropy_values, local_entropy_values
 
 
@@ -25,25 +27,23 @@ def location_quotients(c: Counts) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is the sum of
+        the listed groups, and each unit is compared with its own region.
 
     Returns
     -------
     pandas.DataFrame
-        Units x groups.
+        Units x groups: 1 where the unit has its region's share of the group, 0 where it has none
+        of it; NaN in an empty unit or for a group absent from the region.
 
     Examples
     --------
     Shares 0.8 and 0.2 against 0.5:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> location_quotients(c).round(4).values.tolist()
     [[1.6, 0.4], [0.4, 1.6]]
     """
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__}")
+    require_counts(c)
     with np.errstate(invalid="ignore", divide="ignore"):
         lq = (c.x / c.group_total[:, None]) / c.broadcast(c.region_group_share)
     return c.per_unit(lq, "location_quotient")
@@ -58,20 +58,19 @@ def local_entropy(c: Counts, normalized: bool = False) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is the sum of
+        the listed groups, and each unit is compared with its own region.
     normalized : bool, optional
         Divide by ``ln K``.
 
     Returns
     -------
     pandas.Series
-        One value per unit.
+        One value per unit, from 0 (a single group, or empty) to ln K (all K listed groups equal), or
+        to 1 with ``normalized``.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> local_entropy(c).round(4).tolist()
     [0.5004, 0.5004]
     """
@@ -89,14 +88,16 @@ def local_simpson(c: Counts, kind: str = "interaction") -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is the sum of
+        the listed groups, and each unit is compared with its own region.
     kind : {"interaction", "concentration"}, optional
         Which of the two.
 
     Returns
     -------
     pandas.Series
-        One value per unit.
+        One value per unit: interaction from 0 (a single group) to 1 - 1/K, concentration from 1/K
+        to 1 (a single group); 0 for both in an empty unit.
 
     Raises
     ------
@@ -107,9 +108,6 @@ def local_simpson(c: Counts, kind: str = "interaction") -> pd.Series:
     --------
     2 * 0.8 * 0.2 in each unit:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> local_simpson(c).round(4).tolist()
     [0.32, 0.32]
     """
@@ -136,14 +134,17 @@ def theil_h_contributions(c: Counts, form: str = "divergence") -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`); a unit's total is the sum of
+        the listed groups, and each unit is compared with its own region.
     form : {"divergence", "entropy"}, optional
         Which decomposition (above).
 
     Returns
     -------
     pandas.Series
-        One value per unit.
+        One value per unit, summing to H over each region: with ``divergence`` never negative
+        (0 where the unit mirrors its region), with ``entropy`` negative where the unit is more
+        diverse than its region.
 
     Raises
     ------
@@ -154,9 +155,6 @@ def theil_h_contributions(c: Counts, form: str = "divergence") -> pd.Series:
     --------
     The two halves of H = 0.2781:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> theil_h_contributions(c).round(4).tolist()
     [0.139, 0.139]
     """

@@ -1,7 +1,9 @@
 """Multigroup segregation and diversity indices (Reardon & Firebaugh 2002), one value per region.
 
 Every function takes a :class:`~commonground.measure.counts.Counts` and returns a Series indexed by region,
-computed for all regions at once.
+computed for all regions at once. The examples use
+``c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])``: two units of ten residents,
+groups x and y split 8/2 and 2/8 (one region, ``"all"``).
 
 Notation, for region ``r`` (sums over its units ``i`` and groups ``k``): ``x_ik`` counts,
 ``tau_i = sum_k x_ik`` (the total is the *sum of the listed groups*, PySAL's convention, even when the
@@ -20,12 +22,11 @@ import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
-from commonground.measure.counts import Counts, xlogx
+from commonground.measure.counts import Counts, require_counts, xlogx
 
 
 def _check(c: Counts) -> None:
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__} (build one with Counts.from_frame)")
+    require_counts(c)
     if c.n_groups < 2:
         raise InputError(f"multigroup indices need at least two groups, got {c.n_groups}")
 
@@ -68,20 +69,19 @@ def multi_dissimilarity(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, in [0, 1]: 0 when every unit mirrors its region's mix, 1 when each unit
+        holds a single group; NaN where fewer than two groups are present.
 
     Examples
     --------
     With two groups it equals the two-group D:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> multi_dissimilarity(c).round(4).tolist()
     [0.6]
     """
@@ -103,20 +103,19 @@ def theil_h(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, in [0, 1]: 0 when every unit is as diverse as its region, 1 when each unit
+        holds a single group; NaN where fewer than two groups are present.
 
     Examples
     --------
     With two groups it equals the two-group H:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> theil_h(c).round(4).tolist()
     [0.2781]
     """
@@ -135,18 +134,17 @@ def multi_gini(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, in [0, 1]: 0 when all units have the same mix, 1 when each unit holds a
+        single group; NaN where fewer than two groups are present.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> multi_gini(c).round(4).tolist()
     [0.6]
     """
@@ -166,20 +164,19 @@ def normalized_exposure(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, in [0, 1]: 0 when every unit mirrors its region's mix, 1 when each
+        unit holds a single group; NaN where fewer than two groups are present.
 
     Examples
     --------
     With two groups it equals eta^2 (0.68 - 0.5) / (1 - 0.5):
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> normalized_exposure(c).round(4).tolist()
     [0.36]
     """
@@ -200,18 +197,17 @@ def squared_cv(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, in [0, 1] (K counts the groups present): 0 when every unit mirrors its
+        region's mix, 1 when each unit holds a single group; NaN where fewer than two groups are present.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> squared_cv(c).round(4).tolist()
     [0.36]
     """
@@ -233,18 +229,17 @@ def relative_diversity(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, in [0, 1]: the between-unit share of Simpson's interaction, 0 when
+        every unit mirrors its region's mix; NaN where fewer than two groups are present.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> relative_diversity(c).round(4).tolist()
     [0.36]
     """
@@ -263,18 +258,17 @@ def divergence(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, in nats, from 0 (every unit mirrors its region) to the region's entropy E
+        (each unit holds a single group); NaN where fewer than two groups are present.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> divergence(c).round(4).tolist()
     [0.1927]
     """
@@ -294,22 +288,21 @@ def entropy_diversity(c: Counts, normalized: bool = False) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
     normalized : bool, optional
         Divide by ``ln K``.
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, from 0 (a single group) to ln K (all K listed groups equal), or to 1
+        with ``normalized``.
 
     Examples
     --------
     Two equal groups: ln 2:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> entropy_diversity(c).round(4).tolist()
     [0.6931]
     """
@@ -326,20 +319,18 @@ def simpson_interaction(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, from 0 (a single group) to 1 - 1/K (all K groups equal).
 
     Examples
     --------
     Two equal groups: 1 - 0.5^2 - 0.5^2:
 
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> simpson_interaction(c).round(4).tolist()
     [0.5]
     """
@@ -355,18 +346,16 @@ def simpson_concentration(c: Counts) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, from 1/K (all K groups equal) to 1 (a single group).
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> simpson_concentration(c).round(4).tolist()
     [0.5]
     """
@@ -386,14 +375,16 @@ def mutual_information(c: Counts, base: float = np.e) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), at least two groups; a unit's
+        total is the sum of the listed groups (a total column is not used).
     base : float, optional
         Base of the logarithm (> 1); default e (nats).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region, in units of the logarithm's ``base``: 0 when every unit mirrors its
+        region, at most the region's entropy; NaN where fewer than two groups are present.
 
     Raises
     ------
@@ -402,9 +393,6 @@ def mutual_information(c: Counts, base: float = np.e) -> pd.Series:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 2], "y": [2, 8]}), ["x", "y"])
     >>> mutual_information(c).round(4).tolist()
     [0.1927]
     """

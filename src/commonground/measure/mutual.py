@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from commonground.errors import InputError
-from commonground.measure.counts import Counts, xlogx
+from commonground.measure.counts import Counts, require_counts, xlogx
 
 
 def _m_of(joint: np.ndarray) -> float:
@@ -120,7 +120,8 @@ def mutual_within(c: Counts, base: float = np.e) -> pd.DataFrame:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts (:meth:`Counts.from_frame`); its regions are the higher level the units are
+        nested in.
     base : float, optional
         Base of the logarithm (> 1); default e (nats).
 
@@ -131,16 +132,13 @@ def mutual_within(c: Counts, base: float = np.e) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from commonground.measure import Counts
     >>> c = Counts.from_frame(pd.DataFrame({"town": ["A", "A", "B", "B"], "x": [8, 2, 5, 5],
     ...                                    "y": [2, 8, 5, 5]}), ["x", "y"], by="town")
     >>> out = mutual_within(c)
     >>> out["M"].round(4).tolist(), round(float(out.attrs["M_within"]), 4)
     ([0.1927, 0.0], 0.0964)
     """
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__}")
+    require_counts(c)
     from commonground.measure.multigroup import mutual_information
 
     scale = np.log(base)
@@ -193,7 +191,6 @@ def ipf(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, tol: float = 1e
 
     Examples
     --------
-    >>> import numpy as np
     >>> ipf(np.ones((2, 2)), np.array([3.0, 1.0]), np.array([2.0, 2.0])).tolist()
     [[1.5, 1.5], [0.5, 0.5]]
     """
@@ -247,7 +244,6 @@ def mutual_difference(before: np.ndarray | Counts, after: np.ndarray | Counts, *
     --------
     Doubling group x's count in unit 1 and y's in unit 2 keeps the odds ratio: no structural change:
 
-    >>> import numpy as np
     >>> r = mutual_difference(np.array([[8.0, 2.0], [2.0, 8.0]]), np.array([[16.0, 2.0], [4.0, 8.0]]))
     >>> bool(abs(r["structural"]) < 1e-9)
     True

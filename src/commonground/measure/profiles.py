@@ -8,7 +8,9 @@
 * :func:`local_relative_centralization` -- relative centralization of each unit's k-nearest neighbourhood
   around that unit (PySAL ``LocalRelativeCentralization``).
 
-Coordinates are unit centroids ``(n, 2)`` in the caller's row order, in a projected CRS.
+Coordinates are unit centroids ``(n, 2)`` in the caller's row order, in a projected CRS. The examples use
+three units in a row, ``line = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])``,
+one apart: ``xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from scipy.spatial import cKDTree
 
 from commonground.errors import InputError
 from commonground.measure._distance import distances as pair_distances
-from commonground.measure.counts import Counts
+from commonground.measure.counts import Counts, require_counts
 from commonground.measure.inference import index_spec
 from commonground.measure.spatial import smooth
 from commonground.measure.weights import region_slices, stored
@@ -46,7 +48,8 @@ def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order of
+        ``coords``.
     coords : numpy.ndarray
         (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
     distances : sequence of float
@@ -61,15 +64,12 @@ def multiscalar_profile(c: Counts, coords: np.ndarray, distances: Sequence[float
     Returns
     -------
     pandas.DataFrame
-        One row per distance (0 first).
+        One row per distance (0 first): the index on the egohoods of that bandwidth; segregation
+        that is local fades from the profile as the bandwidth grows.
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
-    >>> multiscalar_profile(c, xy, [1.5]).round(4).values.tolist()
+    >>> multiscalar_profile(line, xy, [1.5]).round(4).values.tolist()
     [[0.4464, 0.4464], [0.2848, 0.307]]
     """
     spec = index_spec(index, c)
@@ -156,26 +156,23 @@ def local_distortion(c: Counts, coords: np.ndarray) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order of
+        ``coords``.
     coords : numpy.ndarray
         (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
 
     Returns
     -------
     pandas.Series
-        One value per unit.
+        One value per unit, 0 or more: 0 when every circle around the unit already has the region's
+        mix, larger the further one must go to meet it.
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
-    >>> local_distortion(c, xy).round(4).tolist()
+    >>> local_distortion(line, xy).round(4).tolist()
     [0.2127, 0.0668, 0.2707]
     """
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__}")
+    require_counts(c)
     xy = stored(c, coords, "coords", 2)
     out = np.zeros(c.n_units)
     for _, s, e in region_slices(c):
@@ -189,22 +186,19 @@ def global_distortion(c: Counts, coords: np.ndarray) -> pd.Series:
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order of
+        ``coords``.
     coords : numpy.ndarray
         (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
 
     Returns
     -------
     pandas.Series
-        One value per region.
+        One value per region: the population-weighted mean of the units' distortions, 0 or more.
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
-    >>> global_distortion(c, xy).round(4).tolist()
+    >>> global_distortion(line, xy).round(4).tolist()
     [0.1834]
     """
     local = local_distortion(c, coords)
@@ -223,7 +217,8 @@ def local_relative_centralization(c: Counts, coords: np.ndarray, *, k: int = 5) 
     Parameters
     ----------
     c : Counts
-        Units x groups counts with their regions (:meth:`Counts.from_frame`).
+        Units x groups counts with their regions (:meth:`Counts.from_frame`), in the row order of
+        ``coords``.
     coords : numpy.ndarray
         (units, 2) centroids in the caller's row order, projected (distances are Euclidean).
     k : int, optional
@@ -232,19 +227,15 @@ def local_relative_centralization(c: Counts, coords: np.ndarray, *, k: int = 5) 
     Returns
     -------
     pandas.DataFrame
-        Units x groups.
+        Units x groups, -1 ... 1: above 0 when the group lives nearer the unit than the rest of
+        its neighbourhood does, below 0 when further.
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from commonground.measure import Counts
-    >>> c = Counts.from_frame(pd.DataFrame({"x": [8, 6, 2], "y": [2, 4, 8]}), ["x", "y"])
-    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
-    >>> local_relative_centralization(c, xy, k=2).round(4)["x"].tolist()
+    >>> local_relative_centralization(line, xy, k=2).round(4)["x"].tolist()
     [0.5357, -0.1786, -0.5357]
     """
-    if not isinstance(c, Counts):
-        raise TypeError(f"expected Counts, got {type(c).__name__}")
+    require_counts(c)
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     xy = stored(c, coords, "coords", 2)

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
-from scipy.spatial.distance import cdist
 
 from commonground.errors import InputError
 from commonground.measure.aspatial import dissimilarity
 from commonground.measure.counts import Counts
+from commonground.measure.explicit import proximity_sums_by_region
 from commonground.measure.weights import stored as _stored
 
 CONVENTIONS = ("commonground", "pysal")
@@ -89,7 +89,8 @@ def spatial_dissimilarity(c: Counts, edges: pd.DataFrame | np.ndarray | Sequence
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups: D less the neighbours' mean difference in shares, so at most D (0 when
+        every unit has its region's composition); NaN where the index is undefined.
     """
     D = dissimilarity(c).to_numpy()
     pairs = _edges_to_positions(c, edges)
@@ -144,37 +145,11 @@ def spatial_proximity(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequenc
     Returns
     -------
     pandas.DataFrame
-        One row per region, one column per group (NaN where the index is undefined).
+        Regions x groups: 1 when the group clusters no more than everyone does, above 1 when it
+        clusters; NaN where the index is undefined.
     """
-    if convention not in CONVENTIONS:
-        raise InputError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    if alpha < 0 or beta < 0 or scale <= 0:
-        raise InputError("alpha and beta must be >= 0 and scale > 0")
-    xy = _stored(c, coords, "coords", 2)
-    area = _stored(c, areas, "areas", None)
     out = np.full((c.n_regions, c.n_groups), np.nan)
-    ends = np.r_[c.starts[1:], c.n_units]
-    for r, (s, e) in enumerate(zip(c.starts, ends, strict=True)):
-        x, t, pts, a = c.x[s:e], c.total[s:e], xy[s:e], area[s:e]
-        chunk = max(1, 4_000_000 // (e - s))  # rows of the distance matrix held at once (~32 MB)
-        colsum = np.zeros(e - s)
-        if convention == "pysal":  # PySAL divides each distance by the sum of its column
-            for i0 in range(0, e - s, chunk):
-                colsum[i0:i0 + chunk] = _dist(pts[i0:i0 + chunk], pts).sum(axis=1)
-        cx = np.zeros_like(x)
-        ct = np.zeros_like(t)
-        for i0 in range(0, e - s, chunk):
-            d = _dist(pts[i0:i0 + chunk], pts)
-            rows = np.arange(i0, min(i0 + chunk, e - s))
-            if convention == "pysal":
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    prox = 1 - np.exp(-d / colsum[None, :])
-                prox[rows - i0, rows] = 1 - np.exp(-((alpha * a[rows]) ** beta))
-            else:
-                d[rows - i0, rows] = (alpha * a[rows]) ** beta
-                prox = np.exp(-d / scale)
-            cx[rows] = prox @ x
-            ct[rows] = prox @ t
+    for r, x, t, cx, ct, _ in proximity_sums_by_region(c, coords, areas, alpha, beta, scale, convention):
         X, T = x.sum(axis=0), t.sum()
         Y = T - X
         y = t[:, None] - x
@@ -184,10 +159,6 @@ def spatial_proximity(c: Counts, coords: np.ndarray, areas: np.ndarray | Sequenc
         with np.errstate(invalid="ignore", divide="ignore"):
             out[r] = (X * pxx + Y * pyy) / (T * ptt)
     return c.by_group(out, "spatial_proximity")
-
-
-def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return cdist(a, b)
 
 
 # -- kernel smoothing (egohoods) ----------------------------------------------------------------------------------

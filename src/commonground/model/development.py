@@ -117,7 +117,7 @@ class Development:
         Parameters
         ----------
         level : {"block", "neighbourhood"}
-            The level of the units.
+            The level whose caps these counts are the denominators of.
 
         Returns
         -------
@@ -132,7 +132,7 @@ class Development:
         Parameters
         ----------
         level : {"block", "neighbourhood"}
-            The level of the units.
+            Which units to name.
 
         Returns
         -------
@@ -147,7 +147,7 @@ class Development:
         Parameters
         ----------
         level : {"block", "neighbourhood"}
-            The level of the units.
+            Which units to map the flats to.
 
         Returns
         -------

@@ -135,9 +135,9 @@ class CapState:
         Parameters
         ----------
         h : int
-            Household index.
+            Index of the household asking to move in.
         block : int
-            Block index.
+            Index of the block it asks for; the caps of the block's neighbourhood apply too.
 
         Returns
         -------
@@ -153,9 +153,9 @@ class CapState:
         Parameters
         ----------
         h : int
-            Household index.
+            Index of the household moving in.
         block : int
-            Block index.
+            Index of its block; the block's neighbourhood counts it too.
         """
         admit(self.level, self.hh_limit, self.count, self.block_neighbourhood, h, block, 1)
 
@@ -165,9 +165,9 @@ class CapState:
         Parameters
         ----------
         h : int
-            Household index.
+            Index of the household moving out.
         block : int
-            Block index.
+            Index of the block it leaves, and so of the neighbourhood.
         """
         admit(self.level, self.hh_limit, self.count, self.block_neighbourhood, h, block, -1)
 
@@ -179,9 +179,9 @@ class CapState:
         c : int
             Cap index (from :meth:`blocking_cap`).
         h : int
-            Household index.
+            Index of the household stopped.
         block : int
-            Block index.
+            Index of the block it asked for (the cap may be its neighbourhood's).
         dev : Development
             For the unit's id.
 

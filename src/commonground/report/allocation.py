@@ -19,7 +19,15 @@ from commonground.report.figures import figure_block
 from commonground.report.indices import segregation_indices
 from commonground.report.outcomes import cap_skips, skipped_by_reason
 from commonground.report.page import Section
-from commonground.report.tables import definition_list, details, fmt_number, html_table, key_numbers, paragraph
+from commonground.report.tables import (
+    as_float,
+    definition_list,
+    details,
+    fmt_number,
+    html_table,
+    key_numbers,
+    paragraph,
+)
 
 #: Caps at or above this utilisation are listed as (nearly) binding.
 NEAR_CAP = 0.95
@@ -90,13 +98,13 @@ def welfare_section(results: list[AllocationData]) -> Section:
     rows = []
     base = [r for r in results if not r.has_caps]
     for r in results:
-        w = _float(r.summary.get("welfare"))
+        w = as_float(r.summary.get("welfare"))
         row = {"result": r.label, "welfare": w, "allocated": r.summary.get("allocated"),
                "mean utility per housed household": w / r.summary["allocated"] if r.summary.get("allocated") else
                math.nan}
         if base and r.has_caps:
             same = [b for b in base if b.summary.get("mechanism") == r.summary.get("mechanism")] or base
-            bw = _float(same[0].summary.get("welfare"))
+            bw = as_float(same[0].summary.get("welfare"))
             row["price of diversity"] = bw / w if w else math.nan
             row["welfare lost to caps"] = bw - w
         rows.append(row)
@@ -311,24 +319,17 @@ def _max_share(r: AllocationData, level: str, *, new_only: bool = False, existin
 
 
 def _index_value(v: object) -> str:
-    f = _float(v)
+    f = as_float(v)
     return "" if math.isnan(f) else f"{f:.4f}"
 
 
 def _index_change(v: object) -> str:
-    f = _float(v)
+    f = as_float(v)
     return "" if math.isnan(f) else f"{f:+.4f}"
 
 
 def _cell(v: object) -> str:
     return v if isinstance(v, str) else fmt_number(v)
-
-
-def _float(v: object) -> float:
-    try:
-        return float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _esc(s: object) -> str:

@@ -25,7 +25,7 @@ from commonground.io.schema import read_manifest
 from commonground.io.tables import read_table
 from commonground.report.figures import colours, figure_block, hbars, label_bars, new_figure, style_axes
 from commonground.report.page import Section
-from commonground.report.tables import definition_list, details, html_table, key_numbers
+from commonground.report.tables import as_float, definition_list, details, html_table, key_numbers
 from commonground.report.verdict import WELFARE_NOTE
 
 
@@ -43,29 +43,31 @@ def read_pod(folder: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
 
 def welfare_table(s: dict) -> pd.DataFrame:
     """Optimal and ballot welfare with and without caps, and the ratio (the price of diversity)."""
-    rows = [{"mechanism": "optimal", "with caps": _f(s.get("welfare_optimal")),
-             "without caps": _f(s.get("welfare_optimal_unconstrained")),
-             "price of diversity (without / with)": _f(s.get("price_of_diversity")),
-             "housed with caps": _f(s.get("housed_optimal")),
-             "housed without caps": _f(s.get("housed_optimal_unconstrained"))}]
+    rows = [{"mechanism": "optimal", "with caps": as_float(s.get("welfare_optimal")),
+             "without caps": as_float(s.get("welfare_optimal_unconstrained")),
+             "price of diversity (without / with)": as_float(s.get("price_of_diversity")),
+             "housed with caps": as_float(s.get("housed_optimal")),
+             "housed without caps": as_float(s.get("housed_optimal_unconstrained"))}]
     if "ballot_welfare_mean" in s:
         n = s.get("ballot_seeds", "")
-        rows.append({"mechanism": f"ballot (mean of {n} seeds)", "with caps": _f(s.get("ballot_welfare_mean")),
-                     "without caps": _f(s.get("ballot_welfare_unconstrained_mean")),
-                     "price of diversity (without / with)": _f(s.get("ballot_price_of_diversity_mean")),
-                     "housed with caps": _f(s.get("ballot_housed_mean")),
-                     "housed without caps": _f(s.get("ballot_housed_unconstrained_mean"))})
+        rows.append({"mechanism": f"ballot (mean of {n} seeds)", "with caps": as_float(s.get("ballot_welfare_mean")),
+                     "without caps": as_float(s.get("ballot_welfare_unconstrained_mean")),
+                     "price of diversity (without / with)": as_float(s.get("ballot_price_of_diversity_mean")),
+                     "housed with caps": as_float(s.get("ballot_housed_mean")),
+                     "housed without caps": as_float(s.get("ballot_housed_unconstrained_mean"))})
     return pd.DataFrame(rows)
 
 
 def welfare_figure(s: dict) -> Figure | None:
     """Welfare of each mechanism with and without caps (ballot: mean with min-max whiskers over seeds)."""
     bars: list[tuple[str, float, float, tuple[float, float] | None, tuple[float, float] | None]] = [
-        ("optimal", _f(s.get("welfare_optimal")), _f(s.get("welfare_optimal_unconstrained")), None, None)]
+        ("optimal", as_float(s.get("welfare_optimal")), as_float(s.get("welfare_optimal_unconstrained")), None, None)]
     if "ballot_welfare_mean" in s:
-        bars.append(("ballot", _f(s["ballot_welfare_mean"]), _f(s.get("ballot_welfare_unconstrained_mean")),
-                     (_f(s.get("ballot_welfare_min")), _f(s.get("ballot_welfare_max"))),
-                     (_f(s.get("ballot_welfare_unconstrained_min")), _f(s.get("ballot_welfare_unconstrained_max")))))
+        bars.append(("ballot", as_float(s["ballot_welfare_mean"]),
+                     as_float(s.get("ballot_welfare_unconstrained_mean")),
+                     (as_float(s.get("ballot_welfare_min")), as_float(s.get("ballot_welfare_max"))),
+                     (as_float(s.get("ballot_welfare_unconstrained_min")),
+                      as_float(s.get("ballot_welfare_unconstrained_max")))))
     if all(math.isnan(b[1]) for b in bars):
         return None
     fig = new_figure(7.5, 0.9 + 0.7 * len(bars))
@@ -204,7 +206,7 @@ def pod_cautions(s: dict, groups: pd.DataFrame | None) -> list[str]:
                    "households reporting higher utilities; the optimum is a yardstick for what the caps cost, not a "
                    "proposal to replace the ballot (docs/price_of_diversity.md).")
     for key, name in (("price_of_diversity", "the optimum"), ("ballot_price_of_diversity_mean", "the ballot")):
-        v = _f(s.get(key))
+        v = as_float(s.get(key))
         if not math.isnan(v) and v < 1:
             out.append(f"The price of diversity of {name} is below 1 ({v:.4f}): with caps its welfare is higher than "
                        "without. For the exact optimum this can only come from a time limit or solver gap; for a "
@@ -213,13 +215,6 @@ def pod_cautions(s: dict, groups: pd.DataFrame | None) -> list[str]:
     return out
 
 
-def _f(v: object) -> float:
-    try:
-        return float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _fmt4(v: object) -> str | None:
-    f = _f(v)
+    f = as_float(v)
     return None if math.isnan(f) else f"{f:.4f}"

@@ -22,6 +22,14 @@ MAX_ROWS = 200
 WIDE_COLUMNS = 9
 
 
+def as_float(v: object) -> float:
+    """A summary value as a float; NaN for a missing or non-numeric one (an older run's summary may lack it)."""
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def fmt_number(x: object, *, percent: bool = False, digits: int = 3) -> str:
     """One cell: ``1,234`` for integers, 3 significant decimals for reals, ``12.5%`` for shares, blank for NaN."""
     if x is None or x is pd.NA or x is pd.NaT:

@@ -26,7 +26,7 @@ from commonground.report.data import AllocationData
 from commonground.report.displaced import displaced_households
 from commonground.report.figures import colours, figure_block, hbars, new_figure, style_axes
 from commonground.report.page import Section
-from commonground.report.tables import html_table, paragraph
+from commonground.report.tables import as_float, html_table, paragraph
 
 #: Index (name in commonground.measure) -> short label shown in the panel.
 VERDICT_INDICES = {"multi_dissimilarity": "D (multigroup dissimilarity)", "theil_h": "H (Theil's information index)"}
@@ -304,13 +304,13 @@ def existing_sentence(pair: Pair) -> str | None:
 
 def welfare_sentence(pair: Pair) -> str | None:
     c, b = pair.capped, pair.baseline
-    wc = _num(c.summary.get("welfare"))
+    wc = as_float(c.summary.get("welfare"))
     if math.isnan(wc):
         return None
     s = f"Welfare {escape(_label(c))}: {_fig(f'welfare:{c.label}', f'{wc:,.1f}')} {WELFARE_UNITS}"
     if b is None:
         return s + "."
-    wb = _num(b.summary.get("welfare"))
+    wb = as_float(b.summary.get("welfare"))
     s += f"; {escape(_label(b))}: {_fig(f'welfare:{b.label}', f'{wb:,.1f}')} ({_signed(wc - wb, 1)}"
     s += f", {(wc - wb) / wb:+.1%})" if wb else ")"
     if wc and wb:
@@ -433,13 +433,6 @@ def _label(r: AllocationData) -> str:
     return r.label if r.label.startswith(("with", "without")) else f"in {r.label}"
 
 
-def _num(v: object) -> float:
-    try:
-        return float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _index_value(v: object) -> str:
-    f = _num(v)
+    f = as_float(v)
     return "" if math.isnan(f) else f"{f:.4f}"

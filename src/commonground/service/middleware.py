@@ -24,11 +24,9 @@ PAGE_CSP = (b"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'sel
             b"frame-ancestors 'none'; form-action 'self'")
 
 
-class SecurityHeaders:
-    """Conservative headers on every response; pages carry no scripts (the report sets its own CSP).
-
-    ``Referrer-Policy: same-origin`` rather than ``no-referrer``: under ``no-referrer`` a browser sends
-    ``Origin: null`` with the site's own form posts, and the form origin check must refuse ``null``."""
+class _HttpOnly:
+    """A middleware that acts on HTTP requests only (:meth:`http`); lifespan and websocket traffic pass straight
+    to the app."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,7 +35,19 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
 
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class SecurityHeaders(_HttpOnly):
+    """Conservative headers on every response; pages carry no scripts (the report sets its own CSP).
+
+    ``Referrer-Policy: same-origin`` rather than ``no-referrer``: under ``no-referrer`` a browser sends
+    ``Origin: null`` with the site's own form posts, and the form origin check must refuse ``null``."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(msg: Message) -> None:
             if msg["type"] == "http.response.start":
                 headers = list(msg.get("headers", []))
@@ -52,7 +62,7 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class ThrottleBlocked:
+class ThrottleBlocked(_HttpOnly):
     """A client over its failed-authentication budget that presents credentials again (an ``Authorization``
     header, or a sign-in form) is answered 429 here, on the event loop, after waiting ``delay`` seconds
     without holding a thread or touching the database. The wait slows a flooding client to one attempt per
@@ -61,36 +71,32 @@ class ThrottleBlocked:
     keeps trying."""
 
     def __init__(self, app: ASGIApp, limiter: FailedAuthLimiter, delay: float) -> None:
-        self.app = app
+        super().__init__(app)
         self.limiter = limiter
         self.delay = delay
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            client = scope.get("client")
-            host = client[0] if client else None
-            presents = scope.get("method") == "POST" and scope.get("path") == "/login" or any(
-                k == b"authorization" for k, _ in scope.get("headers", []))
-            if presents and self.limiter.client_blocked(host):
-                self.limiter.failed(host, None)
-                await asyncio.sleep(self.delay)
-                await JSONResponse({"detail": "too many failed authentications from this client; try again later"},
-                                   status_code=429, headers={"Retry-After": "60"})(scope, receive, send)
-                return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        host = client[0] if client else None
+        presents = scope.get("method") == "POST" and scope.get("path") == "/login" or any(
+            k == b"authorization" for k, _ in scope.get("headers", []))
+        if presents and self.limiter.client_blocked(host):
+            self.limiter.failed(host, None)
+            await asyncio.sleep(self.delay)
+            await JSONResponse({"detail": "too many failed authentications from this client; try again later"},
+                               status_code=429, headers={"Retry-After": "60"})(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
-class BodyLimit:
+class BodyLimit(_HttpOnly):
     """Refuse request bodies larger than ``max_bytes`` with 413, before they are read into memory."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         for k, v in scope.get("headers", []):
             if k == b"content-length":
                 try:
@@ -115,17 +121,11 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
-class CatchErrors:
+class CatchErrors(_HttpOnly):
     """An exception nobody handled: log it, answer a one-line 500 (JSON under /api, text elsewhere) that
     names nothing internal, from inside the headers middleware (Starlette's own handler sits outside it)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking(msg: Message) -> None:

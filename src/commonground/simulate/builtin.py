@@ -6,9 +6,9 @@ tens of thousands" (50,000 a year: the target of 2010–2019) against "in the hu
 year: about the ONS estimate for 2015–2019), each under no caps and under the illustrative EIP-style block caps
 ``uk-balanced-example`` on lettings and resales.
 
-Scaling: national net migration × the town's share of the England and Wales population (its households ×
-2.4 persons, the 2011 Census average, over 56,075,912 persons) / 2.4 persons a household — about 17 arriving
-households a year at 50,000 and 103 at 300,000. The arrivals' group mix (45 % White, 35 % Asian, 12 % Black,
+Scaling: UK net migration × the town's share of the UK population (its households × 2.4 persons, the 2011
+Census average, over 63,182,000 UK residents, ONS 2011 Census) / 2.4 persons a household — about 15 arriving
+households a year at 50,000 and 88 at 300,000. The arrivals' group mix (45 % White, 35 % Asian, 12 % Black,
 4 % Mixed, 4 % Other) is an illustrative assumption, not an official figure: set ``migration.mix``.
 Behaviour is illustrative too (logit moves and bids; White households want ≥ 50 % own-group around them,
 Asian ≥ 20 %, smaller groups are indifferent). ``examples/simulate/uk-migration.toml`` is the same as a file.
@@ -31,7 +31,7 @@ UK_MIGRATION: dict[str, Any] = {
     "seed": 2024,
     "measure_caps": "uk-balanced-example",
     "town": {"kind": "english", "neighbourhoods": 24, "blocks_per_neighbourhood": 10, "homes_per_block": 80,
-             "household_size": 2.4, "national_population": 56_075_912.0},
+             "household_size": 2.4, "national_population": 63_182_000.0},
     "migration": {"formation_rate": 0.02, "departure_rate": 0.02,
                   "mix": {"White": 0.45, "Asian": 0.35, "Black": 0.12, "Mixed": 0.04, "Other": 0.04}},
     "launches": {"homes_per_year": 60, "block_size": 30, "mechanism": "cbl", "applicants_per_home": 3.0},

@@ -19,6 +19,7 @@ POLICY_KINDS = ("none", "caps-new", "caps-resale", "caps-buyback")
 PREFERENCE_MODELS = ("threshold", "logit")
 
 
+# Frozen dataclasses of defaults, one per simulation-file section: their fields are declarations, alike in shape.
 @dataclass(frozen=True)
 class Town:
     """Where the simulation happens.
@@ -43,7 +44,7 @@ class Town:
     block_concentration: float = 40.0
     occupancy: float = 0.97
     household_size: float = 2.4
-    national_population: float = 56_075_912.0
+    national_population: float = 63_182_000.0    # UK, 2011 Census: UK net migration is over UK residents
     seed: int = 2011
     # kind = "census": a local authority from the ONS 2011 table at ``path`` (commonground.scenarios.census)
     authority: str = ""

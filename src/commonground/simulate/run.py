@@ -32,7 +32,7 @@ def load(spec: str | Path) -> Simulation:
     Returns
     -------
     Simulation
-        The checked simulation.
+        The file's simulation if ``spec`` names an existing file, else the built-in one, checked.
 
     Raises
     ------

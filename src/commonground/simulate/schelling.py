@@ -233,7 +233,7 @@ class Schelling:
         Parameters
         ----------
         steps : int
-            Steps to run.
+            Steps to run; the per-step arrays have this length.
 
         Returns
         -------
@@ -261,7 +261,7 @@ class Schelling:
         Parameters
         ----------
         steps : int
-            Steps to run.
+            Steps to run after recording the state (0: the state alone).
 
         Returns
         -------

@@ -184,7 +184,7 @@ def simulation_from_dict(data: Mapping[str, Any], *, source: str = "simulation")
     Returns
     -------
     Simulation
-        The checked simulation.
+        The simulation ``data`` describes, checked section by section.
 
     Raises
     ------

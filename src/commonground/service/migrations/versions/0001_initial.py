@@ -14,6 +14,7 @@ branch_labels = None
 depends_on = None
 
 
+# Declarative table definitions, kept as written: a migration is a record, never refactored.
 def upgrade() -> None:
     op.create_table(
         "developments",

@@ -9,6 +9,8 @@ global generator under a fixed seed; ours under fixed seeds too, so every check 
   ``spatial_dissimilarity`` on the true queen pairs (``..._queen_contiguity_edges.csv``, SOURCES.md). Also
   ``SpatialProximity`` and ``BoundarySpatialDissim``, whose centroids, areas and boundary lengths PySAL
   recomputes from the moved geometries, against ours with those fixed to the places.
+* Aspatial nulls and the unit bootstrap: PySAL's ``SingleValueTest`` on ``Dissim`` / ``MultiDissim`` of
+  Rutland's output areas; ours ``randomization_null`` / ``bootstrap``.
 * Two-sample counterfactual nulls: PySAL's ``TwoValueTest`` on ``Dissim`` of two local authorities (Rutland,
   Adur; England & Wales 2011 output areas); ours ``two_sample_test``.
 
@@ -36,7 +38,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from commonground.measure import Counts, randomization_null, spatial_dissimilarity, spatial_proximity
+from commonground.measure import Counts, bootstrap, randomization_null, spatial_dissimilarity, spatial_proximity
 from commonground.measure.boundary import boundary_dissimilarity
 from commonground.measure.compare import counterfactual, two_sample_test
 from commonground.measure.inference import scatter
@@ -221,6 +223,57 @@ def test_systematic_permutation_per_region_matches_pysal_on_one_county(sacrament
     assert null.draws.shape == (OURS // 2, 4, 1)
     ours = null.draws[:, c.regions.get_loc(YOLO), 0]
     assert disagreements(ours, pysal_spatial("systematic_permutation")) == []
+
+
+# -- aspatial nulls and the unit bootstrap, single-group and multigroup ----------------------------------------
+RUTLAND_GROUPS = ["WhiteBrit", "OtherWhite", "Indian", "Pakistani", "Rest"]  # Rest: everyone else
+
+
+@pytest.fixture(scope="module")
+def rutland(ew_oa: pd.DataFrame) -> pd.DataFrame:
+    """Rutland's 116 output areas (37,369 residents; PySAL's person permutation lists every resident)."""
+    a = ew_oa[ew_oa["LAD"] == "Rutland"]
+    return a.assign(Rest=a["Persons"] - a[RUTLAND_GROUPS[:-1]].sum(axis=1))
+
+
+def _pysal_single_value(index, approach: str) -> np.ndarray:
+    inf = pytest.importorskip("segregation.inference")
+    np.random.seed(sum(map(ord, approach + type(index).__name__)))  # noqa: NPY002 - PySAL's global generator
+    return np.asarray(inf.SingleValueTest(index, iterations_under_null=PYSAL_SPATIAL, null_approach=approach,
+                                          n_jobs=1).est_sim, dtype=float)
+
+
+@pytest.mark.parametrize(("approach", "null", "multigroup"), [
+    ("person_permutation", "permutation", False),  # residents shuffled; unit sizes and group totals kept
+    ("person_permutation", "permutation", True),
+    ("systematic", "systematic", True),  # single-group: test_measure_change.py
+])
+def test_aspatial_null_matches_pysal_in_distribution(approach: str, null: str, multigroup: bool,
+                                                     rutland: pd.DataFrame) -> None:
+    # PySAL's "evenness" (our "multinomial") needs a GeoDataFrame (it reads df.geometry): compared above on Yolo
+    sg = pytest.importorskip("segregation.singlegroup")
+    mg = pytest.importorskip("segregation.multigroup")
+    if multigroup:
+        index, c, name = (mg.MultiDissim(rutland, RUTLAND_GROUPS), Counts.from_frame(rutland, RUTLAND_GROUPS),
+                          "multi_dissimilarity")
+    else:
+        index, c, name = (sg.Dissim(rutland, "Indian", "Persons"),
+                          Counts.from_frame(rutland, ["Indian"], total="Persons"), "dissimilarity")
+    ours = randomization_null(c, name, reps=OURS, null=null, seed=16).draws.reshape(OURS, -1)[:, 0]
+    assert disagreements(ours, _pysal_single_value(index, approach)) == []
+
+
+def test_unit_bootstrap_matches_pysal_and_the_multinomial_bootstrap_does_not(rutland: pd.DataFrame) -> None:
+    # PySAL's "bootstrap" approach resamples units with replacement: our method="units". Our default
+    # method="multinomial" (Allen et al. 2015: each group's total re-drawn over units) answers another question
+    # and the same check rejects it against PySAL's unit bootstrap
+    sg = pytest.importorskip("segregation.singlegroup")
+    c = Counts.from_frame(rutland, ["Indian"], total="Persons")
+    pysal = _pysal_single_value(sg.Dissim(rutland, "Indian", "Persons"), "bootstrap")
+    units = bootstrap(c, "dissimilarity", reps=OURS, method="units", seed=17).draws[:, 0, 0]
+    assert disagreements(units, pysal) == []
+    multinomial = bootstrap(c, "dissimilarity", reps=OURS, method="multinomial", seed=17).draws[:, 0, 0]
+    assert disagreements(multinomial, pysal)
 
 
 # -- two-sample counterfactual nulls -----------------------------------------------------------------------------

@@ -12,7 +12,8 @@ global generator under a fixed seed; ours under fixed seeds too, so every check 
 * Aspatial nulls and the unit bootstrap: PySAL's ``SingleValueTest`` on ``Dissim`` / ``MultiDissim`` of
   Rutland's output areas; ours ``randomization_null`` / ``bootstrap``.
 * Two-sample counterfactual nulls: PySAL's ``TwoValueTest`` on ``Dissim`` of two local authorities (Rutland,
-  Adur; England & Wales 2011 output areas); ours ``two_sample_test``.
+  Adur; England & Wales 2011 output areas); ours ``two_sample_test``. Also the random-label and
+  person-permutation nulls for multigroup D (single-group: test_measure_change.py).
 
 The check (:func:`disagreements`) compares two samples of draws three ways:
 
@@ -320,6 +321,26 @@ def test_counterfactual_two_sample_null_matches_pysal_in_distribution(null: str,
     assert (ca.x[:, 0] <= t1c).all() and (cb.x[:, 0] <= t2c).all()
     ours = two_sample_test(ca, cb, null=null, reps=OURS, seed=21)
     assert disagreements(ours.draws[:, 0], pysal_two(group, null)) == []
+
+
+@pytest.mark.parametrize(("null", "reps"), [("random_label", PYSAL_TWO), ("person_permutation", PYSAL_SPATIAL)])
+def test_multigroup_two_sample_null_matches_pysal_in_distribution(null: str, reps: int, ew_oa: pd.DataFrame) -> None:
+    # single-group D under these two nulls: test_measure_change.py. Here multigroup D of five groups (the rest of
+    # the residents as the fifth); PySAL's person permutation lists every resident of both tables (~25 ms a draw)
+    inf = pytest.importorskip("segregation.inference")
+    mg = pytest.importorskip("segregation.multigroup")
+    frames = []
+    for lad in TABLES:
+        a = ew_oa[ew_oa["LAD"] == lad]
+        frames.append(a.assign(Rest=a["Persons"] - a[RUTLAND_GROUPS[:-1]].sum(axis=1)).astype(
+            dict.fromkeys(RUTLAND_GROUPS, float)))
+    np.random.seed(sum(map(ord, null)))  # noqa: NPY002 - PySAL's global generator
+    ref = inf.TwoValueTest(*(mg.MultiDissim(f, RUTLAND_GROUPS) for f in frames), iterations_under_null=reps,
+                           null_approach=null, n_jobs=1)
+    ours = two_sample_test(*(Counts.from_frame(f, RUTLAND_GROUPS) for f in frames), "multi_dissimilarity",
+                           null=null, reps=OURS, seed=23)
+    assert ours.difference.iloc[0] == pytest.approx(ref.est_point_diff, abs=1e-9)
+    assert disagreements(ours.draws[:, 0], np.asarray(ref.est_sim, dtype=float)) == []
 
 
 def test_two_sample_check_rejects_a_different_null(two_tables, pysal_two) -> None:

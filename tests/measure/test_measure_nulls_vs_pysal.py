@@ -47,7 +47,7 @@ from commonground.measure.inference import scatter
 ALPHA = 1e-3  # false-alarm rate of the KS test
 Z = 4.0  # standard errors allowed for means and SDs (two-sided normal tail 6.3e-5)
 OURS = 2000  # our draws per null (cheap)
-PYSAL_SPATIAL = 200  # PySAL draws per spatial null (~25-60 ms each: libpysal Queen rebuilt every draw)
+PYSAL_ONE = 200  # PySAL draws per SingleValueTest null (spatial D: ~25-60 ms each, Queen rebuilt every draw)
 PYSAL_TWO = 600  # PySAL draws per two-sample null (~3 ms each)
 YOLO = "113"  # county FIPS of Yolo County, CA: 37 tracts
 GROUP = "HISP_"  # 26% of Yolo residents
@@ -83,10 +83,10 @@ def test_the_check_has_the_stated_power_and_false_alarm_rate() -> None:
     # the check itself, on normal samples of the sizes used below: a 0.5-SD shift and a 1.5x SD are caught,
     # while 200 pairs of same-distribution samples give no more false alarms than ~1.1e-3 allows (0, or 1)
     rng = np.random.default_rng(0)
-    ref = rng.normal(size=PYSAL_SPATIAL)
+    ref = rng.normal(size=PYSAL_ONE)
     assert disagreements(rng.normal(0.5, 1, OURS), ref)
     assert disagreements(rng.normal(0, 1.5, OURS), ref)
-    alarms = sum(bool(disagreements(rng.normal(size=OURS), rng.normal(size=PYSAL_SPATIAL))) for _ in range(200))
+    alarms = sum(bool(disagreements(rng.normal(size=OURS), rng.normal(size=PYSAL_ONE))) for _ in range(200))
     assert alarms <= 1
 
 
@@ -112,7 +112,7 @@ def pysal_spatial(yolo) -> Callable[[str], np.ndarray]:
     gdf = yolo[0]
     cache: dict[str, np.ndarray] = {}
 
-    def draws(approach: str, index: str = "SpatialDissim", reps: int = PYSAL_SPATIAL) -> np.ndarray:
+    def draws(approach: str, index: str = "SpatialDissim", reps: int = PYSAL_ONE) -> np.ndarray:
         if (approach, index) not in cache:
             np.random.seed(sum(map(ord, approach + index)))  # noqa: NPY002 - PySAL's global generator, fixed per case
             test = inf.SingleValueTest(getattr(sg, index)(gdf, GROUP, "TOT_POP"), iterations_under_null=reps,
@@ -180,7 +180,7 @@ def other_indices(yolo) -> dict[str, Callable[[Counts], pd.DataFrame]]:
             "BoundarySpatialDissim": lambda c: boundary_dissimilarity(c, lengths, standardize=True)}
 
 
-@pytest.mark.parametrize(("index", "reps", "ours_reps"), [("SpatialProximity", PYSAL_SPATIAL, OURS),
+@pytest.mark.parametrize(("index", "reps", "ours_reps"), [("SpatialProximity", PYSAL_ONE, OURS),
                                                           ("BoundarySpatialDissim", 100, OURS // 2)])
 def test_systematic_permutation_of_other_spatial_indices_matches_pysal(index: str, reps: int, ours_reps: int, yolo,
                                                                        other_indices, pysal_spatial) -> None:
@@ -240,7 +240,7 @@ def rutland(ew_oa: pd.DataFrame) -> pd.DataFrame:
 def _pysal_single_value(index, approach: str) -> np.ndarray:
     inf = pytest.importorskip("segregation.inference")
     np.random.seed(sum(map(ord, approach + type(index).__name__)))  # noqa: NPY002 - PySAL's global generator
-    return np.asarray(inf.SingleValueTest(index, iterations_under_null=PYSAL_SPATIAL, null_approach=approach,
+    return np.asarray(inf.SingleValueTest(index, iterations_under_null=PYSAL_ONE, null_approach=approach,
                                           n_jobs=1).est_sim, dtype=float)
 
 
@@ -323,7 +323,7 @@ def test_counterfactual_two_sample_null_matches_pysal_in_distribution(null: str,
     assert disagreements(ours.draws[:, 0], pysal_two(group, null)) == []
 
 
-@pytest.mark.parametrize(("null", "reps"), [("random_label", PYSAL_TWO), ("person_permutation", PYSAL_SPATIAL)])
+@pytest.mark.parametrize(("null", "reps"), [("random_label", PYSAL_TWO), ("person_permutation", PYSAL_ONE)])
 def test_multigroup_two_sample_null_matches_pysal_in_distribution(null: str, reps: int, ew_oa: pd.DataFrame) -> None:
     # single-group D under these two nulls: test_measure_change.py. Here multigroup D of five groups (the rest of
     # the residents as the fifth); PySAL's person permutation lists every resident of both tables (~25 ms a draw)

@@ -29,14 +29,14 @@ def main() -> None:
     args = ap.parse_args()
     policy = load_policy("sg-eip-2010")
     small = launch(100, 2, 20)
-    for name in ("ballot", "da-ceilings", "da-soft-bounds"):
+    for name in ("ballot", "da-ceilings", "da-soft-bounds", "da-reserves"):
         allocate(small, policy, name, seed=0)  # compile once (Numba cache) outside the timings
     sizes = [(10_000, 20, 125)] if args.quick else [(10_000, 20, 125), (100_000, 100, 200)]
     rows = []
     for n, nb, fpb in sizes:
         p = launch(n, nb, fpb)
         t_ballot = timed(lambda p=p: allocate(p, policy, "ballot", seed=1))
-        for name in ("da-ceilings", "da-soft-bounds"):
+        for name in ("da-ceilings", "da-soft-bounds", "da-reserves"):
             t = timed(lambda p=p, name=name: allocate(p, policy, name, seed=1))
             res = allocate(p, policy, name, seed=1)
             rows.append({"households": n, "flats": nb * fpb, "mechanism": name, "seconds": round(t, 3),

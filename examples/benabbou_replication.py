@@ -10,6 +10,8 @@ Chinese / Malay / Indian-Others populations. The experiment (AAMAS 2018; ACM TEA
   - *location*: a preferred point uniform in the blocks' bounding box; u(flat in b) = 1/dist(point, b) +
     max(0, σ·N(0,1)) drawn per flat, σ = 10, normalised;
   - *location + ethnicity*: one preferred point per ethnic group, shared by its agents; σ ∈ {1, 5, 10};
+  - *random*: every flat worth Uniform(0, 1), normalised per agent (the authors' ``Agent(type)`` constructor;
+    their README lists it among the HDB models, ``randomUtility``);
   - *project*: a preferred point at a planning area's centre, drawn in proportion to the agent's group's
     population there; u = 1 for every flat of a block within r km (r = 5, 7.5, 10; 111 km per degree), else 0;
 * per run: OPT (no caps), OPT_C (caps); PoD = OPT/OPT_C; the lottery baseline OPT / mean welfare of the HDB
@@ -146,7 +148,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3, help="runs per model (the paper: 100)")
     ap.add_argument("--lotteries", type=int, default=50, help="random orders averaged for the lottery (paper: 50)")
-    ap.add_argument("--models", default="project,location,location-ethnicity")
+    ap.add_argument("--models", default="project,location,location-ethnicity,random")
     ap.add_argument("--out", type=Path, default=None, help="write the table as Markdown here")
     ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per optimisation (then best found)")
     args = ap.parse_args()
@@ -194,6 +196,11 @@ def main() -> None:
                 u = location_utilities(rng, dev, sizes, locations, points, sigma)
                 rows.append(run_model(f"location+ethnicity, σ={sigma:g}", flat_problem(dev, hh, u), policy, eth,
                                       counts, alpha, args.lotteries, flat_beta, args.time_limit) | {"run": run})
+        if "random" in wanted:
+            u = rng.random((hh.n, dev.n_flats))
+            u /= u.sum(axis=1, keepdims=True)
+            rows.append(run_model("random", flat_problem(dev, hh, u), policy, eth, counts, alpha, args.lotteries,
+                                  flat_beta, args.time_limit) | {"run": run})
     table = pd.DataFrame(rows).groupby("model", sort=False).mean(numeric_only=True).drop(columns=["run"])
     table["runs"] = args.runs
     print(table.round(4).to_string())

@@ -32,7 +32,7 @@ from commonground.policy.caps import Policy
 from commonground.policy.state import CapState
 
 #: Mechanisms compared by default: every caps-respecting one, the soft-bounds DA and the uncapped baselines.
-DEFAULT_MECHANISMS = ("ballot", "da-ceilings", "da-soft-bounds", "priority-optimal", "optimal",
+DEFAULT_MECHANISMS = ("ballot", "da-ceilings", "da-soft-bounds", "da-reserves", "priority-optimal", "optimal",
                       "ballot-unconstrained", "optimal-unconstrained")
 #: Columns where larger is better / smaller is better, for dominance.
 HIGHER = ("housed", "welfare")

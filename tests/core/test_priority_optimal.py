@@ -120,3 +120,41 @@ def test_priority_optimal_keeps_caps_and_houses_no_later_than_any_cap_respecting
         assert mine >= _queue_key(theirs, queue), other
         if mine == _queue_key(theirs, queue):  # same households housed: welfare can only be better
             assert _welfare(res) >= _welfare(o) - 1e-6, other
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 5), st.integers(1, 60),
+       st.sampled_from([0.0, 0.3, 0.7]), st.integers(0, 2**31))
+def test_network_lp_houses_the_set_the_milp_greedy_houses(inst_seed, n_flats, n_blocks, n_households, occupied,
+                                                          seed):
+    """Block caps on one attribute, whole-block tastes: the one-LP stage 1 (gammoid, greedy = max-weight basis)
+    must give exactly the greedy-with-MILP-oracle's housed set, and the same welfare."""
+    problem, policy = random_instance(seed=inst_seed, n_flats=n_flats, n_blocks=n_blocks,
+                                      n_households=n_households, flat_form=False, occupied_share=occupied,
+                                      rule="strict", with_types=False, two_attributes=False)
+    policy = dataclasses.replace(policy, caps=tuple(c for c in policy.caps if c.level == "block")[:1])
+    problem = _equal_values(problem)
+    lp = allocate(problem, policy, "priority-optimal", seed=seed)
+    assert lp.info["stage_1"] == "one network LP (block caps only)"
+    greedy = allocate(problem, policy, "priority-optimal", seed=seed, oracle="milp")
+    assert set(np.flatnonzero(lp.flat_of >= 0)) == set(np.flatnonzero(greedy.flat_of >= 0))
+    assert np.isclose(lp.welfare(), greedy.welfare())
+    check_caps(lp, problem, policy)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 30), st.integers(1, 5), st.integers(1, 50),
+       st.sampled_from([0.0, 0.3, 0.7]), st.booleans(), st.booleans(), st.integers(0, 2**31))
+def test_max_flow_refusals_change_nothing(inst_seed, n_flats, n_blocks, n_households, occupied, flat_form,
+                                          two_attributes, seed):
+    """The max-flow relaxations only refuse households no cap-feasible assignment can add: the housed set and
+    the welfare equal the plain greedy's with the MILP oracle, on general instances (flat types, flat-level
+    lists, neighbourhood caps, two capped attributes, existing residents)."""
+    problem, policy = random_instance(seed=inst_seed, n_flats=n_flats, n_blocks=n_blocks, n_households=n_households,
+                                      flat_form=flat_form, occupied_share=occupied, two_attributes=two_attributes)
+    problem = _equal_values(problem)
+    fast = allocate(problem, policy, "priority-optimal", seed=seed)
+    plain = allocate(problem, policy, "priority-optimal", seed=seed, oracle="milp")
+    assert set(np.flatnonzero(fast.flat_of >= 0)) == set(np.flatnonzero(plain.flat_of >= 0))
+    assert np.isclose(fast.welfare(), plain.welfare())
+    check_caps(fast, problem, policy)

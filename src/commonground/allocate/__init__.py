@@ -5,6 +5,8 @@
 * ``cbl`` — UK-style choice-based lettings (bands, waiting time, bids);
 * ``optimal`` / ``optimal-unconstrained`` — welfare-maximising assignment with / without the caps;
 * ``da-ceilings`` / ``da-soft-bounds`` — deferred acceptance with the caps as hard ceilings / soft bounds;
+* ``da-reserves`` — deferred acceptance where each block reserves places for under-represented groups (minority
+  reserves, filled first; unfilled ones go to anyone), under the caps as hard ceilings;
 * ``priority-optimal`` — the queue's earliest applicants any cap-feasible assignment can house, best welfare among
   their assignments.
 """
@@ -18,6 +20,7 @@ from commonground.allocate.ballot import ballot, ballot_unconstrained
 from commonground.allocate.cbl import choice_based_lettings
 from commonground.allocate.deferred_acceptance import deferred_acceptance, deferred_acceptance_soft
 from commonground.allocate.priority_optimal import priority_optimal
+from commonground.allocate.reserves import deferred_acceptance_reserves
 from commonground.allocate.result import Allocation
 from commonground.model.problem import Problem
 from commonground.policy.caps import Policy
@@ -47,6 +50,7 @@ MECHANISMS: dict[str, Mechanism] = {
     "optimal-unconstrained": _optimal_unconstrained,
     "da-ceilings": deferred_acceptance,
     "da-soft-bounds": deferred_acceptance_soft,
+    "da-reserves": deferred_acceptance_reserves,
     "priority-optimal": priority_optimal,
 }
 

@@ -49,21 +49,27 @@ NEIGHBOURHOOD = 1
 
 @njit(cache=True, inline="always")
 def _next_school(h, lazy, nxt, pref_ptr, pref_school, U, V, school_block, group_school, school_val, school_tie,
-                 last_u, last_tie, n, rank, home_inst, school_inst, school_cap, fill, inst_worst, level,
-                 hh_limit, count, maximum, block_nbhd, rej_cap, rej_block, n_over, over_s, soft):
+                 last_u, last_tie, rank, home_inst, school_inst, school_cap, fill, inst_worst, level,
+                 hh_limit, count, maximum, block_nbhd, rej_cap, rej_block, over_s, soft, r_limit, r_room):
     """Household h's next school worth proposing to: the next entry of its list, or (block form, ``lazy``) the
     best school ranked below the last one it proposed to, found by a scan so no household's full ranking is
     ever built (ties to the school whose best flat comes first in the flats file). Schools that could only
     refuse h at once are passed over, as if h had proposed and been refused: h ranks below every holder of the
     school's institution (``inst_worst``) and the school is full or a cap refuses h (the best such cap is kept
-    as h's skip reason)."""
+    as h's skip reason). With minority reserves (``da-reserves``) a school is never hopeless for h while h's
+    reserve class ``r_limit[0, h]`` still has reserved places open in its block (``r_room[block, class] > 0``);
+    plain DA passes no class for anyone. (At most 30 arguments: CPython passes more as a tuple, which Numba
+    cannot inline.)"""
+    n = rank.shape[0]
     if not lazy:
         while nxt[h] < pref_ptr[h + 1]:
             s = pref_school[nxt[h]]
             nxt[h] += 1
             # Hopeless? (see the docstring) Written out: a call passing this many arrays costs more than the scan.
             i = school_inst[s]
-            if (rank[h] - n if home_inst[h] == i else rank[h]) < inst_worst[i]:
+            lim = r_limit[0, h]
+            if (rank[h] - n if home_inst[h] == i else rank[h]) < inst_worst[i] or (
+                    lim >= 0 and r_room[school_block[s], lim] > 0):
                 c = -2
             elif fill[s] >= school_cap[s] and not (over_s[s] > 0 and K.blocking_cap(
                     level, hh_limit, count, maximum, block_nbhd, h, school_block[s]) < 0):
@@ -116,7 +122,9 @@ def _next_school(h, lazy, nxt, pref_ptr, pref_school, U, V, school_block, group_
                 continue
             # Hopeless? (see the docstring) Written out: a call passing this many arrays costs more than the scan.
             i = school_inst[s]
-            if (rank[h] - n if home_inst[h] == i else rank[h]) < inst_worst[i]:
+            lim = r_limit[0, h]
+            if (rank[h] - n if home_inst[h] == i else rank[h]) < inst_worst[i] or (
+                    lim >= 0 and r_room[school_block[s], lim] > 0):
                 c = -2
             elif fill[s] >= school_cap[s] and not (over_s[s] > 0 and K.blocking_cap(
                     level, hh_limit, count, maximum, block_nbhd, h, school_block[s]) < 0):
@@ -251,6 +259,8 @@ def deferred_acceptance_kernel(pref_ptr, pref_school, lazy, U, V, group_school, 
     pk = np.empty(n, np.int64)
     order = np.argsort(rank)
     stack = np.empty(2 * n + 1, np.int64)
+    no_class = np.full((1, n), -1, np.int64)
+    no_room = np.zeros((1, 1), np.int64)
     top = 0
     for j in range(n - 1, -1, -1):
         stack[top] = order[j]
@@ -259,8 +269,9 @@ def deferred_acceptance_kernel(pref_ptr, pref_school, lazy, U, V, group_school, 
         top -= 1
         h = stack[top]
         s = _next_school(h, lazy, nxt, pref_ptr, pref_school, U, V, school_block, group_school, school_val,
-                         school_tie, last_u, last_tie, n, rank, home_inst, school_inst, school_cap, fill, inst_worst,
-                         level, hh_limit, count, maximum, block_nbhd, rej_cap, rej_block, n_over, over_s, soft)
+                         school_tie, last_u, last_tie, rank, home_inst, school_inst, school_cap, fill, inst_worst,
+                         level, hh_limit, count, maximum, block_nbhd, rej_cap, rej_block, over_s, soft,
+                         no_class, no_room)
         if s < 0:
             continue
         cur[h] = s
@@ -409,10 +420,11 @@ def home_institutions(problem: Problem, column: str, *, by_neighbourhood: bool) 
     return out
 
 
-def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 0, soft: bool = False,
-                        home: str | None = None) -> Allocation:
-    """Deferred acceptance with the policy's caps as hard ceilings (``soft=True``: soft bounds); ``home`` names
-    a household column of home blocks/neighbourhoods where a household is ranked ahead of everyone else."""
+def market(problem: Problem, policy: Policy, seed: int | None, home: str | None, caps: CapState | None = None):
+    """The arrays every deferred-acceptance kernel runs on: schools (vacant (block, flat type) groups, or single
+    flats with flat-level lists), the ballot queue's ranks as priorities, institutions (blocks, or neighbourhoods
+    when the policy caps neighbourhoods), home institutions and the cap state (``caps``: built from ``policy``
+    unless given)."""
     dev = problem.development
     available = ~dev.occupied
     queue = _queue(problem, policy, seed)
@@ -435,18 +447,25 @@ def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 
         pref_ptr, pref_school, school_block, school_cap, school_flats = _flat_form_lists(problem, available)
         group_school, school_val, school_tie = empty_i, np.zeros((0, 2)), empty_i
         U = V = np.zeros((0, 0))
-    caps = CapState.build(policy, dev, problem.households)
+    caps = CapState.build(policy, dev, problem.households) if caps is None else caps
     by_nbhd = bool(np.any(caps.level == NEIGHBOURHOOD))
     block_nbhd = dev.block_neighbourhood.astype(np.int64)
-    school_inst = block_nbhd[school_block] if by_nbhd else school_block
+    school_inst = (block_nbhd[school_block] if by_nbhd else school_block).astype(np.int64)
     n_inst = dev.n_neighbourhoods if by_nbhd else dev.n_blocks
     home_inst = (np.full(problem.n_households, -1, np.int64) if home is None
                  else home_institutions(problem, home, by_neighbourhood=by_nbhd))
-    held, rej_cap, rej_block, over, proposed = deferred_acceptance_kernel(
-        pref_ptr, pref_school, lazy, U, V, group_school, school_val, school_tie, school_inst.astype(np.int64),
-        school_cap, school_block, max(n_inst, 1), rank, home_inst, caps.level, caps.hh_limit, caps.count,
-        caps.maximum, caps.block_neighbourhood, soft)
-    # Within a school, the held households take its flats in priority order, best flat first.
+    return dict(pref_ptr=pref_ptr, pref_school=pref_school, lazy=lazy, U=U, V=V, group_school=group_school,
+                school_val=school_val, school_tie=school_tie, school_inst=school_inst, school_cap=school_cap,
+                school_block=school_block, n_inst=max(n_inst, 1), rank=rank, home_inst=home_inst, caps=caps,
+                by_nbhd=by_nbhd, school_flats=school_flats)
+
+
+def outcome(problem: Problem, policy: Policy, m: dict, held, rej_cap, rej_block, proposed, *, seed, name: str,
+            home: str | None, info: dict) -> Allocation:
+    """The allocation from a DA kernel's result: within a school the held households take its flats in
+    priority order, best flat first; skip reasons as the ballot gives them."""
+    u = problem.utilities
+    rank, school_flats = m["rank"], m["school_flats"]
     flat_of = np.full(problem.n_households, -1, np.int64)
     housed = np.flatnonzero(held >= 0)
     housed = housed[np.lexsort((rank[housed], held[housed]))]
@@ -459,15 +478,30 @@ def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 
     accepts = proposed if isinstance(u, BlockUtilities) else np.diff(u.indptr) > 0  # i.e. if lazy
     code = np.where(held >= 0, K.HOUSED, np.where(rej_cap >= 0, K.CAPPED, K.ALL_TAKEN))
     code = np.where((held < 0) & ~accepts, K.NO_ACCEPTABLE, code)
-    name = "da-soft-bounds" if soft else "da-ceilings"
+    home_inst = m["home_inst"]
     priority = ("ballot queue (same seed)" if home is None
                 else f"home institution first (column '{home}', {int((home_inst >= 0).sum())} households), "
                      "then the ballot queue (same seed)")
-    info = {"institution": "neighbourhood" if by_nbhd else "block", "priority": priority,
-            "admitted_over_a_cap": int(over.sum()), "guarantees": _guarantees(problem, policy, school_block)}
+    info = {"institution": "neighbourhood" if m["by_nbhd"] else "block", "priority": priority, **info}
     return Allocation(problem=problem, policy=policy, mechanism=name, seed=seed, flat_of=flat_of,
-                      reason=reasons(problem, caps, code, rej_cap, rej_block),
+                      reason=reasons(problem, m["caps"], code, rej_cap, rej_block),
                       queue_position=rank + 1, info=info)
+
+
+def deferred_acceptance(problem: Problem, policy: Policy, *, seed: int | None = 0, soft: bool = False,
+                        home: str | None = None) -> Allocation:
+    """Deferred acceptance with the policy's caps as hard ceilings (``soft=True``: soft bounds); ``home`` names
+    a household column of home blocks/neighbourhoods where a household is ranked ahead of everyone else."""
+    m = market(problem, policy, seed, home)
+    caps = m["caps"]
+    held, rej_cap, rej_block, over, proposed = deferred_acceptance_kernel(
+        m["pref_ptr"], m["pref_school"], m["lazy"], m["U"], m["V"], m["group_school"], m["school_val"],
+        m["school_tie"], m["school_inst"], m["school_cap"], m["school_block"], m["n_inst"], m["rank"],
+        m["home_inst"], caps.level, caps.hh_limit, caps.count, caps.maximum, caps.block_neighbourhood, soft)
+    return outcome(problem, policy, m, held, rej_cap, rej_block, proposed, seed=seed,
+                   name="da-soft-bounds" if soft else "da-ceilings", home=home,
+                   info={"admitted_over_a_cap": int(over.sum()),
+                         "guarantees": _guarantees(problem, policy, m["school_block"])})
 
 
 def deferred_acceptance_soft(problem: Problem, policy: Policy, *, seed: int | None = 0,

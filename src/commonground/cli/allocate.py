@@ -43,6 +43,10 @@ def allocate_command(
                                            help="Deferred acceptance only: household column of home block (or "
                                                 "neighbourhood) ids where a household is ranked first; 'none' = no "
                                                 "home"),
+    reserves: str | None = typer.Option(None, "--reserves",
+                                        help="da-reserves only: floors as limit=share pairs, comma-separated, "
+                                             "e.g. 'Malay=0.134,Indian/Others=0.125' (default: each limit but the "
+                                             "largest gets its share of the applicants)"),
     out: Path = typer.Option(..., "--out", help="Output folder (allocation.csv, composition.csv, summary.json, "
                                                 "manifest.json), replaced as a whole"),
     force: bool = typer.Option(False, "--force", help="Replace OUT even if it is not a commonground output"),
@@ -54,8 +58,11 @@ def allocate_command(
         hint = closest_hint(mechanism, MECHANISM_NAMES)
         raise InputError(f"unknown mechanism '{mechanism}'{hint} (choose from: {', '.join(MECHANISM_NAMES)})")
     if home_column is not None and not mechanism.startswith("da-"):
-        raise InputError(f"--home-column applies to deferred acceptance only (da-ceilings, da-soft-bounds), "
-                         f"not '{mechanism}'")
+        raise InputError(f"--home-column applies to deferred acceptance only (da-ceilings, da-soft-bounds, "
+                         f"da-reserves), not '{mechanism}'")
+    if reserves is not None and mechanism != "da-reserves":
+        raise InputError(f"--reserves applies to da-reserves only, not '{mechanism}'")
+    floors = parse_reserves(reserves) if reserves is not None else None
     if mechanism.startswith("optimal") or mechanism == "priority-optimal":
         from commonground import extras
 
@@ -72,11 +79,13 @@ def allocate_command(
         problem, pol = read_inputs(flats, households, preferences, policy, attributes=attributes, no_caps=no_caps,
                                    max_groups=max_groups, reference_date=reference_date)
         bar.update(task, advance=1, description=f"allocating ({mechanism})")
-        options: dict[str, float | str] = {}
+        options: dict[str, float | str | dict[str, float]] = {}
         if time_limit is not None and mechanism.startswith("optimal"):
             options["time_limit"] = time_limit
         if home_column is not None:
             options["home"] = home_column
+        if floors is not None:
+            options["reserves"] = floors
         result = allocate(problem, pol, mechanism, seed=seed, **options)
         bar.update(task, advance=1, description="writing outputs")
         result.write(out, force=force, inputs=input_fingerprints(
@@ -89,3 +98,20 @@ def allocate_command(
         console.print(f"Note: {lawful}", markup=False)
     console.print(f"wrote {out}/allocation.csv, composition.csv, caps.csv, groups.csv, summary.json (+ Parquet) "
                   "and manifest.json", markup=False)
+
+
+def parse_reserves(text: str) -> dict[str, float]:
+    """``'Malay=0.134,Indian/Others=0.125'`` → ``{"Malay": 0.134, "Indian/Others": 0.125}``; a malformed pair is an
+    ``InputError`` naming it (the labels are checked against the policy by the mechanism)."""
+    out: dict[str, float] = {}
+    for item in (t.strip() for t in text.split(",")):
+        label, sep, share = item.partition("=")
+        try:
+            value = float(share)
+        except ValueError:
+            value = float("nan")
+        if not sep or not label.strip() or not 0.0 <= value <= 1.0:
+            raise InputError(f"--reserves: '{item}' is not limit=share with a share in [0, 1] "
+                             "(e.g. Malay=0.134)")
+        out[label.strip()] = value
+    return out

@@ -5,7 +5,7 @@ tests/core/test_cli_fast.py checks them against the registries they name (``MECH
 """
 
 MECHANISM_NAMES = ("ballot", "ballot-unconstrained", "cbl", "optimal", "optimal-unconstrained", "da-ceilings",
-                   "da-soft-bounds", "priority-optimal")
+                   "da-soft-bounds", "da-reserves", "priority-optimal")
 SCENARIO_NAMES = ("sg-bto", "uk-town")
 MAX_GROUPS = 50
 MEASURE_NULLS = ("permutation", "multinomial", "systematic", "systematic_permutation")

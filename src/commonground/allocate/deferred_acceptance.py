@@ -227,6 +227,37 @@ def _reconsider(i, first, members, pk, cur, school_cap, school_block, fill, lst,
 
 
 @njit(cache=True)
+def kernel_state(rank, pref_ptr, school_cap, school_inst, n_inst):
+    """The state a DA kernel starts from: next list position, last utility and tie proposed, school held and
+    proposed to, last refusing cap and block per household; seats filled per school; each institution's slice
+    ``lst[off[i]:off[i] + size[i]]`` of held households in priority order, and its worst holder's rank; the stack
+    of households still to propose (``stack[:top]``, first in queue order on top)."""
+    n = rank.shape[0]
+    nxt = pref_ptr[:-1].copy()
+    last_u = np.full(n, np.inf)
+    last_tie = np.full(n, -1, np.int64)
+    held = np.full(n, -1, np.int64)
+    cur = np.full(n, -1, np.int64)
+    rej_cap = np.full(n, -1, np.int64)
+    rej_block = np.full(n, -1, np.int64)
+    fill = np.zeros(school_cap.shape[0], np.int64)
+    inst_cap = np.zeros(n_inst + 1, np.int64)
+    for s in range(school_cap.shape[0]):
+        inst_cap[school_inst[s] + 1] += school_cap[s]
+    off = np.cumsum(inst_cap)
+    lst = np.empty(off[-1] + 1, np.int64)
+    size = np.zeros(n_inst, np.int64)
+    inst_worst = np.full(n_inst, -2 * n - 2, np.int64)
+    order = np.argsort(rank)
+    stack = np.empty(2 * n + 1, np.int64)
+    top = 0
+    for j in range(n - 1, -1, -1):
+        stack[top] = order[j]
+        top += 1
+    return nxt, last_u, last_tie, held, cur, rej_cap, rej_block, fill, off, lst, size, inst_worst, stack, top
+
+
+@njit(cache=True)
 def deferred_acceptance_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val, school_tie,
                                school_inst, school_cap, school_block, n_inst, rank, home_inst,
                                level, hh_limit, count, maximum, block_nbhd, soft):
@@ -238,33 +269,14 @@ def deferred_acceptance_kernel(pref_ptr, pref_school, lazy, U, V, group_school, 
     Returns (school held per household or -1, last cap/block that refused each household, whether it was
     admitted over a cap, whether it proposed at all). ``count`` starts with existing residents; updated."""
     n = rank.shape[0]
-    nxt = pref_ptr[:-1].copy()
-    last_u = np.full(n, np.inf)
-    last_tie = np.full(n, -1, np.int64)
-    held = np.full(n, -1, np.int64)
-    cur = np.full(n, -1, np.int64)
-    rej_cap = np.full(n, -1, np.int64)
-    rej_block = np.full(n, -1, np.int64)
+    (nxt, last_u, last_tie, held, cur, rej_cap, rej_block, fill, off, lst, size, inst_worst, stack,
+     top) = kernel_state(rank, pref_ptr, school_cap, school_inst, n_inst)
     over = np.zeros(n, np.bool_)
-    fill = np.zeros(school_cap.shape[0], np.int64)
-    inst_cap = np.zeros(n_inst + 1, np.int64)
-    for s in range(school_cap.shape[0]):
-        inst_cap[school_inst[s] + 1] += school_cap[s]
-    off = np.cumsum(inst_cap)
-    lst = np.empty(off[-1] + 1, np.int64)
-    size = np.zeros(n_inst, np.int64)
-    inst_worst = np.full(n_inst, -2 * n - 2, np.int64)
     n_over = np.zeros(n_inst, np.int64)
     over_s = np.zeros(school_cap.shape[0], np.int64)
     pk = np.empty(n, np.int64)
-    order = np.argsort(rank)
-    stack = np.empty(2 * n + 1, np.int64)
     no_class = np.full((1, n), -1, np.int64)
     no_room = np.zeros((1, 1), np.int64)
-    top = 0
-    for j in range(n - 1, -1, -1):
-        stack[top] = order[j]
-        top += 1
     while top > 0:
         top -= 1
         h = stack[top]

@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from commonground.allocate import _kernels as K
-from commonground.allocate.deferred_acceptance import _next_school, market, outcome
+from commonground.allocate.deferred_acceptance import _next_school, kernel_state, market, outcome
 from commonground.allocate.result import Allocation
 from commonground.errors import InputError
 from commonground.model.preferences import BlockUtilities
@@ -97,23 +97,10 @@ def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val,
 
     Returns (school held per household or -1, last cap/block that refused each, whether it proposed)."""
     n = rank.shape[0]
-    nxt = pref_ptr[:-1].copy()
-    last_u = np.full(n, np.inf)
-    last_tie = np.full(n, -1, np.int64)
-    held = np.full(n, -1, np.int64)
-    cur = np.full(n, -1, np.int64)
-    rej_cap = np.full(n, -1, np.int64)
-    rej_block = np.full(n, -1, np.int64)
-    fill = np.zeros(school_cap.shape[0], np.int64)
-    inst_cap = np.zeros(n_inst + 1, np.int64)
-    for s in range(school_cap.shape[0]):
-        inst_cap[school_inst[s] + 1] += school_cap[s]
-    off = np.cumsum(inst_cap)
-    lst = np.empty(off[-1] + 1, np.int64)
-    size = np.zeros(n_inst, np.int64)
     # As in da-ceilings, a school is passed over when h ranks behind every holder of its institution and the
     # school is full or a cap refuses h, unless h's class still has reserved places open in the block (r_room).
-    inst_worst = np.full(n_inst, -2 * n - 2, np.int64)
+    (nxt, last_u, last_tie, held, cur, rej_cap, rej_block, fill, off, lst, size, inst_worst, stack,
+     top) = kernel_state(rank, pref_ptr, school_cap, school_inst, n_inst)
     no_over = np.zeros(school_cap.shape[0], np.int64)
     pk = np.empty(n, np.int64)
     via = np.zeros(n, np.bool_)
@@ -121,12 +108,6 @@ def reserves_kernel(pref_ptr, pref_school, lazy, U, V, group_school, school_val,
     p1 = np.zeros_like(r_exist)  # reserved places held per (block, class)
     r_room = r_max[0] - r_exist  # reserved places still open per (block, class): r_max - existing - p1
     never = np.full(n_inst, 3 * n + 3, np.int64)  # shortcut=False: no school is ever passed over
-    order = np.argsort(rank)
-    stack = np.empty(2 * n + 1, np.int64)
-    top = 0
-    for j in range(n - 1, -1, -1):
-        stack[top] = order[j]
-        top += 1
     while top > 0:
         top -= 1
         h = stack[top]

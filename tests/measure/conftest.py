@@ -49,7 +49,9 @@ def sac_xy_area(sac_gdf) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="session")
-def sac_edges(shared_data: Path) -> pd.DataFrame:
+def sac_rook_edges(shared_data: Path) -> pd.DataFrame:
+    """Sacramento tract pairs of ``..._queen_edges.csv``, which despite its name holds libpysal's *rook* pairs
+    (test_shared_queen_edge_file_is_rook_contiguity); the true queen pairs are ``..._queen_contiguity_edges.csv``."""
     return pd.read_csv(shared_data / "us_sacramento_tracts_2000_queen_edges.csv")
 
 

@@ -153,11 +153,11 @@ def test_systematic_null_matches_pysal_in_distribution(sacramento: pd.DataFrame,
     assert abs(ours.mean() - pysal.mean()) < 4 * pysal.std() / np.sqrt(200) + 4 * ours.std() / np.sqrt(400)
 
 
-def test_systematic_permutation_moves_units_for_spatial_index(sac_counts: Counts, sac_edges) -> None:
+def test_systematic_permutation_moves_units_for_spatial_index(sac_counts: Counts, sac_rook_edges) -> None:
     from commonground.measure import spatial_dissimilarity
 
     def sd(c: Counts) -> pd.DataFrame:
-        return spatial_dissimilarity(c, sac_edges)
+        return spatial_dissimilarity(c, sac_rook_edges)
 
     null = randomization_null(sac_counts, sd, reps=30, null="systematic_permutation", seed=2)
     plain = randomization_null(sac_counts, sd, reps=30, null="systematic", seed=2)

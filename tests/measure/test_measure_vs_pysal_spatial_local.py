@@ -65,28 +65,28 @@ def test_spatial_dissimilarity_default_queen(sac_gdf, sac_counts: Counts, weight
         assert ours[g] == pytest.approx(seg_single.SpatialDissim(sac_gdf, g, "TOT_POP").statistic, abs=TOL)
 
 
-def test_shared_queen_edge_file_is_rook_contiguity(sac_edges: pd.DataFrame, weights, sac_gdf,
+def test_shared_queen_edge_file_is_rook_contiguity(sac_rook_edges: pd.DataFrame, weights, sac_gdf,
                                                    sac_counts: Counts) -> None:
     # Finding: ../shared/data/us_sacramento_tracts_2000_queen_edges.csv has exactly libpysal's *rook* pairs
     # (2,128); queen adds 394 pairs of tracts that meet only at a corner. With that file our value equals
     # PySAL's SpatialDissim with rook weights, not its (queen) default.
-    file_pairs = set(map(tuple, sac_edges.to_numpy().tolist()))
+    file_pairs = set(map(tuple, sac_rook_edges.to_numpy().tolist()))
     assert file_pairs == set(weights["rook"][1])
     assert len(set(weights["queen"][1]) - file_pairs) == 394
-    ours = spatial_dissimilarity(sac_counts, sac_edges).loc["all"]
+    ours = spatial_dissimilarity(sac_counts, sac_rook_edges).loc["all"]
     rook = weights["rook"][0]
     for g in SAC_GROUPS:
         assert ours[g] == pytest.approx(seg_single.SpatialDissim(sac_gdf, g, "TOT_POP", w=rook).statistic,
                                         abs=TOL)
 
 
-def test_spatial_dissimilarity_edges_one_direction_suffice(sac_edges: pd.DataFrame, sac_counts: Counts) -> None:
+def test_spatial_dissimilarity_edges_one_direction_suffice(sac_rook_edges: pd.DataFrame, sac_counts: Counts) -> None:
     # contiguity is symmetric: listing each pair once (i < j) gives the same value as both directions
-    once = sac_edges[sac_edges.iloc[:, 0] < sac_edges.iloc[:, 1]]
-    assert len(once) * 2 == len(sac_edges)
+    once = sac_rook_edges[sac_rook_edges.iloc[:, 0] < sac_rook_edges.iloc[:, 1]]
+    assert len(once) * 2 == len(sac_rook_edges)
     for std in (False, True):
         pd.testing.assert_frame_equal(spatial_dissimilarity(sac_counts, once, standardize=std),
-                                      spatial_dissimilarity(sac_counts, sac_edges, standardize=std))
+                                      spatial_dissimilarity(sac_counts, sac_rook_edges, standardize=std))
 
 
 def test_spatial_proximity_pysal_convention(sac_gdf, sac_xy_area, sac_counts: Counts) -> None:

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commonground.allocate import allocate
+from commonground.allocate.cbl import choice_based_lettings
 from commonground.cli import app
 from commonground.errors import InputError, PolicyError
 from commonground.io import read_problem, read_table
@@ -433,3 +434,24 @@ def test_trap9_allocation_csv_carries_band_and_waiting_days(tmp_path):
     q = alloc.sort_values("queue_position")
     key = list(zip(band[q.index], -q["waiting_days"], strict=True))
     assert key == sorted(key)
+
+
+def test_cbl_says_why_few_homes_are_let_when_everyone_values_them_alike():
+    # Hand-worked: 12 vacant homes, 6 households, no preferences (every home worth 1 to everyone), max_bids 2 and
+    # max_cycles 2: all six bid for the same two homes each cycle (ties: file order), so 2 are let a cycle and 8
+    # of the 12 stay unlet after the 2 cycles. The summary must say both, not just report 4 lettings.
+    dev = Development.from_frame(pd.DataFrame({"flat_id": [f"f{i}" for i in range(12)], "block_id": "B",
+                                                "neighbourhood_id": "N"}))
+    hh = Households(ids=np.array([f"h{i}" for i in range(6)], dtype=object), attributes={})
+    got = choice_based_lettings(Problem.build(dev, hh), Policy("none"), max_bids=2, cycles=1, max_cycles=2)
+    assert got.n_allocated == 4
+    notes = " | ".join(got.info["notes"])
+    assert "max_cycles=2" in notes and "8 of 12 vacant homes still unlet" in notes
+    assert "values the homes alike" in notes and "at most 2 homes are let a cycle" in notes
+    # With different preferences the second note goes: households 0-5 each prefer their own two homes.
+    prefs = pd.DataFrame({"household_id": [f"h{i // 2}" for i in range(12)],
+                           "flat_id": [f"f{i}" for i in range(12)], "utility": 1.0})
+    varied = choice_based_lettings(Problem.build(dev, hh, prefs), Policy("none"), max_bids=2, cycles=1,
+                                   max_cycles=2)
+    assert varied.n_allocated == 6
+    assert not any("alike" in n for n in varied.info.get("notes", []))

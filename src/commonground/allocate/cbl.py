@@ -103,14 +103,27 @@ def choice_based_lettings(problem: Problem, policy: Policy, *, seed: int | None 
     why[code == K.ALL_TAKEN] = "outbid: every home it bid for went to a household higher on the shortlist"
     position = np.empty(problem.n_households, dtype=np.int64)
     position[order] = np.arange(1, problem.n_households + 1)
+    notes = [*priority_notes(problem.households, policy, "cbl"), *waiting_note(problem.households)]
+    unlet = int(free.sum())
+    if unlet and rounds >= max_cycles:
+        notes.append(f"stopped after max_cycles={max_cycles} advertising cycles with {unlet:,} of {len(vacant):,} "
+                     "vacant homes still unlet")
+    if unlet and problem.n_households > 1 and _alike(problem):
+        notes.append(f"every household values the homes alike (no preferences file?), so all bid for the same "
+                     f"{max_bids} best adverts each cycle (ties: file order) and at most {max_bids} homes are let a "
+                     "cycle; give a preferences file for real choices")
     return Allocation(problem=problem, policy=policy, mechanism="cbl", seed=seed, flat_of=flat_of, reason=why,
                       queue_position=position, info={"cycles": rounds, "max_bids": max_bids,
-                                                     **_notes(problem, policy)})
+                                                     **({"notes": notes} if notes else {})})
 
 
-def _notes(problem: Problem, policy: Policy) -> dict:
-    notes = [*priority_notes(problem.households, policy, "cbl"), *waiting_note(problem.households)]
-    return {"notes": notes} if notes else {}
+def _alike(problem: Problem) -> bool:
+    """Whether every household has the same utility for every flat (so every bidder bids for the same homes)."""
+    u = problem.utilities
+    if isinstance(u, BlockUtilities):
+        return bool((u.block == u.block[:1]).all() and (u.flat_type == u.flat_type[:1]).all())
+    lists = np.split(np.c_[u.flat, u.value], u.indptr[1:-1])
+    return all(len(x) == len(lists[0]) and (x == lists[0]).all() for x in lists[1:])
 
 
 def _top_bids(problem: Problem, bidders: np.ndarray, adverts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

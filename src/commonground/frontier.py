@@ -75,6 +75,11 @@ def cap_breaches(result: Allocation) -> int:
 
 
 def _dissimilarity(result: Allocation, attribute: str, level: str) -> float:
+    """Multigroup D after allocation at ``level``; NaN where it says nothing: fewer than two units at that level
+    (one neighbourhood is trivially "even", D = 0), or one group."""
+    dev = result.problem.development
+    if (dev.n_blocks if level == "block" else len(dev.neighbourhood_ids)) < 2:
+        return float("nan")
     try:
         table = measure_allocation(result, attribute, level, ["multi_dissimilarity"])
     except Exception:  # one unit or one group: the index is undefined
@@ -184,7 +189,11 @@ def markdown_report(scenario: str, policy: str, table: pd.DataFrame, summary: pd
              "Definitions: src/commonground/frontier.py and docs/mechanisms.md.", "",
              "| mechanism | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     for m, r in summary.iterrows():
-        lines.append(f"| {m} | " + " | ".join(f"{r[c]:.4g}" for c in cols) + " |")
+        lines.append(f"| {m} | " + " | ".join("n/a" if pd.isna(r[c]) else f"{r[c]:.4g}" for c in cols) + " |")
+    undefined = [c for c in cols if c.endswith("_dissimilarity") and table[c].isna().all()]
+    if undefined:
+        lines += ["", f"n/a: {', '.join(undefined)} is undefined on every instance here (fewer than two units at "
+                  "that level, e.g. one neighbourhood per project), so it plays no part in dominance."]
     lines += ["", "## Dominance", ""]
     if len(dom):
         lines += [f"- **{r['dominates']}** dominates {r['dominated']} (strictly better on {r['strictly_better_on']})"

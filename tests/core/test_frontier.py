@@ -110,3 +110,24 @@ def test_frontier_command_refuses_an_unknown_mechanism(tmp_path):
     assert res.exit_code == 2
     assert "unknown mechanism 'da-ceiling'" in res.output
     assert not (tmp_path / "x").exists()
+
+
+def test_dissimilarity_of_a_single_unit_is_not_reported_as_perfect_mixing():
+    # One neighbourhood of two blocks: every allocation puts all households in that one neighbourhood, where D is
+    # trivially 0 ("even"), which a reader would take for perfect integration. The frontier says n/a (NaN), keeps
+    # block D (two blocks: defined), and the report explains the n/a.
+    from commonground.frontier import markdown_report
+
+    dev = Development.from_frame(pd.DataFrame({"flat_id": [f"f{i}" for i in range(4)],
+                                               "block_id": ["A", "A", "B", "B"], "neighbourhood_id": "N"}))
+    hh = Households(ids=np.array([f"h{i}" for i in range(4)], dtype=object),
+                    attributes={"g": np.array(["x", "x", "y", "y"], dtype=object)})
+    U = np.array([[2.0, 1.0], [2.0, 1.0], [2.0, 1.0], [1.0, 2.0]])
+    problem = Problem.build(dev, hh, BlockUtilities(block=U, flat_type=np.zeros((4, 1))))
+    policy = Policy("p", caps=(Cap("g", "block", (CapLimit("x", frozenset({"x"}), 1.0),)),))
+    table = frontier([("one", problem)], policy, mechanisms=("ballot", "optimal"))
+    assert table["neighbourhood_dissimilarity"].isna().all()
+    assert table["block_dissimilarity"].notna().all()
+    summary = summarise(table)
+    assert "neighbourhood_dissimilarity is undefined" in markdown_report("t", "p", table, summary,
+                                                                       dominance(summary))

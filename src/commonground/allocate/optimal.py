@@ -35,7 +35,7 @@ from commonground.allocate import welfare_model as W
 from commonground.allocate.assignment import DenseUtilities, assign, dense_utilities
 from commonground.allocate.queue import ballot_queue
 from commonground.allocate.result import Allocation
-from commonground.allocate.selection import serial_selection
+from commonground.allocate.selection import flat_groups, serial_selection
 from commonground.allocate.welfare_milp import MIP_REL_GAP, solve
 from commonground.model import preferences as P
 from commonground.model.problem import Problem
@@ -90,10 +90,7 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
     sol = solve(model, time_limit=time_limit - (time.perf_counter() - t0), start=start)
     rng = np.random.default_rng(seed)
     flat_of = W.decode(model, sol.counts, rng)
-    reason = np.full(problem.n_households, "", dtype=object)
-    reason[(flat_of < 0) & (model.group_of >= 0)] = NOT_CHOSEN
-    none = np.flatnonzero((flat_of < 0) & (model.group_of < 0))
-    reason[none] = problem.no_acceptable_reason(none)
+    reason = _unhoused_reasons(problem, flat_of, model.group_of >= 0, NOT_CHOSEN)
     info = {
         "method": sol.method,
         "solver": f"HiGHS {highs_version()}",
@@ -121,6 +118,17 @@ def _run(problem: Problem, policy: Policy, name: str, seed: int | None, *, time_
                       reason=reason, queue_position=np.full(problem.n_households, -1, dtype=np.int64), info=info)
 
 
+def _unhoused_reasons(problem: Problem, flat_of: np.ndarray, acceptable: np.ndarray, why: str) -> np.ndarray:
+    """Skip reasons: ``why`` for an unhoused household that had an acceptable flat, the problem's
+    no-acceptable-flat reason for one that had none, ``""`` for the housed."""
+    reason = np.full(problem.n_households, "", dtype=object)
+    unhoused = flat_of < 0
+    reason[unhoused & acceptable] = why
+    none = np.flatnonzero(unhoused & ~acceptable)
+    reason[none] = problem.no_acceptable_reason(none)
+    return reason
+
+
 def _ballot_fallback(problem: Problem, policy: Policy, name: str, seed: int | None, flat_of: np.ndarray,
                      seconds: float, report_policy: Policy) -> Allocation:
     """The ballot's assignment under ``policy`` when the time limit passed before the model was built, with the
@@ -129,11 +137,7 @@ def _ballot_fallback(problem: Problem, policy: Policy, name: str, seed: int | No
     best = best_utility(problem)
     bound = max(float(np.maximum(best, 0.0).sum()), welfare)
     gap = (bound - welfare) / max(abs(welfare), 1e-300) if bound > welfare else 0.0
-    housed = flat_of >= 0
-    reason = np.full(problem.n_households, "", dtype=object)
-    reason[~housed & (best > 0)] = OUT_OF_TIME
-    none = np.flatnonzero(~housed & ~(best > 0))
-    reason[none] = problem.no_acceptable_reason(none)
+    reason = _unhoused_reasons(problem, flat_of, best > 0, OUT_OF_TIME)
     info = {"method": "ballot (time limit reached while building the welfare model)",
             "solver": "none", "status": "Time limit reached (model not built)", "exact": bool(gap <= MIP_REL_GAP),
             "objective": welfare, "bound": bound, "gap": gap, "seconds": round(seconds, 4), "network": False,
@@ -154,15 +158,12 @@ def best_utility(problem: Problem) -> np.ndarray:
     H = problem.n_households
     out = np.full(H, -np.inf)
     if isinstance(u, P.BlockUtilities):
-        f = np.flatnonzero(vacant)
-        n_types = max(len(dev.flat_type_names), 1)
-        key = dev.flat_block[f] * n_types + dev.flat_type[f]
-        uniq, cls = np.unique(key, return_inverse=True)
-        top = np.full(len(uniq), -np.inf)
-        np.maximum.at(top, cls, dev.flat_value[f])           # best flat value of each (block, type)
-        V = u.flat_type[:, uniq % n_types] if u.flat_type.shape[1] else 0.0
-        if len(uniq):
-            out = (u.block[:, uniq // n_types] + V + top).max(axis=1)
+        grp_ptr, grp_flats, n_types = flat_groups(problem, vacant)   # each (block, type): best value first
+        groups = np.flatnonzero(np.diff(grp_ptr) > 0)
+        if len(groups):
+            top = dev.flat_value[grp_flats[grp_ptr[groups]]]
+            V = u.flat_type[:, groups % n_types] if u.flat_type.shape[1] else 0.0
+            out = (u.block[:, groups // n_types] + V + top).max(axis=1)
         return out
     hh = np.repeat(np.arange(H, dtype=np.int64), np.diff(u.indptr))
     ff = u.flat.astype(np.int64)
@@ -174,11 +175,7 @@ def best_utility(problem: Problem) -> np.ndarray:
 def _run_dense(problem: Problem, policy: Policy, seed: int | None, dense: DenseUtilities) -> Allocation:
     t0 = time.perf_counter()
     flat_of, welfare = assign(dense)
-    acceptable = dense.acceptable
-    reason = np.full(problem.n_households, "", dtype=object)
-    reason[(flat_of < 0) & acceptable] = NOT_CHOSEN
-    none = np.flatnonzero((flat_of < 0) & ~acceptable)
-    reason[none] = problem.no_acceptable_reason(none)
+    reason = _unhoused_reasons(problem, flat_of, dense.acceptable, NOT_CHOSEN)
     info = {"method": "assignment (SciPy linear_sum_assignment on the dense households × flats matrix)",
             "solver": "SciPy linear_sum_assignment", "status": "Optimal", "exact": True, "objective": welfare,
             "bound": welfare, "gap": 0.0, "seconds": round(time.perf_counter() - t0, 4), "network": True,

@@ -78,7 +78,7 @@ def _dissimilarity(result: Allocation, attribute: str, level: str) -> float:
     """Multigroup D after allocation at ``level``; NaN where it says nothing: fewer than two units at that level
     (one neighbourhood is trivially "even", D = 0), or one group."""
     dev = result.problem.development
-    if (dev.n_blocks if level == "block" else len(dev.neighbourhood_ids)) < 2:
+    if (dev.n_blocks if level == "block" else dev.n_neighbourhoods) < 2:
         return float("nan")
     try:
         table = measure_allocation(result, attribute, level, ["multi_dissimilarity"])

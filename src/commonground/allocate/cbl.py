@@ -122,8 +122,13 @@ def _alike(problem: Problem) -> bool:
     u = problem.utilities
     if isinstance(u, BlockUtilities):
         return bool((u.block == u.block[:1]).all() and (u.flat_type == u.flat_type[:1]).all())
-    lists = np.split(np.c_[u.flat, u.value], u.indptr[1:-1])
-    return all(len(x) == len(lists[0]) and (x == lists[0]).all() for x in lists[1:])
+    n = np.diff(u.indptr)
+    if (n != n[0]).any():
+        return False
+    if n[0] == 0:
+        return True
+    return bool((u.flat.reshape(-1, n[0]) == u.flat[:n[0]]).all()
+                and (u.value.reshape(-1, n[0]) == u.value[:n[0]]).all())
 
 
 def _top_bids(problem: Problem, bidders: np.ndarray, adverts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

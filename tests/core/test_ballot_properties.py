@@ -6,6 +6,8 @@ written from ../shared/reference/hdb_allocation.md.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -42,6 +44,15 @@ def check_caps(result, problem: Problem, policy) -> None:
     over = caps["count"] > caps["max_count"]
     # Only units already over their limit before the launch may be over it after, and never by more.
     assert (caps["count"][over] == before["count"][over]).all()
+
+
+def caps_allow(result, flat_of: np.ndarray) -> bool:
+    """Whether ``result`` with its households moved to ``flat_of`` would still pass :func:`check_caps`."""
+    try:
+        check_caps(dataclasses.replace(result, flat_of=flat_of), result.problem, result.policy)
+    except AssertionError:
+        return False
+    return True
 
 
 @given(instances, st.integers(0, 2**31))

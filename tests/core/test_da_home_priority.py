@@ -22,7 +22,7 @@ from commonground.errors import InputError
 from commonground.model import BlockUtilities, Development, Households, Problem
 from commonground.policy import Policy
 
-from .test_ballot_properties import check_caps
+from .test_ballot_properties import caps_allow, check_caps
 from .test_deferred_acceptance import _laminar, _small_market, _value, laminar_instances
 
 
@@ -78,14 +78,6 @@ def test_home_column_errors_name_the_row_and_the_closest_value():
         allocate(problem, policy, "da-soft-bounds", home="near_parent")
 
 
-def _feasible(res, flat_of: np.ndarray) -> bool:
-    try:
-        check_caps(dataclasses.replace(res, flat_of=flat_of), res.problem, res.policy)
-    except AssertionError:
-        return False
-    return True
-
-
 def _priority_at(res, homes: np.ndarray, block_id: str) -> np.ndarray:
     """Priority rank of every household at one block: home households first, each part in queue order."""
     return np.where(homes == block_id, 0, 1) * (len(homes) + 1) + res.queue_position
@@ -107,14 +99,14 @@ def justified_envy(res, homes: np.ndarray, truth: np.ndarray) -> tuple | None:
             if len(free):
                 moved = res.flat_of.copy()
                 moved[h] = free[0]
-                if _feasible(res, moved):
+                if caps_allow(res, moved):
                     return h, int(b), None
             prio = _priority_at(res, homes, str(dev.block_ids[b]))
             for g in np.flatnonzero((res.flat_of >= 0) & (flat_block[np.maximum(res.flat_of, 0)] == b)):
                 if prio[g] > prio[h]:
                     swapped = res.flat_of.copy()
                     swapped[h], swapped[g] = res.flat_of[g], -1
-                    if _feasible(res, swapped):
+                    if caps_allow(res, swapped):
                         return h, int(b), int(g)
     return None
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from commonground.allocate import allocate
 
 from .instances import random_instance
-from .test_ballot_properties import check_caps
+from .test_ballot_properties import caps_allow, check_caps
 
 
 def _equal_values(problem):
@@ -29,14 +29,6 @@ def _equal_values(problem):
 
     dev = dataclasses.replace(problem.development, flat_value=np.zeros(problem.development.n_flats))
     return Problem.build(dev, problem.households, problem.utilities)
-
-
-def _feasible(res, flat_of: np.ndarray) -> bool:
-    try:
-        check_caps(dataclasses.replace(res, flat_of=flat_of), res.problem, res.policy)
-    except AssertionError:
-        return False
-    return True
 
 
 def _queue_key(housed: frozenset, queue: np.ndarray) -> tuple:
@@ -59,7 +51,7 @@ def _brute_force(res):
         if len(set(taken)) < len(taken):
             continue
         flat_of = np.array(combo, np.int64)
-        if not _feasible(res, flat_of):
+        if not caps_allow(res, flat_of):
             continue
         hs = np.flatnonzero(flat_of >= 0)
         out.append((frozenset(hs.tolist()), float(problem.utility(hs, flat_of[hs]).sum())))

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from timing import best_of
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -34,15 +35,6 @@ SAC_GROUPS = ["WHITE_", "BLACK_", "ASIAN_", "HISP_"]
 EW_GROUPS = ["WhiteBrit", "Irish", "OtherWhite", "Mixed", "Indian", "Pakistani", "Bangladeshi", "Chinese",
              "OtherAsian", "BlkAfrican", "BlkCaribbean", "OtherBlk", "Arab", "Other", "GypsyTraveller_derived"]
 EW_LADS = ["City of London", "Adur", "Rutland", "Tower Hamlets", "Slough", "Leicester", "Copeland", "Oldham"]
-
-
-def best_of(f: Callable[[], object], repeat: int = 15) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = f()
-        times.append(time.perf_counter() - t)
-    return min(times), out
 
 
 def once(f: Callable[[], object]) -> tuple[float, object]:
@@ -59,8 +51,8 @@ def _row(name: str, data: str, ours: Callable[[], object], pysal: Callable[[], o
          values: Callable[[object, object], float] | None,
          prepared: Callable[[], object] | None = None) -> dict[str, object]:
     ours()  # warm (Numba compilation, imports)
-    t_ours, v_ours = best_of(ours)
-    t_prep = best_of(prepared)[0] if prepared is not None else float("nan")
+    t_ours, v_ours = best_of(ours, 15)
+    t_prep = best_of(prepared, 15)[0] if prepared is not None else float("nan")
     t_pysal, v_pysal = once(pysal)
     diff = values(v_ours, v_pysal) if values else float("nan")
     print(f"{name:40s} ours {t_ours * 1e3:9.2f} ms (prepared {t_prep * 1e3:7.2f})  pysal {t_pysal * 1e3:10.1f} ms  "

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
+from timing import best_of
 
 from commonground.allocate.optimal import optimal, optimal_unconstrained
 from commonground.model import BlockUtilities, Development, Households, Problem
@@ -145,16 +146,6 @@ def ours(problem: Problem, policy, repeats: int = 1) -> dict:
         best = dt if best is None else min(best, dt)
     return {"seconds": best, "objective": a.welfare(), "exact": a.info["exact"], "method": a.info["method"],
             "gap": a.info["gap"], "arcs": a.info["arcs"]}
-
-
-def best_of(fn, repeats: int = 3) -> tuple[float, object]:
-    best, out = None, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        dt = time.perf_counter() - t0
-        best = dt if best is None else min(best, dt)
-    return best, out
 
 
 def benabbou_section(n: int) -> dict:

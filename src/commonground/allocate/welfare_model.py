@@ -371,20 +371,25 @@ def decode(model: Model, counts: np.ndarray, rng: np.random.Generator) -> np.nda
     members: dict[int, list[int]] = {}
     for g, hs in _group_members(model).items():
         members[g] = list(rng.permutation(hs))
-    per_class: list[list[tuple[float, int]]] = [[] for _ in range(model.classes.n)]
+    h_parts: list[np.ndarray] = []
+    k_parts: list[np.ndarray] = []
+    a_parts: list[np.ndarray] = []
     for i in np.flatnonzero(counts > 0):
-        g, k, n = int(model.arc_g[i]), int(model.arc_k[i]), int(counts[i])
+        g, n = int(model.arc_g[i]), int(counts[i])
         take, members[g] = members[g][:n], members[g][n:]
-        per_class[k].extend((float(model.arc_a[i]), int(h)) for h in take)
+        h_parts.append(np.asarray(take, dtype=np.int64))
+        k_parts.append(np.full(n, model.arc_k[i], dtype=np.int64))
+        a_parts.append(np.full(n, model.arc_a[i], dtype=float))
+    if not h_parts:
+        return flat_of
+    h, k, a = np.concatenate(h_parts), np.concatenate(k_parts), np.concatenate(a_parts)
+    order = np.lexsort((h, a, k))                # by class, then least value of the class first, then index
+    h, k, a = h[order], k[order], a[order]
+    first = np.searchsorted(k, k)                # where each household's class starts in this order
     cls = model.classes
-    value = model.problem.development.flat_value
-    for k, chosen in enumerate(per_class):
-        if chosen:
-            chosen.sort()
-            flats = cls.flats[cls.ptr[k]:cls.ptr[k] + len(chosen)]
-            for (a, h), f in zip(chosen, flats, strict=True):
-                if a + value[f] > 0:
-                    flat_of[h] = f
+    f = cls.flats[cls.ptr[k] + np.arange(len(k)) - first]
+    ok = a + model.problem.development.flat_value[f] > 0
+    flat_of[h[ok]] = f[ok]
     return flat_of
 
 

@@ -189,6 +189,11 @@ def test_compare_zero_cells_fail_clearly_unless_zero_fill(tmp_path: Path) -> Non
     r = runner.invoke(app, args)
     assert r.exit_code == 2 and "--zero-fill 1e-10" in r.output, r.output
     assert not out.exists()
+    r = runner.invoke(app, [a for a in args if a != "--decompose"] + ["--zero-fill", "1e-10"])
+    assert r.exit_code == 2 and "--zero-fill applies with --decompose only" in r.output, r.output
+    r = runner.invoke(app, [*args, "--zero-fill", "-1"])
+    assert r.exit_code == 2 and "--zero-fill" in r.output, r.output
+    assert not out.exists()
     r = runner.invoke(app, [*args, "--zero-fill", "1e-10"])
     assert r.exit_code == 0, r.output
     m = _tidy_csv(out / "comparison.csv").query("index == 'mutual_information'").iloc[0]

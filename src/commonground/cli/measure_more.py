@@ -443,7 +443,7 @@ def extend(app: typer.Typer) -> None:
         index: list[str] | None = typer.Option(None, "--index", "-i", help="Indices (default D, H, M)."),
         decompose: bool = typer.Option(False, "--decompose", help="Split each difference: spatial/composition "
                                        "(single-group) and marginal/structural (M)."),
-        zero_fill: float = typer.Option(0.0, "--zero-fill", help="--decompose of M: count put in zero cells "
+        zero_fill: float = typer.Option(0.0, "--zero-fill", min=0.0, help="--decompose of M: count put in zero cells "
                                         "when a table's zeros admit no table with the other's margins (R "
                                         "segregation uses 1e-10); 0 = refuse such tables."),
         test: str | None = typer.Option(None, "--test", help=f"Two-sample test null: {', '.join(TEST_NULLS)}."),
@@ -466,6 +466,9 @@ def extend(app: typer.Typer) -> None:
             raise InputError(f"cannot compare a {kind_a} with a {kind_b}")
         if test is not None and test not in TEST_NULLS:
             raise InputError(f"--test must be one of {', '.join(TEST_NULLS)}, got '{test}'")
+        if zero_fill and not decompose:
+            raise InputError("--zero-fill applies with --decompose only (it fills zero cells for M's "
+                             "decomposition)")
         names = _split(index) or ["dissimilarity", "theil_h", "mutual_information"]
         for n in names:
             resolve(n)
